@@ -1,0 +1,69 @@
+"""Printable petition sheets: campaign file in, one PDF (and its layout JSON) out."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from petitionscan import geometry
+from petitionscan.errors import UsageError
+from petitionscan.fileio import atomic_output
+from petitionscan.forms.campaign import Campaign, load_campaign
+from petitionscan.forms.pdf import write_pdf
+from petitionscan.forms.serials import new_serials, record_serials
+
+MAX_SHEETS = 5000
+
+__all__ = ["Campaign", "GenerateResult", "generate", "load_campaign"]
+
+
+@dataclass(frozen=True)
+class GenerateResult:
+    pdf: Path
+    layout: Path | None
+    pages: int
+    appeal_pages: int
+    serials: tuple[str, ...]
+
+
+def generate(
+    campaign_path: Path | None,
+    *,
+    sheets: int,
+    out: Path,
+    branch: str | None = None,
+    layout_out: Path | None = None,
+    with_appeal: bool = True,
+) -> GenerateResult:
+    """Write the appeal and ``sheets`` signature sheets as one PDF, atomically.
+
+    The serials are recorded as issued before the PDF appears, so a serial is
+    never printed twice even if the run is interrupted just after.
+    """
+    if not 1 <= sheets <= MAX_SHEETS:
+        raise UsageError(f"--sheets must be between 1 and {MAX_SHEETS}, not {sheets}; print in several runs")
+    campaign = load_campaign(campaign_path)
+    branch_name = (branch if branch is not None else campaign.branch).strip()
+    sheet = geometry.sheet_geometry(campaign.layout)
+    serials = new_serials(sheets, campaign.campaign_id)
+
+    with atomic_output(out) as pdf_tmp:
+        appeal_pages = write_pdf(str(pdf_tmp), campaign, sheet, serials, branch_name, with_appeal)
+        pages: list[dict[str, object]] = [
+            {"sheet_id": None, "page_size": [round(v * geometry.PT_PER_MM, 2) for v in sheet.page_size_mm], "rows": []}
+            for _ in range(appeal_pages)
+        ]
+        pages += [geometry.layout_page_json(sheet, s) for s in serials]
+        layout_doc = {
+            "campaign_id": campaign.campaign_id,
+            "layout_code": campaign.layout.code,
+            "units": "pt",
+            "origin": "top-left",
+            "pages": pages,
+        }
+        if layout_out is not None:
+            with atomic_output(layout_out) as json_tmp:
+                json_tmp.write_text(json.dumps(layout_doc, ensure_ascii=False, indent=1), encoding="utf-8")
+        record_serials(campaign.campaign_id, serials)
+    return GenerateResult(out, layout_out, appeal_pages + len(serials), appeal_pages, tuple(serials))

@@ -1,0 +1,292 @@
+"""From a field image to one normalised glyph per written box.
+
+Training and inference both go through :func:`extract_glyphs`, so the network
+sees at run time exactly the kind of input it was trained on. The steps, and
+why:
+
+* ink is separated from paper with a clipped Otsu threshold, so faint grey
+  remnants of the printed boxes and paper noise drop out;
+* thin remnants of box lines that survived (bitonal scans, photocopies) are
+  erased where they run along a box edge and no stroke crosses them;
+* connected components are given to the box that holds most of their pixels,
+  so a letter spilling over into its neighbour stays whole and the neighbour
+  does not read a fragment;
+* a short horizontal dash and a small high tick are recognised by shape
+  (hyphen, apostrophe): their size and position in the box is what tells them
+  apart, which a size-normalised glyph would hide;
+* everything else is cropped to its ink, fitted into a square and centred.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+GLYPH_SIZE = 32
+"""Side of the square network input, in pixels."""
+GLYPH_FIT = 26
+"""Side of the square the ink bounding box is fitted into (aspect kept)."""
+
+KIND_LETTER = "letter"
+KIND_DASH = "dash"
+KIND_TICK = "tick"
+KIND_EMPTY = "empty"
+
+Box = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class Glyph:
+    """The ink of one box, ready for a classifier.
+
+    ``image`` is GLYPH_SIZE x GLYPH_SIZE float32, ink 1.0 on paper 0.0 (only
+    for letters). ``split`` flags two separate letter-sized parts side by side
+    (two letters squeezed into one box). ``spill`` is the share of the glyph's
+    ink lying outside its box, ``height`` its ink height relative to the box.
+    """
+
+    box: int
+    kind: str
+    image: np.ndarray | None
+    split: bool = False
+    spill: float = 0.0
+    height: float = 0.0
+
+
+def ink_threshold(gray: np.ndarray) -> float:
+    """A grey level separating ink from paper, robust to near-empty images."""
+    otsu, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    return float(np.clip(otsu, 110.0, 185.0))
+
+
+def _thin_runs(line: np.ndarray, min_len: int) -> np.ndarray:
+    """Mask of the runs of True at least ``min_len`` long in a 1-D bool array."""
+    out = np.zeros_like(line)
+    padded = np.concatenate(([False], line, [False]))
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    for a, b in zip(edges[::2], edges[1::2]):
+        if b - a >= min_len:
+            out[a:b] = True
+    return out
+
+
+def _erase_box_lines(mask: np.ndarray, boxes: Sequence[Box], px_per_mm: float) -> None:
+    """Erase thin straight remnants along the printed box edges, in place.
+
+    Near each box edge, a run of pixels is erased if it is long (a quarter of
+    the box side or more) and thin: paper a little above and below it (left
+    and right for upright edges). A pen stroke crossing the line survives.
+    """
+    h, w = mask.shape
+    band = max(2, int(round(0.5 * px_per_mm)))
+    reach = max(3, int(round(0.5 * px_per_mm)))
+    for x0, y0, x1, y1 in boxes:
+        bw, bh = x1 - x0, y1 - y0
+        if bw <= 4 or bh <= 4:
+            continue
+        xa, xb = max(0, x0 - band), min(w, x1 + band)
+        ya, yb = max(0, y0 - band), min(h, y1 + band)
+        for edge in (y0, y1):
+            for y in range(max(reach, edge - band), min(h - reach, edge + band + 1)):
+                row = mask[y, xa:xb]
+                if not row.any():
+                    continue
+                thin = row & ~mask[y - reach, xa:xb] & ~mask[y + reach, xa:xb]
+                mask[y, xa:xb] = row & ~_thin_runs(thin, max(4, bw // 4))
+        for edge in (x0, x1):
+            for x in range(max(reach, edge - band), min(w - reach, edge + band + 1)):
+                col = mask[ya:yb, x]
+                if not col.any():
+                    continue
+                thin = col & ~mask[ya:yb, x - reach] & ~mask[ya:yb, x + reach]
+                mask[ya:yb, x] = col & ~_thin_runs(thin, max(4, bh // 4))
+
+
+def _is_line_remnant(
+    x: int, y: int, cw: int, ch: int, v_edges: Sequence[int], h_edges: Sequence[int], band: int
+) -> bool:
+    """A separate thin piece lying along a box edge: a remnant of the printed box."""
+    if ch <= band + 1 and cw >= 2 * ch:
+        cy = y + ch / 2.0
+        return any(abs(cy - e) <= band for e in h_edges)
+    if cw <= band + 1 and ch >= 2 * cw:
+        cx = x + cw / 2.0
+        return any(abs(cx - e) <= band for e in v_edges)
+    return False
+
+
+def fit_square(patch: np.ndarray) -> np.ndarray:
+    """Fit an ink patch (float, ink 1.0) into the network's square, centred."""
+    ph, pw = patch.shape
+    scale = GLYPH_FIT / max(ph, pw)
+    nh = max(1, int(round(ph * scale)))
+    nw = max(1, int(round(pw * scale)))
+    interp = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
+    small = cv2.resize(patch, (nw, nh), interpolation=interp)
+    out = np.zeros((GLYPH_SIZE, GLYPH_SIZE), np.float32)
+    oy = (GLYPH_SIZE - nh) // 2
+    ox = (GLYPH_SIZE - nw) // 2
+    out[oy : oy + nh, ox : ox + nw] = small
+    return out
+
+
+def _looks_split(mask: np.ndarray, box_w: int) -> bool:
+    """Two letter-sized parts separated by an empty column: two letters in one box."""
+    cols = mask.any(axis=0)
+    h = mask.shape[0]
+    xs = np.flatnonzero(cols)
+    if xs.size == 0 or mask.shape[1] < 0.8 * box_w:
+        return False
+    runs: list[tuple[int, int]] = []
+    start = int(xs[0])
+    prev = start
+    for x in xs[1:]:
+        x = int(x)
+        if x > prev + 2:
+            runs.append((start, prev + 1))
+            start = x
+        prev = x
+    runs.append((start, prev + 1))
+    big = 0
+    for a, b in runs:
+        part = mask[:, a:b]
+        rows = np.flatnonzero(part.any(axis=1))
+        if b - a >= 0.25 * box_w and rows.size and rows[-1] - rows[0] + 1 >= 0.5 * h:
+            big += 1
+    return big >= 2
+
+
+def extract_glyphs(
+    image: np.ndarray,
+    boxes: Sequence[Box],
+    blank: Sequence[bool],
+    px_per_mm: float,
+) -> list[Glyph]:
+    """One :class:`Glyph` per box (kind ``empty`` for blank or ink-less boxes)."""
+    gray = image if image.dtype == np.uint8 else np.clip(image, 0, 255).astype(np.uint8)
+    if gray.ndim == 3:
+        gray = cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY)
+    n = len(boxes)
+    if n == 0:
+        return []
+    mask = gray < ink_threshold(gray)
+    _erase_box_lines(mask, boxes, px_per_mm)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        mask.astype(np.uint8), connectivity=8
+    )
+    # Columns owned by each box: box extents widened to the middle of each gap.
+    h, w = gray.shape
+    owner = np.full(w, -1, np.int32)
+    mids = [0] + [(boxes[i][2] + boxes[i + 1][0]) // 2 for i in range(n - 1)] + [w]
+    for i in range(n):
+        owner[max(0, mids[i]) : min(w, mids[i + 1])] = i
+    min_area = max(4.0, 0.09 * px_per_mm * px_per_mm)
+    band = max(2, int(round(0.5 * px_per_mm)))
+    v_edges = sorted({b[0] for b in boxes} | {b[2] for b in boxes})
+    h_edges = sorted({b[1] for b in boxes} | {b[3] for b in boxes})
+    members: list[list[int]] = [[] for _ in range(n)]
+    extra: list[tuple[int, int, int, np.ndarray]] = []
+    for c in range(1, count):
+        x, y, cw, ch, area = (int(v) for v in stats[c])
+        if area < min_area:
+            continue
+        if _is_line_remnant(x, y, cw, ch, v_edges, h_edges, band):
+            continue
+        comp = labels[y : y + ch, x : x + cw] == c
+        col_counts = comp.sum(axis=0)
+        owners = owner[x : x + cw]
+        per_box = np.bincount(owners[owners >= 0], weights=col_counts[owners >= 0], minlength=n)
+        best = int(np.argmax(per_box))
+        shared = [j for j in range(n) if j != best and not blank[j] and per_box[j] >= 0.2 * area]
+        if shared:
+            # Letters of neighbouring boxes touching: cut the component at the
+            # box borders and give each box its own part.
+            for j in [best, *shared]:
+                cols = owner[x : x + cw] == j
+                piece = comp & cols[None, :]
+                if piece.sum() >= min_area:
+                    extra.append((j, y, x, piece))
+            continue
+        if blank[best]:
+            continue
+        by0, by1 = boxes[best][1], boxes[best][3]
+        inside_rows = comp[max(0, by0 - y) : max(0, by1 - y)].sum()
+        if inside_rows < 0.3 * area:
+            continue  # ink of the rows above or below
+        members[best].append(c)
+    for j, y, x, piece in extra:
+        new = stats.shape[0]
+        labels[y : y + piece.shape[0], x : x + piece.shape[1]][piece] = new
+        ys, xs = np.nonzero(piece)
+        stats = np.vstack(
+            [stats, [x + xs.min(), y + ys.min(), np.ptp(xs) + 1, np.ptp(ys) + 1, len(xs)]]
+        )
+        members[j].append(new)
+    glyphs: list[Glyph] = []
+    for i in range(n):
+        if blank[i] or not members[i]:
+            glyphs.append(Glyph(i, KIND_EMPTY, None))
+            continue
+        bx0, by0, bx1, by1 = boxes[i]
+        bw, bh = bx1 - bx0, by1 - by0
+        sx0 = min(int(stats[c][0]) for c in members[i])
+        sy0 = min(int(stats[c][1]) for c in members[i])
+        sx1 = max(int(stats[c][0] + stats[c][2]) for c in members[i])
+        sy1 = max(int(stats[c][1] + stats[c][3]) for c in members[i])
+        sub = np.isin(labels[sy0:sy1, sx0:sx1], members[i])
+        total = float(sub.sum())
+        ix0, ix1 = max(bx0, sx0) - sx0, min(bx1, sx1) - sx0
+        iy0, iy1 = max(by0, sy0) - sy0, min(by1, sy1) - sy0
+        inside = float(sub[max(0, iy0) : max(0, iy1), max(0, ix0) : max(0, ix1)].sum())
+        spill = 1.0 - inside / total if total else 0.0
+        gh, gw = sy1 - sy0, sx1 - sx0
+        cy = (sy0 + sy1) / 2.0 - by0
+        rel_h = gh / bh
+        if rel_h < 0.28 and gw >= 1.6 * gh and 0.2 * bh < cy < 0.85 * bh:
+            glyphs.append(Glyph(i, KIND_DASH, None, spill=spill, height=rel_h))
+            continue
+        if rel_h < 0.42 and gw < 0.3 * bw and sy1 - by0 < 0.55 * bh:
+            glyphs.append(Glyph(i, KIND_TICK, None, spill=spill, height=rel_h))
+            continue
+        # Keep the grey levels of the own ink (anti-aliasing carries shape at
+        # low resolution), paper and foreign ink become white.
+        keep = cv2.dilate(sub.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        patch = gray[sy0:sy1, sx0:sx1].astype(np.float32)
+        darkest = float(patch[sub].min()) if total else 0.0
+        paper = float(np.percentile(gray[by0:by1, bx0:bx1], 90))
+        span = max(paper - darkest, 40.0)
+        ink = np.clip((paper - patch) / span, 0.0, 1.0)
+        ink[~keep] = 0.0
+        glyphs.append(
+            Glyph(
+                i,
+                KIND_LETTER,
+                fit_square(ink),
+                split=_looks_split(sub, bw),
+                spill=spill,
+                height=rel_h,
+            )
+        )
+    return glyphs
+
+
+def words_of(glyphs: Sequence[Glyph], blank: Sequence[bool]) -> list[list[int]]:
+    """Group the written boxes into words: box indices, a blank box between words.
+
+    A box the scan stage saw ink in but which holds none of its own (the ink
+    belongs to a neighbour's letter that spilled over) is skipped, not a gap.
+    """
+    words: list[list[int]] = []
+    current: list[int] = []
+    for g in glyphs:
+        if g.kind != KIND_EMPTY:
+            current.append(g.box)
+        elif blank[g.box] and current:
+            words.append(current)
+            current = []
+    if current:
+        words.append(current)
+    return words

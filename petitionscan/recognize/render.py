@@ -1,0 +1,302 @@
+"""Render real pen trajectories as boxed letters on scanned paper.
+
+The handwriting sets were written on tablets and rendered as hairlines; the
+sheets we read are ballpoint or felt pen on paper, scanned, photocopied or
+faxed. This module re-draws the recorded strokes with a realistic pen, places
+them in printed-size letter boxes (slightly off-centre, sometimes crossing an
+edge, with neighbours) and degrades the result toward real scans. Training,
+the tests and the benchmark all use it, so they share one notion of "a
+scanned letter".
+
+Only numpy and OpenCV are needed; nothing here is used when reading sheets.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import cv2
+import numpy as np
+
+from petitionscan.geometry import box_gap_mm, box_height_mm, box_width_mm
+
+FIELD_MARGIN_MM = 1.5
+PX_PER_MM = 8.0
+
+# Cyrillic capitals drawn exactly like a Latin capital.
+CYRILLIC_AS_LATIN = {
+    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H",
+    "О": "O", "Р": "P", "С": "C", "Т": "T", "Х": "X",
+}  # fmt: skip
+
+Strokes = list[np.ndarray]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One handwritten letter: its label, writer and either strokes or a raster."""
+
+    label: str
+    writer: str
+    strokes: tuple[np.ndarray, ...] | None = None
+    raster: np.ndarray | None = None
+
+
+def load_stroke_file(path: Path, letters_only: bool = True) -> list[Sample]:
+    """Read a ``*-strokes.jsonl.gz`` file (pen trajectories, y downwards)."""
+    out: list[Sample] = []
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            rec = json.loads(line)
+            label = rec["label"]
+            if letters_only and not ("A" <= label <= "Z"):
+                continue
+            if rec.get("suspect"):
+                continue
+            strokes = tuple(np.asarray(s, np.float32).reshape(-1, 2) for s in rec["strokes"] if s)
+            if strokes:
+                out.append(Sample(label, rec["writer"], strokes=strokes))
+    return out
+
+
+def load_cyrillic_lookalikes(path: Path) -> list[Sample]:
+    """The Cyrillic capitals that look like Latin ones, as Latin-labelled rasters."""
+    data = np.load(path)
+    out: list[Sample] = []
+    for img, label, group in zip(data["images"], data["labels"], data["writers"]):
+        latin = CYRILLIC_AS_LATIN.get(str(label))
+        if latin is not None:
+            out.append(Sample(latin, "cyr-" + str(group), raster=np.asarray(img)))
+    return out
+
+
+def field_layout(n_boxes: int, px_per_mm: float = PX_PER_MM) -> tuple[int, int, list[tuple[int, int, int, int]]]:
+    """Image size and box rectangles of a field cut out as the scan stage does."""
+    m = FIELD_MARGIN_MM
+    boxes = []
+    for i in range(n_boxes):
+        x0 = m + i * (box_width_mm + box_gap_mm)
+        boxes.append(
+            (
+                int(round(x0 * px_per_mm)),
+                int(round(m * px_per_mm)),
+                int(round((x0 + box_width_mm) * px_per_mm)),
+                int(round((m + box_height_mm) * px_per_mm)),
+            )
+        )
+    width = int(round((2 * m + n_boxes * box_width_mm + (n_boxes - 1) * box_gap_mm) * px_per_mm))
+    height = int(round((2 * m + box_height_mm) * px_per_mm))
+    return width, height, boxes
+
+
+def _affine(slant: float, angle: float, aspect: float) -> np.ndarray:
+    c, s = np.cos(angle), np.sin(angle)
+    rot = np.array([[c, -s], [s, c]], np.float32)
+    shear = np.array([[1.0, -np.tan(slant)], [0.0, 1.0]], np.float32)
+    return rot @ shear @ np.diag([aspect, 1.0]).astype(np.float32)
+
+
+def _ink_from_strokes(
+    strokes: Sequence[np.ndarray], height: float, max_width: float, pen: float, a: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    ss = 4
+    pts = [s @ a.T for s in strokes]
+    allp = np.concatenate(pts)
+    lo, hi = allp.min(axis=0), allp.max(axis=0)
+    ext = np.maximum(hi - lo, 1e-3)
+    scale = height / ext[1]
+    if ext[0] * scale > max_width:
+        scale = max_width / ext[0]
+    if ext[1] < 0.05 * ext[0]:  # a flat stroke: keep it flat, not a huge smear
+        scale = min(scale, max_width / ext[0])
+    thick = max(1, int(round(pen * height * ss)))
+    pad = thick + 2
+    w = int(np.ceil(ext[0] * scale * ss)) + 2 * pad
+    h = int(np.ceil(ext[1] * scale * ss)) + 2 * pad
+    canvas = np.zeros((h, w), np.uint8)
+    for p in pts:
+        q = ((p - lo) * scale * ss + pad).round().astype(np.int32)
+        if len(q) == 1 or np.ptp(q, axis=0).max() == 0:
+            cv2.circle(canvas, (int(q[0, 0]), int(q[0, 1])), max(1, thick // 2), 255, -1, cv2.LINE_AA)
+        else:
+            cv2.polylines(canvas, [q.reshape(-1, 1, 2)], False, 255, thick, cv2.LINE_AA)
+    out = cv2.resize(canvas, (max(1, w // ss), max(1, h // ss)), interpolation=cv2.INTER_AREA)
+    return out.astype(np.float32) / 255.0
+
+
+def _ink_from_raster(
+    raster: np.ndarray, height: float, max_width: float, pen: float, a: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    ink = (255.0 - raster.astype(np.float32)) / 255.0
+    ys, xs = np.nonzero(ink > 0.2)
+    ink = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    ink = cv2.copyMakeBorder(ink, 8, 8, 8, 8, cv2.BORDER_CONSTANT, value=0.0)
+    # These drawings have thick uniform strokes (about 8 % of 56 px): thin or
+    # thicken toward the wanted pen.
+    current = 0.08
+    k = int(round(abs(pen - current) * 56 / 2))
+    if k > 0:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
+        ink = cv2.erode(ink, kernel) if pen < current else cv2.dilate(ink, kernel)
+    h0, w0 = ink.shape
+    m = np.hstack([a, np.zeros((2, 1), np.float32)])
+    corners = np.array([[0, 0], [w0, 0], [0, h0], [w0, h0]], np.float32) @ a.T
+    lo = corners.min(axis=0)
+    m[:, 2] = -lo
+    size = corners.max(axis=0) - lo
+    ink = cv2.warpAffine(ink, m, (int(np.ceil(size[0])), int(np.ceil(size[1]))))
+    ys, xs = np.nonzero(ink > 0.2)
+    if ys.size == 0:
+        return np.zeros((2, 2), np.float32)
+    ink = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    scale = height / ink.shape[0]
+    if ink.shape[1] * scale > max_width:
+        scale = max_width / ink.shape[1]
+    nh = max(1, int(round(ink.shape[0] * scale)))
+    nw = max(1, int(round(ink.shape[1] * scale)))
+    return cv2.resize(ink, (nw, nh), interpolation=cv2.INTER_AREA)
+
+
+def letter_ink(
+    sample: Sample, height: float, max_width: float, rng: np.random.Generator, plain: bool = False
+) -> np.ndarray:
+    """The ink (0..1) of one letter, ``height`` px high, with a random pen and hand."""
+    pen = 0.05 if plain else float(rng.uniform(0.03, 0.12))
+    if plain:
+        a = np.eye(2, dtype=np.float32)
+    else:
+        a = _affine(
+            float(rng.normal(0.0, 0.12)),
+            float(rng.normal(0.0, 0.06)),
+            float(np.exp(rng.normal(0.0, 0.1))),
+        )
+    if sample.strokes is not None:
+        return _ink_from_strokes(sample.strokes, height, max_width, pen, a, rng)
+    assert sample.raster is not None
+    return _ink_from_raster(sample.raster, height, max_width, pen, a, rng)
+
+
+def _paste(canvas: np.ndarray, ink: np.ndarray, x: int, y: int, dark: float) -> None:
+    h, w = ink.shape
+    ch, cw = canvas.shape
+    x0, y0 = max(0, x), max(0, y)
+    x1, y1 = min(cw, x + w), min(ch, y + h)
+    if x1 <= x0 or y1 <= y0:
+        return
+    part = ink[y0 - y : y1 - y, x0 - x : x1 - x] * dark
+    canvas[y0:y1, x0:x1] = np.maximum(canvas[y0:y1, x0:x1], part)
+
+
+def render_field(
+    letters: Sequence[Sample | None],
+    rng: np.random.Generator,
+    degrade: bool = True,
+    px_per_mm: float = PX_PER_MM,
+) -> tuple[np.ndarray, tuple[tuple[int, int, int, int], ...], tuple[bool, ...]]:
+    """A field image as the scan stage cuts it out: grey, ink dark, lines removed.
+
+    ``None`` entries are blank boxes. With ``degrade`` the pen, placement and
+    paper vary widely; without it letters are clean, centred, medium-sized.
+    Returns (image, boxes, blank).
+    """
+    width, height, boxes = field_layout(len(letters), px_per_mm)
+    ink = np.zeros((height, width), np.float32)
+    dark = 1.0 if not degrade else float(rng.uniform(0.55, 1.0))
+    heights: list[float] = []
+    for (x0, y0, x1, y1), sample in zip(boxes, letters):
+        if sample is None:
+            continue
+        bw, bh = x1 - x0, y1 - y0
+        rel = 0.72 if not degrade else float(np.clip(rng.normal(0.72, 0.13), 0.4, 1.05))
+        g = letter_ink(sample, rel * bh, (1.1 if degrade else 0.9) * bw, rng, plain=not degrade)
+        gh, gw = g.shape
+        heights.append(gh)
+        cx = (x0 + x1) / 2.0 + (0.0 if not degrade else rng.normal(0.0, 0.07) * bw)
+        cy = (y0 + y1) / 2.0 + (0.0 if not degrade else rng.normal(0.0, 0.08) * bh)
+        _paste(ink, g, int(round(cx - gw / 2)), int(round(cy - gh / 2)), dark)
+    if not degrade:
+        img = 255.0 * (1.0 - ink)
+        return np.clip(img, 0, 255).astype(np.uint8), tuple(boxes), tuple(s is None for s in letters)
+    img = _degrade(ink, boxes, heights, rng, px_per_mm)
+    return img, tuple(boxes), tuple(s is None for s in letters)
+
+
+def _degrade(
+    ink: np.ndarray,
+    boxes: Sequence[tuple[int, int, int, int]],
+    heights: Sequence[float],
+    rng: np.random.Generator,
+    px_per_mm: float,
+) -> np.ndarray:
+    h, w = ink.shape
+    # Box-line remnants left by line removal: thin, grey or black, in pieces.
+    if rng.random() < 0.6:
+        lines = np.zeros_like(ink)
+        level = float(rng.uniform(0.2, 1.0))
+        t = int(rng.integers(1, 3))
+        for x0, y0, x1, y1 in boxes:
+            for seg in ((x0, y0, x1, y0), (x0, y1, x1, y1), (x0, y0, x0, y1), (x1, y0, x1, y1)):
+                if rng.random() < 0.5:
+                    continue
+                a = float(rng.uniform(0.0, 0.6))
+                b = float(rng.uniform(a + 0.2, 1.0))
+                sx0 = int(seg[0] + a * (seg[2] - seg[0]))
+                sy0 = int(seg[1] + a * (seg[3] - seg[1]))
+                sx1 = int(seg[0] + b * (seg[2] - seg[0]))
+                sy1 = int(seg[1] + b * (seg[3] - seg[1]))
+                off = int(rng.integers(-1, 2))
+                cv2.line(lines, (sx0 + off, sy0 + off), (sx1 + off, sy1 + off), level, t)
+        ink = np.maximum(ink, lines)
+    paper = float(rng.uniform(215.0, 255.0))
+    img = paper * (1.0 - ink)
+    if rng.random() < 0.25:  # uneven light or toner
+        gx = np.linspace(0.0, 1.0, w, dtype=np.float32)[None, :]
+        img = img - float(rng.uniform(0.0, 40.0)) * gx
+    # Resolution: letters only 15-25 px high at the scan, resampled back up.
+    if heights and rng.random() < 0.7:
+        target = float(rng.uniform(15.0, 25.0))
+        f = min(1.0, target / float(np.median(heights)))
+        if f < 0.95:
+            small = cv2.resize(img, (max(2, int(w * f)), max(2, int(h * f))), interpolation=cv2.INTER_AREA)
+            interp = cv2.INTER_LINEAR if rng.random() < 0.5 else cv2.INTER_CUBIC
+            img = cv2.resize(small, (w, h), interpolation=interp)
+    sigma = float(rng.uniform(0.0, 1.2))
+    if sigma > 0.3:
+        img = cv2.GaussianBlur(img, (0, 0), sigma)
+    img = img + rng.normal(0.0, float(rng.uniform(0.0, 10.0)), img.shape).astype(np.float32)
+    mode = rng.random()
+    # A scanner's bitonal threshold sits between the ink and the paper.
+    cut = paper - float(rng.uniform(0.25, 0.6)) * (paper - float(np.percentile(img, 0.5)))
+    if mode < 0.2:  # bitonal scan
+        img = np.where(img < cut, 0.0, 255.0).astype(np.float32)
+    elif mode < 0.3:  # fax: half vertical resolution, bitonal, speckles
+        half = cv2.resize(img, (w, max(2, h // 2)), interpolation=cv2.INTER_AREA)
+        half = np.where(half < cut, 0.0, 255.0).astype(np.float32)
+        img = cv2.resize(half, (w, h), interpolation=cv2.INTER_NEAREST)
+        speck = rng.random(img.shape) < float(rng.uniform(0.0, 0.004))
+        img[speck] = 0.0
+    elif mode < 0.45:  # photocopy: contrast boost, grey toner, specks
+        img = np.clip((img - 60.0) * float(rng.uniform(1.1, 1.6)), 0, 255)
+        speck = rng.random(img.shape) < float(rng.uniform(0.0, 0.002))
+        img[speck] = float(rng.uniform(0.0, 120.0))
+    img8 = np.clip(img, 0, 255).astype(np.uint8)
+    if rng.random() < 0.35:
+        q = int(rng.integers(25, 80))
+        ok, enc = cv2.imencode(".jpg", img8, [cv2.IMWRITE_JPEG_QUALITY, q])
+        if ok:
+            img8 = cv2.imdecode(enc, cv2.IMREAD_GRAYSCALE)
+    return img8
+
+
+def writer_letters(samples: Iterable[Sample]) -> dict[str, dict[str, list[Sample]]]:
+    """Samples grouped by writer, then by letter (to write names in one hand)."""
+    out: dict[str, dict[str, list[Sample]]] = {}
+    for s in samples:
+        out.setdefault(s.writer, {}).setdefault(s.label, []).append(s)
+    return out

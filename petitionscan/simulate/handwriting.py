@@ -1,0 +1,333 @@
+"""Handwritten capitals: glyphs from real pen strokes, drawn as ballpoint or felt pen.
+
+Glyphs come from the pen trajectories in the shared handwriting folder, but
+only from writers the recognizer never trains on (:data:`HELD_OUT_UNIPEN_LABS`
+and the UJI1 set), so benchmarks on simulated sheets measure generalisation.
+Without that folder, handwriting-like fonts stand in (DejaVu at the least),
+so the simulator works on a fresh machine.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+HANDWRITING_ENV = "PETITIONSCAN_HANDWRITING"
+# UNIPEN labs kept out of the recognizer's training data (writer id prefix before '-').
+HELD_OUT_UNIPEN_LABS = ("tos", "imp")
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+# Handwriting-like fonts from Debian packages, best first; DejaVu is the last resort.
+FONT_CANDIDATES: tuple[str, ...] = (
+    "/usr/share/fonts/opentype/bwht/BecauseWeOrganize-Regular.otf",
+    "/usr/share/fonts/opentype/bwht/BecauseWeCreate-Regular.otf",
+    "/usr/share/fonts/opentype/bwht/BecauseWeMentor-Regular.otf",
+    "/usr/share/fonts/opentype/bwht/BecauseWeConnect-Regular.otf",
+    "/usr/share/fonts/opentype/bwht/BecauseWeBuild-Regular.otf",
+    "/usr/share/fonts/opentype/bwht/BecauseWeLearn-Regular.otf",
+    "/usr/share/fonts/truetype/humor-sans/Humor-Sans.ttf",
+    "/usr/share/fonts/truetype/breip/Breip.ttf",
+    "/usr/share/fonts/truetype/fifthhorseman/dkg.ttf",
+)
+FALLBACK_FONTS: tuple[str, ...] = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Oblique.ttf",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Glyph:
+    """One written character, normalised to height 1 with its top-left at (0, 0).
+
+    A stroke glyph keeps the pen trajectory (``strokes``); a font glyph is a
+    coverage ``mask`` of height :data:`MASK_HEIGHT`. ``width`` is width/height.
+    """
+
+    char: str
+    width: float
+    strokes: tuple[np.ndarray, ...] = ()
+    mask: np.ndarray | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class WriterHand:
+    """The glyphs of one real writer (or one font), by character."""
+
+    writer_id: str
+    source: str  # "unipen", "uji1" or "font"
+    glyphs: dict[str, tuple[Glyph, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Pen:
+    """What the signer writes with: ink colour, line width and pressure."""
+
+    kind: str  # "ballpoint" or "felt"
+    color: tuple[int, int, int]
+    width_mm: float
+    pressure: float  # mean ink density, 0..1
+
+
+MASK_HEIGHT = 96
+
+
+def handwriting_dir() -> Path:
+    """Where the pen strokes are: the env var, else ``../shared/handwriting`` beside the repo."""
+    env = os.environ.get(HANDWRITING_ENV)
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[3] / "shared" / "handwriting"
+
+
+def _normalise(char: str, strokes: list[list[list[float]]]) -> Glyph | None:
+    arrays = []
+    for stroke in strokes:
+        pts = np.asarray(stroke, dtype=np.float32).reshape(-1, 2)
+        if len(pts) == 0:
+            continue
+        keep = np.ones(len(pts), dtype=bool)
+        keep[1:] = np.any(np.diff(pts, axis=0) != 0, axis=1)
+        pts = pts[keep]
+        if len(pts) >= 3:  # a light moving average: paper strokes are smoother than tablets'
+            sm = pts.copy()
+            sm[1:-1] = (pts[:-2] + 2 * pts[1:-1] + pts[2:]) / 4
+            pts = sm
+        arrays.append(pts)
+    if not arrays:
+        return None
+    allpts = np.concatenate(arrays)
+    lo, hi = allpts.min(axis=0), allpts.max(axis=0)
+    height = float(hi[1] - lo[1])
+    width = float(hi[0] - lo[0])
+    if height <= 0 or width / height > 3.0 or height / max(width, 1e-6) > 30:
+        return None
+    return Glyph(char, width / height, tuple(((a - lo) / height).astype(np.float32) for a in arrays))
+
+
+def _read_jsonl(path: Path, prefixes: tuple[str, ...] | None) -> dict[str, dict[str, list[Glyph]]]:
+    out: dict[str, dict[str, list[Glyph]]] = {}
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if prefixes is not None and not any(f'"writer": "{p}-' in line for p in prefixes):
+                continue
+            obj = json.loads(line)
+            label = obj.get("label", "")
+            if label not in LETTERS or obj.get("suspect"):
+                continue
+            writer = str(obj["writer"])
+            if prefixes is not None and writer.split("-", 1)[0] not in prefixes:
+                continue
+            glyph = _normalise(label, obj["strokes"])
+            if glyph is not None:
+                out.setdefault(writer, {}).setdefault(label, []).append(glyph)
+    return out
+
+
+@lru_cache(maxsize=4)
+def load_stroke_writers(folder: str) -> tuple[WriterHand, ...]:
+    """Held-out writers from the shared folder, or () when it is absent or unreadable."""
+    base = Path(folder)
+    sources = (
+        ("unipen", base / "unipen-strokes.jsonl.gz", HELD_OUT_UNIPEN_LABS),
+        ("uji1", base / "uji1-strokes.jsonl.gz", None),
+    )
+    hands: list[WriterHand] = []
+    for name, path, prefixes in sources:
+        if not path.is_file():
+            continue
+        try:
+            by_writer = _read_jsonl(path, prefixes)
+        except (OSError, ValueError, KeyError, EOFError):
+            continue
+        for writer in sorted(by_writer):
+            glyphs = {c: tuple(g) for c, g in sorted(by_writer[writer].items())}
+            if len(glyphs) >= 5:
+                hands.append(WriterHand(writer, name, glyphs))
+    return tuple(hands)
+
+
+def font_paths() -> tuple[str, ...]:
+    """Handwriting-like fonts present on this machine; DejaVu when none is."""
+    found = tuple(p for p in FONT_CANDIDATES if os.path.isfile(p))
+    if found:
+        return found
+    return tuple(p for p in FALLBACK_FONTS if os.path.isfile(p))
+
+
+def _font_glyph(font: ImageFont.FreeTypeFont, char: str) -> Glyph | None:
+    size = (MASK_HEIGHT * 3, MASK_HEIGHT * 3)
+    img = Image.new("L", size, 0)
+    ImageDraw.Draw(img).text((MASK_HEIGHT, MASK_HEIGHT // 2), char, font=font, fill=255)
+    arr = np.asarray(img)
+    ys, xs = np.nonzero(arr > 20)
+    if len(ys) == 0:
+        return None
+    crop = arr[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].astype(np.float32) / 255.0
+    h, w = crop.shape
+    scale = MASK_HEIGHT / h
+    mask = cv2.resize(crop, (max(1, round(w * scale)), MASK_HEIGHT), interpolation=cv2.INTER_AREA)
+    return Glyph(char, mask.shape[1] / MASK_HEIGHT, mask=mask)
+
+
+@lru_cache(maxsize=2)
+def load_font_writers(paths: tuple[str, ...]) -> tuple[WriterHand, ...]:
+    """One pseudo-writer per font file; letters the font lacks are skipped."""
+    hands = []
+    for path in paths:
+        try:
+            font = ImageFont.truetype(path, MASK_HEIGHT)
+        except OSError:
+            continue
+        glyphs = {}
+        for c in LETTERS:
+            g = _font_glyph(font, c)
+            if g is not None:
+                glyphs[c] = (g,)
+        if glyphs:
+            hands.append(WriterHand(Path(path).stem, "font", glyphs))
+    if not hands:  # no font file at all: Pillow's built-in font keeps the simulator working
+        font = ImageFont.load_default(size=MASK_HEIGHT)
+        glyphs = {}
+        for c in LETTERS:
+            g = _font_glyph(font, c)  # type: ignore[arg-type]
+            if g is not None:
+                glyphs[c] = (g,)
+        hands.append(WriterHand("pillow-default", "font", glyphs))
+    return tuple(hands)
+
+
+def available_hands() -> tuple[WriterHand, ...]:
+    """Real held-out writers when the shared folder is there, fonts otherwise."""
+    hands = load_stroke_writers(str(handwriting_dir()))
+    return hands if hands else load_font_writers(font_paths())
+
+
+def rule_glyph(char: str, rng: np.random.Generator) -> Glyph:
+    """Marks with no recorded strokes (hyphen, apostrophe), drawn as a person would."""
+    if char == "-":
+        w = rng.uniform(0.4, 0.75)
+        y = rng.uniform(0.45, 0.62)
+        tilt = rng.uniform(-0.06, 0.04)
+        pts = np.array([[0, y], [w * 0.5, y + tilt / 2 + rng.normal(0, 0.01)], [w, y + tilt]], np.float32)
+        return Glyph(char, w, (pts,))
+    if char == "'":
+        h = rng.uniform(0.22, 0.35)
+        lean = rng.uniform(-0.12, 0.02)
+        pts = np.array([[0.08, 0], [0.08 + lean / 2, h / 2], [0.08 + lean, h]], np.float32)
+        pts[:, 0] -= pts[:, 0].min()
+        return Glyph(char, max(0.05, float(np.ptp(pts[:, 0]))), (pts,))
+    raise ValueError(f"no rule for {char!r}")
+
+
+def _smooth_noise(n: int, rng: np.random.Generator, scale: float) -> np.ndarray:
+    """Slowly varying noise along a stroke: pen pressure changes gradually."""
+    knots = max(2, n // 12 + 2)
+    return np.interp(np.linspace(0, knots - 1, n), np.arange(knots), rng.normal(0, scale, knots))
+
+
+def draw_polylines(
+    alpha: np.ndarray,
+    lines: list[np.ndarray],
+    pen: Pen,
+    px_per_mm: float,
+    rng: np.random.Generator,
+) -> None:
+    """Draw pen lines (pixel coordinates in ``alpha``) as ink density, in place (max blend).
+
+    Pressure varies along each stroke and is lighter where the pen lands and
+    lifts; ballpoint ink is grainy. Three pressure levels are drawn as separate
+    layers and max-combined so that light segments never erase dark ones.
+    """
+    if not lines:
+        return
+    allpts = np.concatenate(lines)
+    width = max(1.0, pen.width_mm * px_per_mm)
+    pad = int(width * 2 + 4)
+    x0 = max(0, int(np.floor(allpts[:, 0].min())) - pad)
+    y0 = max(0, int(np.floor(allpts[:, 1].min())) - pad)
+    x1 = min(alpha.shape[1], int(np.ceil(allpts[:, 0].max())) + pad)
+    y1 = min(alpha.shape[0], int(np.ceil(allpts[:, 1].max())) + pad)
+    if x1 <= x0 or y1 <= y0:
+        return
+    h, w = y1 - y0, x1 - x0
+    levels = (0.62, 0.8, 1.0)
+    layers = [np.zeros((h, w), np.uint8) for _ in levels]
+    shift = 4
+    for line in lines:
+        n = len(line)
+        pts = np.round((line - (x0, y0)) * (1 << shift)).astype(np.int32)
+        if n == 1:
+            pts = np.concatenate([pts, pts + 1])
+            n = 2
+        p = pen.pressure * (1 + _smooth_noise(n, rng, 0.12))
+        if pen.kind == "ballpoint" and n > 6:
+            ramp = np.minimum(1.0, np.minimum(np.arange(n), np.arange(n)[::-1]) / 3.0 + 0.55)
+            p = p * ramp
+        lvl = np.digitize(p, [(levels[0] + levels[1]) / 2, (levels[1] + levels[2]) / 2])
+        thick = max(1, int(round(width * rng.uniform(0.9, 1.1))))
+        start = 0
+        for i in range(1, n + 1):
+            if i == n or lvl[i] != lvl[start]:
+                seg = pts[max(0, start - 1) : i]
+                if len(seg) == 1:
+                    seg = np.concatenate([seg, seg])
+                cv2.polylines(layers[lvl[start]], [seg], False, 255, thick, cv2.LINE_AA, shift)
+                start = i
+    patch = np.zeros((h, w), np.float32)
+    for layer, level in zip(layers, levels):
+        np.maximum(patch, layer.astype(np.float32) * (level / 255.0), out=patch)
+    if pen.kind == "ballpoint":
+        grain = rng.random((h // 2 + 1, w // 2 + 1), dtype=np.float32)
+        grain = cv2.resize(grain, (w, h), interpolation=cv2.INTER_LINEAR)[:h, :w]
+        patch *= 0.78 + 0.22 * grain
+    else:
+        patch = cv2.GaussianBlur(patch, (3, 3), 0.7)
+    np.clip(patch, 0, 1, out=patch)
+    region = alpha[y0:y1, x0:x1]
+    np.maximum(region, patch, out=region)
+
+
+def draw_glyph(
+    alpha: np.ndarray,
+    glyph: Glyph,
+    matrix: np.ndarray,
+    pen: Pen,
+    px_per_mm: float,
+    rng: np.random.Generator,
+) -> None:
+    """Draw a normalised glyph through a 2x3 affine ``matrix`` into ``alpha`` (in place)."""
+    if glyph.mask is None:
+        lines = [s @ matrix[:, :2].T + matrix[:, 2] for s in glyph.strokes]
+        draw_polylines(alpha, lines, pen, px_per_mm, rng)
+        return
+    mask = glyph.mask
+    # Map mask pixels to normalised units (height 1), then through the glyph matrix.
+    unit = np.array([[1.0 / MASK_HEIGHT, 0, 0], [0, 1.0 / MASK_HEIGHT, 0], [0, 0, 1]])
+    full = np.vstack([matrix, [0, 0, 1]]) @ unit
+    corners = np.array([[0, 0, 1], [mask.shape[1], 0, 1], [0, mask.shape[0], 1], [mask.shape[1], mask.shape[0], 1]])
+    mapped = corners @ full[:2].T
+    x0 = max(0, int(np.floor(mapped[:, 0].min())) - 2)
+    y0 = max(0, int(np.floor(mapped[:, 1].min())) - 2)
+    x1 = min(alpha.shape[1], int(np.ceil(mapped[:, 0].max())) + 2)
+    y1 = min(alpha.shape[0], int(np.ceil(mapped[:, 1].max())) + 2)
+    if x1 <= x0 or y1 <= y0:
+        return
+    local = full.copy()
+    local[0, 2] -= x0
+    local[1, 2] -= y0
+    patch = cv2.warpAffine(mask, local[:2].astype(np.float32), (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR)
+    patch *= pen.pressure * float(rng.uniform(0.9, 1.05))
+    if pen.kind == "ballpoint":
+        h, w = patch.shape
+        patch *= 0.8 + 0.2 * rng.random((h, w), dtype=np.float32)
+    np.clip(patch, 0, 1, out=patch)
+    region = alpha[y0:y1, x0:x1]
+    np.maximum(region, patch, out=region)
