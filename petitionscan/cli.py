@@ -30,7 +30,10 @@ class _Group(click.Group):
         except PetitionscanError as exc:
             _fail(ctx, exc)
         except KeyboardInterrupt:
-            _fail(ctx, Interrupted("interrupted; everything stored so far is complete: run the same command again to go on"))
+            _fail(
+                ctx,
+                Interrupted("interrupted; everything stored so far is complete: run the same command again to go on"),
+            )
         return None
 
 

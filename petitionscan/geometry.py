@@ -53,6 +53,17 @@ ARUCO_DICT_NAME = "DICT_4X4_1000"
 MARKER_ID_BLOCKS = 250
 
 NAME_FIELDS = ("name", "first_name", "surname")
+# One letter per field in the layout code, to keep the QR code small and robust.
+FIELD_CODES = {
+    "name": "n",
+    "first_name": "f",
+    "surname": "s",
+    "workplace": "w",
+    "town": "t",
+    "union": "u",
+    "signature": "g",
+}
+_FIELD_KEYS = {v: k for k, v in FIELD_CODES.items()}
 BOX_FIELDS = ("name", "first_name", "surname", "workplace", "town", "union")
 RECT_FIELDS = ("signature",)
 
@@ -81,9 +92,10 @@ class LayoutSpec:
 
     @property
     def code(self) -> str:
-        """Short text form, carried by the QR code: ``L1/A4/9/first_name:11,surname:13/town:9,signature``."""
+        """Short text form, carried by the QR code: ``L1/A4/9/f11,s13/t9,g`` (see ``FIELD_CODES``)."""
+
         def part(fields: tuple[FieldSpec, ...]) -> str:
-            return ",".join(f"{f.key}:{f.boxes}" if f.is_boxes else f.key for f in fields)
+            return ",".join(f"{FIELD_CODES[f.key]}{f.boxes if f.is_boxes else ''}" for f in fields)
 
         return f"L{self.version}/{self.paper}/{self.rows}/{part(self.name_fields)}/{part(self.other_fields)}"
 
@@ -117,8 +129,9 @@ def parse_layout_code(code: str) -> LayoutSpec:
     def fields(text: str) -> tuple[FieldSpec, ...]:
         out = []
         for item in filter(None, text.split(",")):
-            key, _, boxes = item.partition(":")
-            out.append(FieldSpec(key, int(boxes) if boxes else 0))
+            if item[:1] not in _FIELD_KEYS:
+                raise ValueError(f"unknown field {item!r} in layout code")
+            out.append(FieldSpec(_FIELD_KEYS[item[0]], int(item[1:]) if item[1:] else 0))
         return tuple(out)
 
     spec = LayoutSpec(paper, rows, fields(parts[3]), fields(parts[4]), version)
@@ -246,9 +259,7 @@ def fit_box_counts(
             )
             if widest is None:
                 keys = ", ".join(f.key for f in fields)
-                raise CampaignError(
-                    f"the columns {keys} do not fit on {paper} paper; drop a column or use fewer boxes"
-                )
+                raise CampaignError(f"the columns {keys} do not fit on {paper} paper; drop a column or use fewer boxes")
             current[widest] = FieldSpec(current[widest].key, current[widest].boxes - 1)
         return tuple(current)
 
@@ -334,9 +345,7 @@ def layout_page_json(geometry: SheetGeometry, sheet_id: str) -> dict[str, object
         "sheet_id": sheet_id,
         "page_size": [round(w * PT_PER_MM, 2), round(h * PT_PER_MM, 2)],
         "layout_code": geometry.spec.code,
-        "markers": [
-            {"id": mk.marker_id, "corner": mk.corner, "rect": rect_pt(mk.rect_mm)} for mk in geometry.markers
-        ],
+        "markers": [{"id": mk.marker_id, "corner": mk.corner, "rect": rect_pt(mk.rect_mm)} for mk in geometry.markers],
         "qr": {"rect": rect_pt(geometry.qr_rect_mm)},
         "rows": rows,
     }

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from petitionscan.errors import DatabaseError
@@ -135,7 +135,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 def now_iso() -> str:
     """UTC timestamp with seconds, as stored in every ``*_at`` column."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
@@ -159,9 +159,7 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous = NORMAL")
         migrate(conn)
     except sqlite3.DatabaseError as exc:
-        raise DatabaseError(
-            f"{path}: not a petitionscan database or damaged ({exc}); give another --db"
-        ) from exc
+        raise DatabaseError(f"{path}: not a petitionscan database or damaged ({exc}); give another --db") from exc
     return conn
 
 

@@ -74,7 +74,7 @@ class _Reader:
             raise self.fail(key, f"must be a whole number, not {value!r}")
         if not isinstance(value, kind):
             raise self.fail(key, f"must be {_kind_name(kind)}, not {type(value).__name__}")
-        if kind is str and required and not value.strip():
+        if isinstance(value, str) and required and not value.strip():
             raise self.fail(key, "must not be empty")
         return value
 

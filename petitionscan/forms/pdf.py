@@ -121,10 +121,14 @@ def draw_sheet(
         cell = (x1 - x0) / bits.shape[0]
         for (r, col), black in np.ndenumerate(bits):
             if black:
-                page.rect((x0 + col * cell, y0 + r * cell, x0 + (col + 1) * cell, y0 + (r + 1) * cell), stroke=False, fill=True)
+                page.rect(
+                    (x0 + col * cell, y0 + r * cell, x0 + (col + 1) * cell, y0 + (r + 1) * cell),
+                    stroke=False,
+                    fill=True,
+                )
 
     # QR code with campaign, serial, layout and branch.
-    qx0, qy0, qx1, qy1 = sheet.qr_rect_mm
+    qx0, _qy0, qx1, qy1 = sheet.qr_rect_mm
     widget = QrCodeWidget(qr_payload(campaign.campaign_id, serial, sheet.spec.code, branch), barLevel="M")
     bx0, by0, bx1, by1 = widget.getBounds()
     size = (qx1 - qx0) * mm
@@ -135,7 +139,7 @@ def draw_sheet(
     # Title, serial and branch.
     c.setFillColorRGB(0, 0, 0)
     page.paragraph(sheet.title_rect_mm, f"<b>{escape(campaign.petition_title)}</b>", regular, 13, 9)
-    sx0, sy0, sx1, sy1 = sheet.serial_rect_mm
+    _sx0, sy0, sx1, sy1 = sheet.serial_rect_mm
     page.text(sx1, sy1 - 4.0, f"{text(lang, 'sheet')} {serial}", 10, bold, align="right")
     if branch:
         page.text(sx1, sy0 - 0.5, f"{text(lang, 'branch')}: {branch}", 8, regular, align="right")
@@ -146,7 +150,7 @@ def draw_sheet(
     page.paragraph(sheet.instructions_rect_mm, f"<b>{escape(text(lang, 'instructions'))}</b>", regular, 8.5, 6)
 
     # Column headings, printed once above the table.
-    hx0, hy0, hx1, hy1 = sheet.header_rect_mm
+    hx0, _hy0, _hx1, hy1 = sheet.header_rect_mm
     c.setFillColorRGB(0, 0, 0)
     first = sheet.rows[0]
     page.text(hx0, hy1 - 1.0, text(lang, "number"), 7, regular)
@@ -161,7 +165,7 @@ def draw_sheet(
     # Rows: number, letter boxes in drop-out colour, signature area, separator.
     for row in sheet.rows:
         c.setFillColor(GREY)
-        nx0, ny0, nx1, ny1 = row.number_rect_mm
+        _nx0, _ny0, nx1, ny1 = row.number_rect_mm
         page.text(nx1, ny1 - 1.8, str(row.row), 9, bold, align="right")
         c.setStrokeColor(DROPOUT)
         c.setLineWidth(0.7)

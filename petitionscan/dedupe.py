@@ -1,0 +1,453 @@
+"""Normalise names and find the rows that belong to the same signer.
+
+Why this is careful: the published number is *unique people*. Merging two
+different people under-counts; missing a duplicate over-counts. So:
+
+* exact duplicates share a transliterated name key, and probable duplicates
+  have names that differ only by letters the recognizer tends to confuse
+  (O/Q/D, I/J/L, U/V, M/N, B/R/P, E/F) or by one other letter;
+* a filled workplace or town that differs keeps two rows apart (namesakes);
+* every merge carries a reason, automatic decisions are recomputed on every
+  run, and a person's decision (``decide_duplicate``) always wins.
+
+The work is done on pandas frames and on unique name keys, with blocking, so
+a million rows stay fast.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from anyascii import anyascii
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from petitionscan import store
+from petitionscan.errors import UsageError
+
+# --- normalising --------------------------------------------------------------
+
+_HYPHENS = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u00ad\ufe63\uff0d"
+_APOSTROPHES = "\u2019\u2018\u201b\u02bc\u02b9\u0060\u00b4\u2032\uff07"
+_PUNCT_TABLE = str.maketrans({**{c: "-" for c in _HYPHENS}, **{c: "'" for c in _APOSTROPHES}})
+_SPACE_AROUND_HYPHEN = re.compile(r"\s*-\s*")
+_NOT_KEY = re.compile(r"[^A-Z0-9 ]+")
+# German transcriptions: MUELLER and MÜLLER (anyascii: MULLER) get one key.
+_DIGRAPHS = (("UE", "U"), ("OE", "O"), ("AE", "A"))
+
+# Letters the handwriting recognizer mixes up, folded onto one representative.
+CONFUSIONS: tuple[str, ...] = ("OQD0", "IJL1", "UV", "MN", "BRP8", "EF")
+_CONFUSION_TABLE = str.maketrans({c: group[0] for group in CONFUSIONS for c in group[1:]})
+
+# Shortest confusion key (without spaces) for a probable match: two-letter
+# differences between short names are too often two different people.
+MIN_PROBABLE_LEN = 6
+MAX_FUZZY_DISTANCE = 1
+
+
+def normalize_name(text: str) -> str:
+    """The name as it is shown and compared: NFC, capitals, one space, plain ``-`` and ``'``.
+
+    The original text is kept elsewhere; this is idempotent and ignores case.
+    """
+    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", text.casefold().upper())
+    text = text.translate(_PUNCT_TABLE)
+    text = " ".join(text.split())
+    return _SPACE_AROUND_HYPHEN.sub("-", text)
+
+
+@lru_cache(maxsize=200_000)
+def match_key(text: str) -> str:
+    """A transliterated key: ЖАНАР and ZHANAR, MÜLLER, MUELLER and MULLER match.
+
+    Apostrophes vanish (O'BRIEN = OBRIEN) and hyphens become spaces
+    (SMITH-JONES = SMITH JONES), because the recognizer often misses them.
+    """
+    ascii_text = anyascii(normalize_name(text).replace("'", "")).upper()
+    ascii_text = " ".join(_NOT_KEY.sub(" ", ascii_text).split())
+    for digraph, single in _DIGRAPHS:
+        ascii_text = ascii_text.replace(digraph, single)
+    return ascii_text
+
+
+def confusion_key(key: str) -> str:
+    """Fold a match key's confusable letters, so misread names collide."""
+    return key.translate(_CONFUSION_TABLE)
+
+
+# --- results ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Why two rows were merged or kept apart; ``decided_by`` is None when automatic."""
+
+    row_a: int
+    row_b: int
+    same: bool
+    reason: str
+    decided_by: str | None = None
+
+
+@dataclass(frozen=True)
+class DedupeResult:
+    """One line per counted row: the signer (``signer`` = the kept row's id) and why.
+
+    ``match`` is '' for kept rows, else 'exact', 'probable' or 'person'.
+    ``conflicts`` lists people's decisions that contradict each other.
+    """
+
+    rows: pd.DataFrame
+    decisions: tuple[Decision, ...]
+    conflicts: tuple[str, ...] = field(default=())
+
+    @property
+    def unique(self) -> int:
+        return int((~self.rows["is_duplicate"]).sum())
+
+    @property
+    def duplicates(self) -> int:
+        return int(self.rows["is_duplicate"].sum())
+
+
+# --- clustering ---------------------------------------------------------------
+
+
+class _Clusters:
+    """Union-find over row positions that refuses merges joining two namesakes."""
+
+    def __init__(self, workplace: Sequence[str], town: Sequence[str]) -> None:
+        self.parent: dict[int, int] = {}
+        self.workplace: dict[int, str] = {}
+        self.town: dict[int, str] = {}
+        self.forbid: dict[int, set[int]] = {}
+        self._wp = workplace
+        self._town = town
+
+    def find(self, i: int) -> int:
+        parent = self.parent
+        if i not in parent:
+            parent[i] = i
+            self.workplace[i] = self._wp[i]
+            self.town[i] = self._town[i]
+            return i
+        root = i
+        while parent[root] != root:
+            root = parent[root]
+        while parent[i] != root:
+            parent[i], i = root, parent[i]
+        return root
+
+    def conflict(self, a: int, b: int) -> str | None:
+        """Why clusters ``a`` and ``b`` (roots) cannot be one person, or None."""
+        wa, wb = self.workplace[a], self.workplace[b]
+        if wa and wb and wa != wb:
+            return "different workplace"
+        ta, tb = self.town[a], self.town[b]
+        if ta and tb and ta != tb:
+            return "different town"
+        return self.forbidden(a, b)
+
+    def forbidden(self, a: int, b: int) -> str | None:
+        fa, fb = self.forbid.get(a), self.forbid.get(b)
+        if fa and any(self.find(x) == b for x in fa):
+            return "a person decided they differ"
+        if fb and any(self.find(x) == a for x in fb):
+            return "a person decided they differ"
+        return None
+
+    def union(self, a: int, b: int, *, force: bool = False) -> str | None:
+        """Merge the clusters of rows ``a`` and ``b``; return why not, or None on success."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return None
+        why = self.forbidden(ra, rb) if force else self.conflict(ra, rb)
+        if why:
+            return why
+        if rb < ra:
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.workplace[ra] = self.workplace[ra] or self.workplace[rb]
+        self.town[ra] = self.town[ra] or self.town[rb]
+        if rb in self.forbid:
+            self.forbid.setdefault(ra, set()).update(self.forbid.pop(rb))
+        return None
+
+    def add_forbid(self, a: int, b: int) -> None:
+        self.forbid.setdefault(self.find(a), set()).add(b)
+        self.forbid.setdefault(self.find(b), set()).add(a)
+
+
+def _context_key(values: pd.Series) -> list[str]:
+    """Workplace and town compared loosely: case, accents and punctuation ignored."""
+    uniq = pd.unique(values.fillna("").astype(str))
+    mapping = {v: match_key(v) for v in uniq}
+    return [mapping[v] for v in values.fillna("").astype(str)]
+
+
+def _keys(names: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Match and confusion keys, computed once per distinct name."""
+    uniq = pd.unique(names.fillna("").astype(str))
+    mkeys = [match_key(v) for v in uniq]
+    ckeys = [confusion_key(k) for k in mkeys]
+    codes = pd.Index(uniq).get_indexer(pd.Index(names.fillna("").astype(str)))
+    return np.asarray(mkeys, dtype=object)[codes], np.asarray(ckeys, dtype=object)[codes]
+
+
+def _fuzzy_pairs(ckeys: Sequence[str]) -> set[tuple[str, str]]:
+    """Pairs of distinct confusion keys one edit apart, found by blocking.
+
+    One edit changes only one of the two name parts, and leaves either the
+    first two or the last two letters of that part alone; so four blocks
+    (other part + two letters of this part) find every pair, and each block
+    is small enough for a full ``rapidfuzz`` distance matrix.
+    """
+    frame = pd.DataFrame({"key": pd.unique(pd.Series(list(ckeys), dtype=object))})
+    frame = frame[frame["key"].str.replace(" ", "").str.len() >= MIN_PROBABLE_LEN]
+    parts = frame["key"].str.split(" ", n=1, expand=True)
+    if parts.shape[1] < 2:
+        parts[1] = ""
+    first, rest = parts[0].fillna(""), parts[1].fillna("")
+    blocks = (
+        first + "|<" + rest.str[:2],
+        first + "|>" + rest.str[-2:],
+        rest + "|<" + first.str[:2],
+        rest + "|>" + first.str[-2:],
+    )
+    pairs: set[tuple[str, str]] = set()
+    keys = frame["key"].to_numpy()
+    for block in blocks:
+        sizes = block.map(block.value_counts())
+        multi = sizes.to_numpy() > 1
+        if not multi.any():
+            continue
+        sub = pd.DataFrame({"block": block.to_numpy()[multi], "key": keys[multi]})
+        for _, members in sub.groupby("block", sort=False)["key"]:
+            names = members.tolist()
+            if len(names) == 2:
+                if Levenshtein.distance(names[0], names[1], score_cutoff=MAX_FUZZY_DISTANCE) <= 1:
+                    pairs.add((min(names), max(names)))
+                continue
+            matrix = process.cdist(
+                names, names, scorer=Levenshtein.distance, score_cutoff=MAX_FUZZY_DISTANCE, dtype=np.int8
+            )
+            ii, jj = np.nonzero(matrix <= MAX_FUZZY_DISTANCE)
+            for i, j in zip(ii.tolist(), jj.tolist(), strict=True):
+                if i < j:
+                    pairs.add((min(names[i], names[j]), max(names[i], names[j])))
+    return pairs
+
+
+def _differing_letters(a: str, b: str) -> str:
+    """'O/Q' style description of where two equal-length keys differ."""
+    if len(a) != len(b):
+        return "one letter missing or added"
+    diffs = sorted({f"{x}/{y}" for x, y in zip(a, b, strict=True) if x != y})
+    return ", ".join(diffs)
+
+
+def find_duplicates(rows: pd.DataFrame, people: Iterable[Decision] = ()) -> DedupeResult:
+    """Group counted rows into signers.
+
+    ``rows`` needs columns row_id, name, workplace, town (one line per counted
+    row). ``people`` are decisions made by people; they win over automatic
+    ones, oldest first, and contradictions among them are reported.
+    """
+    frame = rows[["row_id", "name", "workplace", "town"]].copy()
+    frame = frame.sort_values("row_id", kind="stable").reset_index(drop=True)
+    n = len(frame)
+    row_ids = frame["row_id"].to_numpy(dtype=np.int64)
+    mkey, ckey = _keys(frame["name"])
+    workplace = _context_key(frame["workplace"])
+    town = _context_key(frame["town"])
+    clusters = _Clusters(workplace, town)
+    position = {int(r): i for i, r in enumerate(row_ids.tolist())} if n else {}
+    reason: dict[int, tuple[str, str]] = {}
+    decisions: list[Decision] = []
+    conflicts: list[str] = []
+
+    # 1. People's decisions: "different" first as constraints, then "same".
+    people = list(people)
+    for d in people:
+        a, b = position.get(d.row_a), position.get(d.row_b)
+        if a is not None and b is not None and not d.same:
+            clusters.add_forbid(a, b)
+            decisions.append(d)
+    for d in people:
+        a, b = position.get(d.row_a), position.get(d.row_b)
+        if a is None or b is None or not d.same:
+            continue
+        why = clusters.union(a, b, force=True)
+        if why:
+            conflicts.append(f"rows {d.row_a} and {d.row_b}: marked the same by {d.decided_by}, but {why}")
+            continue
+        decisions.append(d)
+        text = f"{d.decided_by} decided rows {d.row_a} and {d.row_b} are one signer"
+        reason.setdefault(max(a, b), ("person", text))
+
+    # 2. Exact: same key; a row joins the first earlier signer it is compatible with.
+    nonempty = mkey != ""
+    key_series = pd.Series(mkey[nonempty], index=np.nonzero(nonempty)[0])
+    counts = key_series.map(key_series.value_counts())
+    grouped = key_series[counts.to_numpy() > 1]
+    for _, members in grouped.groupby(grouped, sort=False):
+        roots: list[int] = []
+        for i in members.index.tolist():
+            root_i = clusters.find(i)
+            if any(clusters.find(r) == root_i for r in roots):
+                continue
+            joined, refused = False, ""
+            for r in roots:
+                r = clusters.find(r)
+                why = clusters.union(r, i)
+                if why is None:
+                    reason.setdefault(i, ("exact", f"same name as row {row_ids[r]}"))
+                    decisions.append(Decision(int(row_ids[r]), int(row_ids[i]), True, "same name"))
+                    joined = True
+                    break
+                refused = refused or f"same name as row {row_ids[r]}, {why}"
+            if not joined:
+                if refused:
+                    decisions.append(Decision(int(row_ids[roots[0]]), int(row_ids[i]), False, refused))
+                roots.append(i)
+
+    # 3. Probable: confusion keys equal, or one edit apart.
+    frame_keys = pd.DataFrame({"m": mkey, "c": ckey})
+    candidates = frame_keys[frame_keys["m"] != ""].drop_duplicates("m")
+    long_enough = candidates["c"].str.replace(" ", "").str.len() >= MIN_PROBABLE_LEN
+    candidates = candidates[long_enough]
+    by_ckey = candidates.groupby("c", sort=False)["m"].agg(list)
+    mkey_pairs: list[tuple[str, str, str]] = []
+    for mkeys in by_ckey.tolist():
+        if len(mkeys) > 1:
+            ordered = sorted(mkeys)
+            for other in ordered[1:]:
+                letters = _differing_letters(ordered[0], other)
+                mkey_pairs.append((ordered[0], other, f"letters the reader confuses ({letters})"))
+    fuzzy = _fuzzy_pairs(candidates["c"].tolist())
+    if fuzzy:
+        ck_to_m = by_ckey.to_dict()
+        for ca, cb in sorted(fuzzy):
+            for ma in ck_to_m.get(ca, []):
+                for mb in ck_to_m.get(cb, []):
+                    mkey_pairs.append((min(ma, mb), max(ma, mb), f"names one letter apart ({ma} / {mb})"))
+    if mkey_pairs:
+        rows_by_key: dict[str, list[int]] = {}
+        for i, k in enumerate(mkey.tolist()):
+            rows_by_key.setdefault(k, []).append(i)
+        for ka, kb, why_text in mkey_pairs:
+            roots_a = sorted({clusters.find(i) for i in rows_by_key.get(ka, [])})
+            roots_b = sorted({clusters.find(i) for i in rows_by_key.get(kb, [])})
+            for ra in roots_a:
+                for rb in roots_b:
+                    ra_now, rb_now = clusters.find(ra), clusters.find(rb)
+                    if ra_now == rb_now:
+                        continue
+                    if clusters.union(ra_now, rb_now) is None:
+                        late = max(ra_now, rb_now)
+                        reason.setdefault(late, ("probable", why_text))
+                        pair = (int(row_ids[min(ra, rb)]), int(row_ids[max(ra, rb)]))
+                        decisions.append(Decision(pair[0], pair[1], True, why_text))
+                        break
+
+    # 4. Read off clusters: the signer is the earliest row of each cluster.
+    root_of = np.arange(n, dtype=np.int64)
+    for i in list(clusters.parent):
+        root_of[i] = clusters.find(i)
+    signer = row_ids[root_of] if n else row_ids
+    is_dup = root_of != np.arange(n)
+    match = np.full(n, "", dtype=object)
+    why_col = np.full(n, "", dtype=object)
+    for i in np.nonzero(is_dup)[0].tolist():
+        kind, text = reason.get(i, ("exact", "same signer as a row merged with it"))
+        match[i], why_col[i] = kind, text
+    result = pd.DataFrame(
+        {
+            "row_id": row_ids,
+            "signer": signer,
+            "is_duplicate": is_dup,
+            "match": match,
+            "reason": why_col,
+            "key": mkey,
+        }
+    )
+    return DedupeResult(rows=result, decisions=tuple(decisions), conflicts=tuple(conflicts))
+
+
+# --- the database side ----------------------------------------------------------
+
+
+def people_decisions(conn: sqlite3.Connection) -> list[Decision]:
+    """Decisions people made, oldest first (later ones refine earlier ones)."""
+    cur = conn.execute(
+        "SELECT row_a, row_b, decision, reason, decided_by FROM duplicate_decisions "
+        "WHERE decided_by IS NOT NULL ORDER BY decided_at, id"
+    )
+    return [Decision(int(a), int(b), d == "same", r or "", who) for a, b, d, r, who in cur.fetchall()]
+
+
+def store_decisions(conn: sqlite3.Connection, result: DedupeResult) -> int:
+    """Replace the automatic decisions with this run's; people's decisions stay.
+
+    Automatic rows have ``decided_by`` NULL, so the review page can show why
+    two rows were merged or kept apart and a person can overrule them.
+    """
+    now = store.now_iso()
+    seen: set[tuple[int, int]] = set()
+    values = []
+    for d in result.decisions:
+        if d.decided_by is not None or d.row_a == d.row_b:
+            continue
+        a, b = min(d.row_a, d.row_b), max(d.row_a, d.row_b)
+        if (a, b) in seen:
+            continue
+        seen.add((a, b))
+        values.append((a, b, "same" if d.same else "different", d.reason, now))
+    with store.transaction(conn):
+        conn.execute("DELETE FROM duplicate_decisions WHERE decided_by IS NULL")
+        conn.executemany(
+            "INSERT INTO duplicate_decisions (row_a, row_b, decision, reason, decided_by, decided_at) "
+            "VALUES (?, ?, ?, ?, NULL, ?) ON CONFLICT (row_a, row_b) DO NOTHING",
+            values,
+        )
+    return len(values)
+
+
+def decide_duplicate(conn: sqlite3.Connection, row_a: int, row_b: int, same: bool, who: str) -> None:
+    """Record a person's decision that two rows are (or are not) one signer.
+
+    It replaces any earlier decision on the pair and wins over the automatic
+    matching on every later count.
+    """
+    who = who.strip()
+    if not who:
+        raise UsageError("say who decides: a reviewer name is needed for a duplicate decision")
+    if row_a == row_b:
+        raise UsageError(f"row {row_a} cannot be a duplicate of itself; choose two different rows")
+    a, b = min(row_a, row_b), max(row_a, row_b)
+    found = {int(r[0]) for r in conn.execute("SELECT id FROM rows WHERE id IN (?, ?)", (a, b))}
+    missing = sorted({a, b} - found)
+    if missing:
+        raise UsageError(f"no row {missing[0]} in this database; reload the page and choose again")
+    decision = "same" if same else "different"
+    now = store.now_iso()
+    with store.transaction(conn):
+        conn.execute(
+            "INSERT INTO duplicate_decisions (row_a, row_b, decision, reason, decided_by, decided_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (row_a, row_b) DO UPDATE SET "
+            "decision = excluded.decision, reason = excluded.reason, "
+            "decided_by = excluded.decided_by, decided_at = excluded.decided_at",
+            (a, b, decision, f"decided by {who}", who, now),
+        )
+        conn.execute(
+            "INSERT INTO review_log (row_id, reviewer, decided_at, action) VALUES (?, ?, ?, ?)",
+            (a, who, now, f"duplicate:{decision}:{b}"),
+        )

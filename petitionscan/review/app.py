@@ -1,0 +1,357 @@
+"""The Flask application behind ``petitionscan review``.
+
+Safety rules, enforced for every request before any route runs:
+
+* the Host header must name this machine (127.0.0.1, localhost, ::1), which
+  stops pages on other sites from reaching the server by DNS tricks;
+* the per-run token must come with the request, in the address (first visit)
+  or in the cookie that visit sets;
+* every request that changes something must also carry the token in a header
+  (``X-Petitionscan-Token``), which another site's page cannot add, so the
+  cookie alone never authorises a write (CSRF);
+* only the database is served: crops come from rows, the few static files
+  are read once from the package by fixed names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import sqlite3
+import threading
+import time
+from dataclasses import asdict
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask, Response, abort, g, jsonify, redirect, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from petitionscan.errors import PetitionscanError
+from petitionscan.review import images, queries
+from petitionscan.store import connect
+
+TOKEN_HEADER = "X-Petitionscan-Token"
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
+STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+STATIC_FILES = ("style.css", "common.js", "queue.js", "sheet.js", "duplicates.js")
+# A row shown to one browser is kept out of other browsers' queues this long.
+LEASE_SECONDS = 120.0
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+class _Leases:
+    """Which browser tab currently shows which queue row (in memory, per server).
+
+    Without it two volunteers on the same server would be handed the same
+    least-confident row and collide on every decision; the version check
+    stays the real guard, this only spreads the work.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: dict[int, tuple[str, float]] = {}
+
+    def others(self, client: str) -> frozenset[int]:
+        now = time.monotonic()
+        with self._lock:
+            self._held = {r: (c, t) for r, (c, t) in self._held.items() if t > now}
+            return frozenset(r for r, (c, _) in self._held.items() if c != client)
+
+    def take(self, client: str, rows: list[int]) -> None:
+        until = time.monotonic() + LEASE_SECONDS
+        with self._lock:
+            for row in rows:
+                self._held[row] = (client, until)
+
+    def release(self, row: int) -> None:
+        with self._lock:
+            self._held.pop(row, None)
+
+
+def create_app(db_path: Path, token: str, *, reviewer: str | None = None) -> Flask:
+    """Build the review application for one database and one run's token.
+
+    ``reviewer`` is the name used until the volunteer types another one.
+    The database must exist (review never creates an empty campaign).
+    """
+    connect(db_path, create=False).close()  # fail early: missing, damaged or newer database
+    app = Flask(__name__, static_folder=None)
+    app.config["DB_PATH"] = Path(db_path)
+    app.config["TOKEN"] = token
+    app.config["DEFAULT_REVIEWER"] = queries.clean_reviewer(reviewer) if reviewer else None
+    suffix = hashlib.sha256(token.encode()).hexdigest()[:10]
+    token_cookie = f"ps_token_{suffix}"
+    reviewer_cookie = f"ps_reviewer_{suffix}"
+    package = resources.files("petitionscan.review") / "static"
+    static = {name: (package / name).read_bytes() for name in STATIC_FILES}
+    static_tags = {name: hashlib.sha256(data).hexdigest()[:16] for name, data in static.items()}
+    leases = _Leases()
+
+    def token_ok(candidate: str | None) -> bool:
+        return bool(candidate) and secrets.compare_digest(str(candidate).encode(), token.encode())
+
+    def current_reviewer() -> str | None:
+        typed = request.cookies.get(reviewer_cookie)
+        if typed:
+            try:
+                return queries.clean_reviewer(typed)
+            except PetitionscanError:
+                return app.config["DEFAULT_REVIEWER"]
+        return app.config["DEFAULT_REVIEWER"]
+
+    def db() -> sqlite3.Connection:
+        if "conn" not in g:
+            g.conn = connect(app.config["DB_PATH"], create=False)
+        return g.conn
+
+    def error(status: int, message: str, **extra: Any) -> Response:
+        response = jsonify(error=message, **extra)
+        response.status_code = status
+        return response
+
+    @app.teardown_appcontext
+    def close_db(_exc: BaseException | None) -> None:
+        conn = g.pop("conn", None)
+        if conn is not None:
+            conn.close()
+
+    @app.before_request
+    def guard() -> Response | None:
+        if _hostname(request.host) not in LOCAL_HOSTS:
+            return _plain(403, "This review server only answers on this computer (127.0.0.1).")
+        from_query = request.args.get("token")
+        if not (token_ok(from_query) or token_ok(request.cookies.get(token_cookie))):
+            return _plain(
+                403,
+                "This page needs the key in the address printed by `petitionscan review`. "
+                "Open that address (it ends with ?token=...).",
+            )
+        if request.method not in ("GET", "HEAD"):
+            if not token_ok(request.headers.get(TOKEN_HEADER)):
+                return error(403, "missing or wrong request key; reload the page")
+            origin = request.headers.get("Origin")
+            if origin and origin != request.host_url.rstrip("/"):
+                return error(403, "requests from other sites are refused")
+        g.set_token_cookie = token_ok(from_query)
+        if g.set_token_cookie and request.method == "GET" and not request.path.startswith(("/api/", "/crop/")):
+            # Take the key out of the address bar (and of any later Referer) once the cookie holds it.
+            args = [(k, v) for k, v in request.args.items(multi=True) if k != "token"]
+            target = request.path + ("?" + urlencode(args) if args else "")
+            response = redirect(target if _safe_local(target) else "/", code=303)
+            _set_token_cookie(response)
+            return response
+        return None
+
+    def _set_token_cookie(response: Response) -> None:
+        response.set_cookie(token_cookie, token, httponly=True, samesite="Strict", path="/")
+
+    @app.after_request
+    def harden(response: Response) -> Response:
+        if g.get("set_token_cookie") and token_cookie not in response.headers.get("Set-Cookie", ""):
+            _set_token_cookie(response)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+        if "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        if request.path.startswith("/api/"):
+            return error(exc.code or 500, exc.description or "error")
+        return _plain(exc.code or 500, exc.description or "error")
+
+    def page(template: str, **context: Any) -> str:
+        return render_template(
+            template,
+            token=token,
+            reviewer=current_reviewer(),
+            progress=queries.progress(db(), current_reviewer()),
+            static_tags=static_tags,
+            **context,
+        )
+
+    # --- pages ------------------------------------------------------------------------
+
+    @app.get("/")
+    def queue_page() -> str:
+        return page("queue.html", active="queue")
+
+    @app.get("/sheets")
+    def sheets_page() -> str:
+        return page("sheets.html", active="sheets", sheets=queries.sheets(db()))
+
+    @app.get("/sheets/<int:sheet_id>")
+    def sheet_page(sheet_id: int) -> str:
+        try:
+            summary, rows = queries.sheet_rows(db(), sheet_id)
+        except queries.RowNotFound:
+            abort(404, "no such sheet")
+        return page("sheet.html", active="sheets", sheet=summary, rows=rows)
+
+    @app.get("/duplicates")
+    def duplicates_page() -> str:
+        return page("duplicates.html", active="duplicates", pairs=queries.duplicate_pairs(db()))
+
+    @app.get("/static/<name>")
+    def static_file(name: str) -> Response:
+        data = static.get(name)  # looked up by name among fixed files; never a path
+        if data is None:
+            abort(404)
+        response = Response(data, content_type=STATIC_TYPES[Path(name).suffix])
+        response.headers["Cache-Control"] = "private, max-age=86400"
+        return response
+
+    @app.get("/crop/<int:row_id>.png")
+    def crop(row_id: int) -> Response:
+        try:
+            png = queries.crop_png(db(), row_id)
+        except queries.RowNotFound:
+            abort(404, "no such row")
+        if png is None:
+            abort(404, "this row has no image")
+        width = request.args.get("w", default=960, type=int) or 960
+        try:
+            data = images.scaled_png(png, width)
+        except ValueError:
+            abort(404, "the stored image of this row is damaged")
+        response = Response(data, content_type="image/png")
+        response.headers["Cache-Control"] = "private, max-age=86400"  # crops never change
+        return response
+
+    # --- API ----------------------------------------------------------------------------
+
+    def progress_json() -> dict[str, Any]:
+        return asdict(queries.progress(db(), current_reviewer()))
+
+    @app.get("/api/queue")
+    def api_queue() -> Response:
+        limit = max(1, min(50, request.args.get("limit", default=10, type=int) or 10))
+        client = request.args.get("client", "")[:64]
+        exclude = {int(x) for x in request.args.get("exclude", "").split(",")[:500] if x.isdigit()}
+        rows = queries.queue(db(), limit, frozenset(exclude) | leases.others(client))
+        leases.take(client, [r.id for r in rows])
+        return jsonify(rows=[_row_json(r) for r in rows], progress=progress_json())
+
+    @app.get("/api/progress")
+    def api_progress() -> Response:
+        return jsonify(progress=progress_json(), reviewer=current_reviewer())
+
+    @app.get("/api/rows/<int:row_id>")
+    def api_row(row_id: int) -> Response:
+        try:
+            row = queries.get_row(db(), row_id)
+        except queries.RowNotFound:
+            abort(404, "no such row")
+        return jsonify(row=_row_json(row), history=[asdict(e) for e in queries.history(db(), row_id)])
+
+    @app.post("/api/rows/<int:row_id>/decision")
+    def api_decide(row_id: int) -> Response:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return error(400, "send the decision as JSON")
+        reviewer = current_reviewer()
+        if not reviewer:
+            return error(400, "type your name first: every decision is signed with it")
+        version, decision = body.get("version"), body.get("decision")
+        values = body.get("values") or {}
+        if not isinstance(version, int) or not isinstance(decision, str) or not isinstance(values, dict):
+            return error(400, "a decision needs version, decision and values")
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in values.items()):
+            return error(400, "names must be text")
+        try:
+            row = queries.decide(
+                db(), row_id, version=version, decision=decision, reviewer=reviewer, values=values
+            )
+        except queries.RowNotFound:
+            return error(404, "no such row")
+        except queries.Conflict as exc:
+            leases.release(row_id)
+            return error(
+                409,
+                "someone else decided this row meanwhile",
+                current=_row_json(exc.current) if exc.current else None,
+                last=asdict(exc.last) if exc.last else None,
+                progress=progress_json(),
+            )
+        except PetitionscanError as exc:
+            return error(400, exc.message)
+        leases.release(row_id)
+        return jsonify(row=_row_json(row), progress=progress_json())
+
+    @app.post("/api/reviewer")
+    def api_reviewer() -> Response:
+        body = request.get_json(silent=True)
+        name = body.get("name") if isinstance(body, dict) else None
+        if not isinstance(name, str):
+            return error(400, "send your name as JSON")
+        try:
+            cleaned = queries.clean_reviewer(name)
+        except PetitionscanError as exc:
+            return error(400, exc.message)
+        response = jsonify(reviewer=cleaned)
+        response.set_cookie(reviewer_cookie, cleaned, httponly=True, samesite="Strict", path="/")
+        return response
+
+    @app.post("/api/duplicates/decision")
+    def api_pair() -> Response:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return error(400, "send the decision as JSON")
+        reviewer = current_reviewer()
+        if not reviewer:
+            return error(400, "type your name first: every decision is signed with it")
+        a, b, decision, seen = body.get("row_a"), body.get("row_b"), body.get("decision"), body.get("seen", "")
+        if not (isinstance(a, int) and isinstance(b, int) and isinstance(decision, str) and isinstance(seen, str)):
+            return error(400, "a duplicate decision needs row_a, row_b, decision and seen")
+        try:
+            done = queries.decide_pair(db(), a, b, decision=decision, reviewer=reviewer, seen=seen)
+        except queries.RowNotFound:
+            return error(404, "no such row")
+        except queries.Conflict as exc:
+            pair = exc.pair
+            return error(
+                409,
+                "someone else decided this pair meanwhile",
+                current=dict(asdict(pair), stamp=pair.stamp) if pair else None,
+            )
+        except PetitionscanError as exc:
+            return error(400, exc.message)
+        return jsonify(decision=dict(asdict(done), stamp=done.stamp), progress=progress_json())
+
+    return app
+
+
+def _row_json(row: queries.RowView) -> dict[str, Any]:
+    """A row for the page; jsonify escapes nothing, so the page only ever uses textContent."""
+    data = asdict(row)
+    data["split"] = row.split
+    for field in data["fields"]:
+        for letter in field["letters"]:
+            letter["uncertain"] = letter["probability"] < queries.UNCERTAIN_BELOW
+    return data
+
+
+def _hostname(host: str) -> str:
+    """The host part of a Host header, without the port."""
+    if host.startswith("["):
+        return host.split("]", 1)[0] + "]"
+    return host.rsplit(":", 1)[0]
+
+
+def _safe_local(target: str) -> bool:
+    """Only redirect to a path on this server (never ``//other.host``)."""
+    return target.startswith("/") and not target.startswith("//") and "\\" not in target
+
+
+def _plain(status: int, text: str) -> Response:
+    return Response(text + "\n", status=status, content_type="text/plain; charset=utf-8")

@@ -1,0 +1,533 @@
+"""What the review pages read from and write to the campaign database.
+
+Every function takes an open connection and returns small frozen dataclasses,
+so the web layer only turns them into JSON or HTML. Every write is one
+``BEGIN IMMEDIATE`` transaction that checks ``rows.version`` first: two
+volunteers on the same database never overwrite each other unnoticed.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from itertools import combinations
+
+from anyascii import anyascii
+
+from petitionscan.errors import UsageError
+from petitionscan.store import COUNTED_STATUSES, now_iso, transaction
+
+# A letter read with less than this probability is shown as uncertain.
+UNCERTAIN_BELOW = 0.9
+
+# What each decision key of the page sets the row's status to.
+DECISIONS: dict[str, str] = {
+    "confirm": "confirmed",
+    "unreadable": "unreadable",
+    "not_signature": "not_signature",
+    "crossed_out": "crossed_out",
+    "reopen": "needs_review",
+}
+# Statuses the machine gives a row it found empty; filling one in is a "fill".
+_EMPTY_STATUSES = ("blank", "unsigned")
+SPLIT_FIELDS = ("first_name", "surname")
+FIELD_LABELS = {"name": "Name", "first_name": "First name", "surname": "Surname"}
+
+MAX_NAME_LENGTH = 120
+MAX_REVIEWER_LENGTH = 60
+
+
+class RowNotFound(LookupError):
+    """The row asked for is not in the database (deleted, or a wrong id)."""
+
+
+class Conflict(Exception):
+    """Someone else changed the row (or pair) since the page loaded it.
+
+    Carries what is stored now, so the page can show the other decision
+    instead of silently replacing it.
+    """
+
+    def __init__(self, current: RowView | None, last: LogEntry | None, pair: PairDecision | None = None):
+        super().__init__("changed by someone else meanwhile")
+        self.current = current
+        self.last = last
+        self.pair = pair
+
+
+@dataclass(frozen=True)
+class Letter:
+    """One machine-read letter with its alternatives (best first, best included)."""
+
+    field: str
+    position: int
+    char: str
+    probability: float
+    alternatives: tuple[tuple[str, float], ...]
+
+    @property
+    def uncertain(self) -> bool:
+        return self.probability < UNCERTAIN_BELOW
+
+
+@dataclass(frozen=True)
+class FieldView:
+    """One name field of a row: what the machine read and what is stored now."""
+
+    field: str
+    label: str
+    machine_text: str
+    current: str
+    letters: tuple[Letter, ...]
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One line of the audit trail."""
+
+    reviewer: str
+    decided_at: str
+    action: str
+    old_name: str | None
+    new_name: str | None
+    old_status: str | None
+    new_status: str | None
+
+
+@dataclass(frozen=True)
+class RowView:
+    """A row as the review pages show it (without the image bytes)."""
+
+    id: int
+    sheet_id: int
+    serial: str
+    copy_no: int
+    row_no: int
+    name: str
+    status: str
+    machine_name: str
+    machine_status: str
+    confidence: float | None
+    version: int
+    updated_at: str
+    updated_by: str | None
+    has_crop: bool
+    workplace: str
+    town: str
+    fields: tuple[FieldView, ...]
+
+    @property
+    def split(self) -> bool:
+        return len(self.fields) == 2
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Rows still in the queue and rows decided since local midnight."""
+
+    left: int
+    done_today: int
+    mine_today: int
+
+
+@dataclass(frozen=True)
+class SheetSummary:
+    id: int
+    serial: str
+    copy_no: int
+    branch: str | None
+    rows: int
+    needs_review: int
+    counted: int
+
+
+@dataclass(frozen=True)
+class PairDecision:
+    decision: str
+    decided_by: str | None
+    decided_at: str
+
+    @property
+    def stamp(self) -> str:
+        """What the page sends back to prove which decision it saw."""
+        return f"{self.decision}|{self.decided_by or ''}|{self.decided_at}"
+
+
+@dataclass(frozen=True)
+class DuplicatePair:
+    key: str
+    a: RowView
+    b: RowView
+    decision: PairDecision | None
+
+
+# --- cleaning what people type ----------------------------------------------------------
+
+
+def clean_name(text: str) -> str:
+    """Names are stored in capitals with single spaces, as the sheets ask for them."""
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text):
+        raise UsageError("a name cannot contain control characters; type letters only")
+    cleaned = " ".join(text.split()).upper()
+    if len(cleaned) > MAX_NAME_LENGTH:
+        raise UsageError(f"a name is at most {MAX_NAME_LENGTH} characters; shorten it")
+    return cleaned
+
+
+def clean_reviewer(text: str) -> str:
+    """A reviewer's name as typed, trimmed; it goes into every audit line."""
+    cleaned = " ".join(text.split())
+    if not cleaned:
+        raise UsageError("type your name first: every decision is signed with it")
+    if len(cleaned) > MAX_REVIEWER_LENGTH or any(unicodedata.category(ch).startswith("C") for ch in cleaned):
+        raise UsageError(f"type a plain name of at most {MAX_REVIEWER_LENGTH} characters")
+    return cleaned
+
+
+def normalise(name: str) -> str:
+    """Key for "probably the same person": letters only, ASCII, capitals, one space."""
+    letters = re.sub(r"[^A-Z ]+", " ", anyascii(name).upper())
+    return " ".join(letters.split())
+
+
+def local_midnight_utc(now: datetime | None = None) -> str:
+    """Start of the volunteer's local day, in the format of the ``*_at`` columns."""
+    local = (now or datetime.now()).astimezone()
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+# --- reading ----------------------------------------------------------------------------
+
+_ROW_COLUMNS = """
+    r.id, r.sheet_id, s.serial, s.copy_no, r.row_no, r.name, r.first_name, r.surname,
+    r.status, r.machine_name, r.machine_status, r.confidence, r.version, r.updated_at,
+    r.updated_by, r.crop_png IS NOT NULL AS has_crop, r.workplace, r.town
+"""
+_ROW_FROM = "FROM rows r JOIN sheets s ON s.id = r.sheet_id"
+
+
+def _letters(conn: sqlite3.Connection, row_ids: list[int]) -> dict[int, list[Letter]]:
+    found: dict[int, list[Letter]] = defaultdict(list)
+    for start in range(0, len(row_ids), 500):
+        chunk = row_ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for r in conn.execute(
+            f"SELECT * FROM letters WHERE row_id IN ({marks}) ORDER BY row_id, field, position", chunk
+        ):
+            alternatives = [(r["char"], float(r["probability"]))]
+            for alt, prob in ((r["alt2"], r["alt2_probability"]), (r["alt3"], r["alt3_probability"])):
+                if alt:
+                    alternatives.append((alt, float(prob or 0.0)))
+            found[r["row_id"]].append(
+                Letter(r["field"], r["position"], r["char"], float(r["probability"]), tuple(alternatives))
+            )
+    return found
+
+
+def _text_from_letters(letters: list[Letter]) -> str:
+    """The machine's text of one field, rebuilt from its letters (gaps are spaces)."""
+    if not letters:
+        return ""
+    chars = [" "] * (max(letter.position for letter in letters) + 1)
+    for letter in letters:
+        chars[letter.position] = letter.char
+    return "".join(chars).strip()
+
+
+def _is_split(row: sqlite3.Row, letters: list[Letter]) -> bool:
+    return bool(row["first_name"] or row["surname"]) or any(x.field in SPLIT_FIELDS for x in letters)
+
+
+def _row_view(row: sqlite3.Row, letters: list[Letter], split: bool) -> RowView:
+    by_field: dict[str, list[Letter]] = defaultdict(list)
+    for letter in letters:
+        by_field[letter.field].append(letter)
+    names = SPLIT_FIELDS if split else ("name",)
+    fields = []
+    for field in names:
+        own = by_field.get(field, [])
+        if own:
+            machine = _text_from_letters(own)
+        else:
+            machine = row["machine_name"] if field == "name" else row[field]
+        fields.append(FieldView(field, FIELD_LABELS[field], machine, row[field], tuple(own)))
+    return RowView(
+        id=row["id"],
+        sheet_id=row["sheet_id"],
+        serial=row["serial"],
+        copy_no=row["copy_no"],
+        row_no=row["row_no"],
+        name=row["name"],
+        status=row["status"],
+        machine_name=row["machine_name"],
+        machine_status=row["machine_status"],
+        confidence=row["confidence"],
+        version=row["version"],
+        updated_at=row["updated_at"],
+        updated_by=row["updated_by"],
+        has_crop=bool(row["has_crop"]),
+        workplace=row["workplace"],
+        town=row["town"],
+        fields=tuple(fields),
+    )
+
+
+def _views(conn: sqlite3.Connection, rows: list[sqlite3.Row], force_split: bool = False) -> list[RowView]:
+    letters = _letters(conn, [r["id"] for r in rows])
+    return [_row_view(r, letters.get(r["id"], []), force_split or _is_split(r, letters.get(r["id"], []))) for r in rows]
+
+
+def _sheet_is_split(conn: sqlite3.Connection, sheet_id: int) -> bool:
+    """A sheet asks for first name and surname apart if any of its rows has them."""
+    found = conn.execute(
+        """SELECT 1 FROM rows r WHERE r.sheet_id = ? AND (r.first_name != '' OR r.surname != ''
+               OR EXISTS (SELECT 1 FROM letters l WHERE l.row_id = r.id AND l.field IN ('first_name', 'surname')))
+           LIMIT 1""",
+        (sheet_id,),
+    ).fetchone()
+    return found is not None
+
+
+def get_row(conn: sqlite3.Connection, row_id: int) -> RowView:
+    row = conn.execute(f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE r.id = ?", (row_id,)).fetchone()
+    if row is None:
+        raise RowNotFound(row_id)
+    letters = _letters(conn, [row_id]).get(row_id, [])
+    split = _is_split(row, letters) or _sheet_is_split(conn, row["sheet_id"])
+    return _row_view(row, letters, split)
+
+
+def queue(conn: sqlite3.Connection, limit: int, exclude: frozenset[int] = frozenset()) -> list[RowView]:
+    """Rows waiting for a person, least confident first (unknown confidence first of all)."""
+    found: list[sqlite3.Row] = []
+    offset = 0
+    batch = max(limit + len(exclude), 1)
+    while len(found) < limit:
+        chunk = conn.execute(
+            f"""SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE r.status = 'needs_review'
+                ORDER BY r.confidence IS NOT NULL, r.confidence, r.id LIMIT ? OFFSET ?""",
+            (batch, offset),
+        ).fetchall()
+        found.extend(r for r in chunk if r["id"] not in exclude)
+        if len(chunk) < batch:
+            break
+        offset += batch
+    return _views(conn, found[:limit])
+
+
+def crop_png(conn: sqlite3.Connection, row_id: int) -> bytes | None:
+    found = conn.execute("SELECT crop_png FROM rows WHERE id = ?", (row_id,)).fetchone()
+    if found is None:
+        raise RowNotFound(row_id)
+    return bytes(found[0]) if found[0] is not None else None
+
+
+def last_log(conn: sqlite3.Connection, row_id: int) -> LogEntry | None:
+    found = conn.execute(
+        """SELECT reviewer, decided_at, action, old_name, new_name, old_status, new_status
+           FROM review_log WHERE row_id = ? ORDER BY id DESC LIMIT 1""",
+        (row_id,),
+    ).fetchone()
+    return LogEntry(*found) if found else None
+
+
+def history(conn: sqlite3.Connection, row_id: int) -> list[LogEntry]:
+    return [
+        LogEntry(*r)
+        for r in conn.execute(
+            """SELECT reviewer, decided_at, action, old_name, new_name, old_status, new_status
+               FROM review_log WHERE row_id = ? ORDER BY id""",
+            (row_id,),
+        )
+    ]
+
+
+def progress(conn: sqlite3.Connection, reviewer: str | None, now: datetime | None = None) -> Progress:
+    since = local_midnight_utc(now)
+    left = conn.execute("SELECT count(*) FROM rows WHERE status = 'needs_review'").fetchone()[0]
+    done = conn.execute(
+        "SELECT count(DISTINCT row_id) FROM review_log WHERE decided_at >= ?", (since,)
+    ).fetchone()[0]
+    mine = conn.execute(
+        "SELECT count(DISTINCT row_id) FROM review_log WHERE decided_at >= ? AND reviewer = ?",
+        (since, reviewer or ""),
+    ).fetchone()[0]
+    return Progress(left=left, done_today=done, mine_today=mine)
+
+
+def sheets(conn: sqlite3.Connection) -> list[SheetSummary]:
+    counted = ", ".join(f"'{s}'" for s in COUNTED_STATUSES)
+    return [
+        SheetSummary(*r)
+        for r in conn.execute(
+            f"""SELECT s.id, s.serial, s.copy_no, s.branch, count(r.id),
+                       coalesce(sum(r.status = 'needs_review'), 0),
+                       coalesce(sum(r.status IN ({counted})), 0)
+                FROM sheets s LEFT JOIN rows r ON r.sheet_id = s.id
+                GROUP BY s.id ORDER BY s.serial, s.copy_no"""
+        )
+    ]
+
+
+def sheet_rows(conn: sqlite3.Connection, sheet_id: int) -> tuple[SheetSummary, list[RowView]]:
+    summary = next((s for s in sheets(conn) if s.id == sheet_id), None)
+    if summary is None:
+        raise RowNotFound(sheet_id)
+    rows = conn.execute(f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE r.sheet_id = ? ORDER BY r.row_no", (sheet_id,))
+    return summary, _views(conn, rows.fetchall(), force_split=_sheet_is_split(conn, sheet_id))
+
+
+# --- deciding ---------------------------------------------------------------------------
+
+
+def decide(
+    conn: sqlite3.Connection,
+    row_id: int,
+    *,
+    version: int,
+    decision: str,
+    reviewer: str,
+    values: dict[str, str] | None = None,
+) -> RowView:
+    """Store one person's decision on a row, with its audit line, in one transaction.
+
+    ``version`` is the one the page showed; if the row moved on since, nothing
+    is written and :class:`Conflict` carries what is there now. ``values``
+    (field name to text) is the name typed for a ``confirm``; the machine's
+    reading stays in ``machine_name``.
+    """
+    if decision not in DECISIONS:
+        raise UsageError(f"unknown decision {decision!r}; use one of {', '.join(DECISIONS)}")
+    reviewer = clean_reviewer(reviewer)
+    with transaction(conn):
+        before = get_row(conn, row_id)
+        if before.version != version:
+            raise Conflict(before, last_log(conn, row_id))
+        new_status = DECISIONS[decision]
+        columns = {"name": before.name}
+        columns.update({f.field: f.current for f in before.fields})
+        if decision == "confirm":
+            typed = {f.field: clean_name((values or {}).get(f.field, f.current)) for f in before.fields}
+            columns.update(typed)
+            if before.split:
+                columns["name"] = " ".join(t for t in (typed["first_name"], typed["surname"]) if t)
+            if not columns["name"]:
+                raise UsageError("type the name before confirming, or mark the row unreadable")
+            if before.status in _EMPTY_STATUSES:
+                action = "fill"
+            elif columns["name"] == before.name:
+                action = "accept"
+            else:
+                action = "correct"
+        else:
+            action = decision
+        stamp = now_iso()
+        changed = conn.execute(
+            """UPDATE rows SET name = ?, first_name = ?, surname = ?, status = ?, version = version + 1,
+                   updated_at = ?, updated_by = ? WHERE id = ? AND version = ?""",
+            (
+                columns["name"],
+                columns.get("first_name", ""),
+                columns.get("surname", ""),
+                new_status,
+                stamp,
+                reviewer,
+                row_id,
+                version,
+            ),
+        ).rowcount
+        if changed != 1:  # cannot happen inside IMMEDIATE, but never write a log line for nothing
+            raise Conflict(get_row(conn, row_id), last_log(conn, row_id))
+        conn.execute(
+            """INSERT INTO review_log (row_id, reviewer, decided_at, action, old_name, new_name,
+                   old_status, new_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            (row_id, reviewer, stamp, action, before.name, columns["name"], before.status, new_status),
+        )
+        return get_row(conn, row_id)
+
+
+# --- probable duplicates ----------------------------------------------------------------
+
+_PAIR_STATUSES = (*COUNTED_STATUSES, "needs_review")
+
+
+def duplicate_pairs(conn: sqlite3.Connection, limit: int = 200) -> list[DuplicatePair]:
+    """Pairs of signatures whose normalised names are equal, undecided pairs first.
+
+    Rows still in the queue take part too, so a pair can be settled early.
+    """
+    marks = ",".join("?" * len(_PAIR_STATUSES))
+    groups: dict[str, list[int]] = defaultdict(list)
+    for r in conn.execute(
+        f"SELECT id, name FROM rows WHERE status IN ({marks}) AND name != '' ORDER BY id", _PAIR_STATUSES
+    ):
+        key = normalise(r["name"])
+        if key:
+            groups[key].append(r["id"])
+    wanted = [(key, a, b) for key, ids in groups.items() if len(ids) > 1 for a, b in combinations(ids, 2)]
+    decided = {
+        (r["row_a"], r["row_b"]): PairDecision(r["decision"], r["decided_by"], r["decided_at"])
+        for r in conn.execute("SELECT row_a, row_b, decision, decided_by, decided_at FROM duplicate_decisions")
+    }
+    wanted.sort(key=lambda t: ((t[1], t[2]) in decided, t[0], t[1], t[2]))
+    wanted = wanted[:limit]
+    ids = sorted({i for _, a, b in wanted for i in (a, b)})
+    views: dict[int, RowView] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = conn.execute(
+            f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE r.id IN ({','.join('?' * len(chunk))})", chunk
+        ).fetchall()
+        views.update((v.id, v) for v in _views(conn, rows))
+    return [DuplicatePair(key, views[a], views[b], decided.get((a, b))) for key, a, b in wanted]
+
+
+def pair_decision(conn: sqlite3.Connection, row_a: int, row_b: int) -> PairDecision | None:
+    found = conn.execute(
+        "SELECT decision, decided_by, decided_at FROM duplicate_decisions WHERE row_a = ? AND row_b = ?",
+        (min(row_a, row_b), max(row_a, row_b)),
+    ).fetchone()
+    return PairDecision(*found) if found else None
+
+
+def decide_pair(
+    conn: sqlite3.Connection, row_a: int, row_b: int, *, decision: str, reviewer: str, seen: str
+) -> PairDecision:
+    """Record "same person" or "different people" for two rows, in one transaction.
+
+    ``seen`` is the stamp of the decision the page showed ("" for none); a
+    different stored decision raises :class:`Conflict`. Both rows get an audit line.
+    """
+    if decision not in ("same", "different"):
+        raise UsageError("a duplicate decision is 'same' or 'different'")
+    if row_a == row_b:
+        raise UsageError("a row cannot be a duplicate of itself")
+    reviewer = clean_reviewer(reviewer)
+    a, b = min(row_a, row_b), max(row_a, row_b)
+    with transaction(conn):
+        rows = {r.id: r for r in (get_row(conn, a), get_row(conn, b))}
+        before = pair_decision(conn, a, b)
+        if (before.stamp if before else "") != seen:
+            raise Conflict(None, None, before)
+        stamp = now_iso()
+        conn.execute(
+            """INSERT INTO duplicate_decisions (row_a, row_b, decision, reason, decided_by, decided_at)
+               VALUES (?, ?, ?, 'review', ?, ?)
+               ON CONFLICT (row_a, row_b) DO UPDATE SET decision = excluded.decision,
+                   reason = excluded.reason, decided_by = excluded.decided_by,
+                   decided_at = excluded.decided_at""",
+            (a, b, decision, reviewer, stamp),
+        )
+        action = "same_person" if decision == "same" else "different_people"
+        for row in rows.values():
+            conn.execute(
+                """INSERT INTO review_log (row_id, reviewer, decided_at, action, old_name, new_name,
+                       old_status, new_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                (row.id, reviewer, stamp, action, row.name, row.name, row.status, row.status),
+            )
+    return PairDecision(decision, reviewer, stamp)

@@ -1,0 +1,74 @@
+"""Run the review application on this computer only.
+
+The server listens on 127.0.0.1 and nowhere else; its address carries a fresh
+random token each run, so another local user or a web page cannot guess it.
+Every decision is committed before the page moves on, so stopping the server
+(Ctrl+C) or closing the browser loses nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import webbrowser
+from collections.abc import Callable
+from pathlib import Path
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from petitionscan.errors import UsageError
+from petitionscan.review.app import create_app
+
+HOST = "127.0.0.1"
+
+
+class ReviewServer:
+    """A started (bound) review server; ``url`` is the address to open."""
+
+    def __init__(self, db_path: Path, port: int = 8765, reviewer: str | None = None) -> None:
+        self.token = secrets.token_urlsafe(32)
+        self.app = create_app(db_path, self.token, reviewer=reviewer)
+        try:
+            self._server: BaseWSGIServer = make_server(HOST, port, self.app, threaded=True)
+        except OSError as exc:
+            raise UsageError(
+                f"cannot listen on {HOST}:{port} ({exc.strerror or exc}); give another --port"
+            ) from exc
+        self.port = int(self._server.server_port)
+        self.url = f"http://{HOST}:{self.port}/?token={self.token}"
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def start_in_thread(self) -> threading.Thread:
+        """Serve in a background thread (used by tests and embedding programs)."""
+        thread = threading.Thread(target=self.serve_forever, name="petitionscan-review", daemon=True)
+        thread.start()
+        return thread
+
+    def shutdown(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def serve(
+    db_path: Path,
+    port: int = 8765,
+    open_browser: bool = True,
+    reviewer: str | None = None,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve the review pages until interrupted.
+
+    ``on_ready`` receives the address (with its token) once the port is bound,
+    before the browser is opened; the caller decides how to show it.
+    """
+    server = ReviewServer(db_path, port, reviewer)
+    try:
+        if on_ready is not None:
+            on_ready(server.url)
+        if open_browser:
+            webbrowser.open(server.url)
+        server.serve_forever()
+    finally:
+        server._server.server_close()

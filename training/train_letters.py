@@ -1,0 +1,351 @@
+"""Train the letter classifier shipped as petitionscan/recognize/letters.onnx.
+
+Reproducible from the handwriting folder and a seed:
+
+    /work/train-venv/bin/python training/train_letters.py \
+        --data /work/shared/handwriting --out build/letters --seed 7
+
+(CPU works, just slower; ``--device cuda`` on a GPU; ``--quick`` for a tiny smoke
+run.) Torch is needed here only: the package runs the exported ONNX file with
+OpenCV. Writes ``letters.onnx``, ``letters.pt`` (weights), ``train.json``
+(split, temperature, figures) and ``train.log`` into ``--out``.
+
+Writers are split, never samples: UNIPEN labs tos, imp, syn, pri and the whole
+UJI set are test writers (never seen here), labs aga and kai are validation
+writers (early stopping, temperature), the rest train. Each training letter is
+re-rendered many times with a random pen, hand and paper (see
+petitionscan.recognize.render) and cut out by the very code that reads sheets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing as mp
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from petitionscan.recognize.glyph import GLYPH_SIZE, KIND_LETTER, extract_glyphs  # noqa: E402
+from petitionscan.recognize.render import (  # noqa: E402
+    Sample,
+    load_cyrillic_lookalikes,
+    load_stroke_file,
+    render_field,
+)
+
+CLASSES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+TEST_LABS = ("tos", "imp", "syn", "pri")
+VAL_LABS = ("aga", "kai")
+
+_POOL: list[Sample] = []
+
+
+def split_of(writer: str) -> str:
+    """train / val / test for a writer id (whole writers, whole labs)."""
+    if writer.startswith("UJI"):
+        return "test"
+    if writer.startswith("cyr-"):
+        return "train"
+    lab = writer.split("-")[0]
+    if lab in TEST_LABS:
+        return "test"
+    if lab in VAL_LABS:
+        return "val"
+    return "train"
+
+
+def cap_per_writer(samples: list[Sample], cap: int, rng: np.random.Generator) -> list[Sample]:
+    """At most ``cap`` samples per writer and letter: no writer dominates."""
+    groups: dict[tuple[str, str], list[Sample]] = defaultdict(list)
+    for s in samples:
+        groups[(s.writer, s.label)].append(s)
+    out: list[Sample] = []
+    for key in sorted(groups):
+        g = groups[key]
+        if len(g) > cap:
+            idx = rng.choice(len(g), cap, replace=False)
+            g = [g[int(i)] for i in sorted(idx)]
+        out.extend(g)
+    return out
+
+
+def load_all(data: Path) -> list[Sample]:
+    samples = load_stroke_file(data / "unipen-strokes.jsonl.gz")
+    samples += load_stroke_file(data / "uji1-strokes.jsonl.gz")
+    cyr = data / "cyrillic.npz"
+    if cyr.exists():
+        samples += load_cyrillic_lookalikes(cyr)
+    return samples
+
+
+def _render_chunk(args: tuple[list[int], int, int, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Render pool samples ``idx`` ``reps`` times each: glyphs (uint8) and labels."""
+    idx, reps, seed, plain_share = args
+    cv2.setNumThreads(1)
+    rng = np.random.default_rng(seed)
+    xs: list[np.ndarray] = []
+    ys: list[int] = []
+    n = len(_POOL)
+    for i in idx:
+        s = _POOL[i]
+        for _ in range(reps):
+            left = _POOL[int(rng.integers(n))] if rng.random() < 0.5 else None
+            right = _POOL[int(rng.integers(n))] if rng.random() < 0.5 else None
+            degrade = rng.random() >= plain_share
+            img, boxes, blank = render_field([left, s, right], rng, degrade=degrade)
+            g = extract_glyphs(img, boxes, blank, 8.0)[1]
+            if g.kind != KIND_LETTER or g.image is None:
+                continue
+            xs.append((g.image * 255.0 + 0.5).astype(np.uint8))
+            ys.append(CLASSES.index(s.label))
+    if not xs:
+        return np.zeros((0, GLYPH_SIZE, GLYPH_SIZE), np.uint8), np.zeros(0, np.int64)
+    return np.stack(xs), np.asarray(ys, np.int64)
+
+
+def render_set(
+    samples: list[Sample], reps: int, seed: int, workers: int, plain_share: float
+) -> tuple[np.ndarray, np.ndarray]:
+    global _POOL
+    _POOL = samples
+    order = list(range(len(samples)))
+    chunk = 200
+    tasks = [
+        (order[i : i + chunk], reps, seed * 100003 + i, plain_share)
+        for i in range(0, len(order), chunk)
+    ]
+    if workers > 1:
+        with mp.get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_render_chunk, tasks)
+    else:
+        parts = [_render_chunk(t) for t in tasks]
+    x = np.concatenate([p[0] for p in parts])
+    y = np.concatenate([p[1] for p in parts])
+    return x, y
+
+
+def build_model(torch: object) -> object:
+    import torch.nn as nn
+
+    def block(cin: int, cout: int) -> list[nn.Module]:
+        return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+
+    # About 3.6 M multiply-adds per glyph: a page of 300 boxes in tens of ms
+    # on one CPU core with OpenCV.
+    return nn.Sequential(
+        *block(1, 16), nn.MaxPool2d(2),  # 16
+        *block(16, 32), nn.MaxPool2d(2),  # 8
+        *block(32, 64), nn.MaxPool2d(2),  # 4
+        *block(64, 96),
+        nn.Flatten(), nn.Dropout(0.25),
+        nn.Linear(96 * 16, 128), nn.ReLU(), nn.Dropout(0.25),
+        nn.Linear(128, len(CLASSES)),
+    )  # fmt: skip
+
+
+def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """The softmax temperature minimising validation NLL (grid, then refine)."""
+
+    def nll(t: float) -> float:
+        z = logits / t
+        z = z - z.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return float(-logp[np.arange(len(labels)), labels].mean())
+
+    grid = np.exp(np.linspace(np.log(0.3), np.log(5.0), 60))
+    best = min(grid, key=nll)
+    fine = np.linspace(best * 0.93, best * 1.07, 30)
+    return float(min(fine, key=nll))
+
+
+def ece(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
+    conf = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == labels
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    total = 0.0
+    for a, b in zip(edges[:-1], edges[1:]):
+        m = (conf > a) & (conf <= b)
+        if m.any():
+            total += m.mean() * abs(conf[m].mean() - correct[m].mean())
+    return float(total)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=Path("/work/shared/handwriting"))
+    ap.add_argument("--out", type=Path, default=ROOT / "build" / "letters")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--reps", type=int, default=12, help="renders per training letter")
+    ap.add_argument("--val-reps", type=int, default=3)
+    ap.add_argument("--cap", type=int, default=6, help="samples per writer and letter")
+    ap.add_argument("--epochs", type=int, default=18)
+    ap.add_argument("--batch", type=int, default=512)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--workers", type=int, default=max(1, (mp.cpu_count() or 2) - 1))
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--quick", action="store_true", help="tiny subset smoke run")
+    ap.add_argument("--time-budget", type=float, default=0.0, help="stop training after s")
+    args = ap.parse_args()
+
+    import torch
+    import torch.nn.functional as F
+
+    t_start = time.time()
+    args.out.mkdir(parents=True, exist_ok=True)
+    log_lines: list[str] = []
+
+    def log(msg: str) -> None:
+        line = f"[{time.time() - t_start:7.1f}s] {msg}"
+        print(line, flush=True)
+        log_lines.append(line)
+
+    rng = np.random.default_rng(args.seed)
+    torch.manual_seed(args.seed)
+    samples = load_all(args.data)
+    by_split: dict[str, list[Sample]] = defaultdict(list)
+    for s in samples:
+        by_split[split_of(s.writer)].append(s)
+    train = cap_per_writer(by_split["train"], args.cap, rng)
+    val = cap_per_writer(by_split["val"], 3, rng)
+    if args.quick:
+        train = [train[int(i)] for i in rng.choice(len(train), 1500, replace=False)]
+        val = [val[int(i)] for i in rng.choice(len(val), 400, replace=False)]
+        args.reps, args.epochs, args.val_reps = 2, 2, 1
+    writers = {k: len({s.writer for s in v}) for k, v in by_split.items()}
+    log(f"samples {len(samples)}; writers per split {writers}; train {len(train)} val {len(val)}")
+
+    xtr, ytr = render_set(train, args.reps, args.seed, args.workers, plain_share=0.15)
+    xva, yva = render_set(val, args.val_reps, args.seed + 1, args.workers, plain_share=0.0)
+    log(f"rendered train {len(xtr)} val {len(xva)}")
+
+    dev = torch.device(args.device)
+    model = build_model(torch).to(dev)
+    nparams = sum(p.numel() for p in model.parameters())
+    log(f"model parameters {nparams}")
+    xt = torch.from_numpy(xtr).to(dev)
+    yt = torch.from_numpy(ytr).to(dev)
+    xv = torch.from_numpy(xva).to(dev)
+    yv = torch.from_numpy(yva).to(dev)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=5e-4)
+    steps_per_epoch = math.ceil(len(xt) / args.batch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch, pct_start=0.15
+    )
+    gen = torch.Generator(device="cpu").manual_seed(args.seed)
+
+    def evaluate() -> tuple[float, np.ndarray]:
+        model.eval()
+        outs = []
+        with torch.no_grad():
+            for i in range(0, len(xv), 4096):
+                xb = xv[i : i + 4096].float().unsqueeze(1) / 255.0
+                outs.append(model(xb).float().cpu())
+        logits = torch.cat(outs).numpy()
+        acc = float((logits.argmax(1) == yva).mean())
+        return acc, logits
+
+    best_acc, best_state = -1.0, None
+    for epoch in range(args.epochs):
+        model.train()
+        perm = torch.randperm(len(xt), generator=gen).to(dev)
+        total = 0.0
+        for b in range(steps_per_epoch):
+            idx = perm[b * args.batch : (b + 1) * args.batch]
+            xb = xt[idx].float().unsqueeze(1) / 255.0
+            # Small random shifts: the cut-out is never perfectly centred.
+            if epoch > 0:
+                dx, dy = (int(v) for v in torch.randint(-2, 3, (2,), generator=gen))
+                xb = torch.roll(xb, shifts=(dy, dx), dims=(2, 3))
+            loss = F.cross_entropy(model(xb), yt[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss.detach())
+        acc, _ = evaluate()
+        log(f"epoch {epoch + 1}/{args.epochs} loss {total / steps_per_epoch:.4f} val acc {acc:.4f}")
+        if acc > best_acc:
+            best_acc = acc
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        if args.time_budget and time.time() - t_start > args.time_budget:
+            log("time budget reached")
+            break
+    assert best_state is not None
+    model.load_state_dict(best_state)
+    acc, logits = evaluate()
+    temperature = fit_temperature(logits, yva)
+    z = logits / temperature
+    probs = np.exp(z - z.max(1, keepdims=True))
+    probs /= probs.sum(1, keepdims=True)
+    raw = np.exp(logits - logits.max(1, keepdims=True))
+    raw /= raw.sum(1, keepdims=True)
+    log(
+        f"val acc {acc:.4f} temperature {temperature:.3f} "
+        f"ECE raw {ece(raw, yva):.4f} calibrated {ece(probs, yva):.4f}"
+    )
+    confusions: dict[str, int] = defaultdict(int)
+    for p, t in zip(logits.argmax(1), yva):
+        if p != t:
+            confusions[f"{CLASSES[t]}->{CLASSES[p]}"] += 1
+    top = sorted(confusions.items(), key=lambda kv: -kv[1])[:15]
+    log(f"top val confusions {top}")
+
+    model = model.cpu().eval()
+    torch.save(best_state, args.out / "letters.pt")
+    dummy = torch.zeros(1, 1, GLYPH_SIZE, GLYPH_SIZE)
+    export_onnx(torch, model, dummy, args.out / "letters.onnx")
+    meta = {
+        "classes": CLASSES,
+        "input_size": GLYPH_SIZE,
+        "temperature": temperature,
+        "val_letter_accuracy": acc,
+        "val_ece_raw": ece(raw, yva),
+        "val_ece_calibrated": ece(probs, yva),
+        "seed": args.seed,
+        "epochs": args.epochs,
+        "reps": args.reps,
+        "cap_per_writer_letter": args.cap,
+        "train_letters": len(train),
+        "train_images": int(len(xtr)),
+        "val_images": int(len(xva)),
+        "test_labs": list(TEST_LABS) + ["UJI (all)"],
+        "val_labs": list(VAL_LABS),
+        "writers": writers,
+        "parameters": int(nparams),
+        "top_val_confusions": top,
+        "torch": torch.__version__,
+        "seconds": round(time.time() - t_start, 1),
+    }
+    (args.out / "train.json").write_text(json.dumps(meta, indent=2))
+    (args.out / "train.log").write_text("\n".join(log_lines) + "\n")
+    log("done")
+
+
+def export_onnx(torch: object, model: object, dummy: object, path: Path) -> None:
+    """Export with a dynamic batch axis, in a form OpenCV's dnn module reads."""
+    import torch as _t
+
+    kwargs = dict(
+        input_names=["glyphs"],
+        output_names=["logits"],
+        dynamic_axes={"glyphs": {0: "n"}, "logits": {0: "n"}},
+        opset_version=13,
+        do_constant_folding=True,
+    )
+    try:
+        _t.onnx.export(model, (dummy,), str(path), dynamo=False, **kwargs)
+    except TypeError:
+        _t.onnx.export(model, (dummy,), str(path), **kwargs)
+
+
+if __name__ == "__main__":
+    main()
