@@ -86,7 +86,7 @@ def test_layout_boxes_lie_where_the_page_has_them(printed: tuple[Path, dict[str,
         xm = int((x0 + x1) / 2 * scale)
         # The left and right edges carry the drop-out colour: red high, blue low.
         for x in (int(x0 * scale), int(x1 * scale)):
-            b, g, r = image[ym, x - 1 : x + 2].min(axis=0)
+            b, _g, r = image[ym, x - 1 : x + 2].min(axis=0)
             assert r > 200 and b < 200, (x0, y0)
         # The inside is white paper.
         assert image[ym, xm].min() > 240
