@@ -82,3 +82,243 @@ def generate(
 
 
 # --- more commands are added below, one function each ------------------------
+
+
+@main.command("simulate")
+@click.argument("pdf", type=click.Path(path_type=Path))
+@click.option("--layout", type=click.Path(path_type=Path), required=True, help="Layout JSON written by generate.")
+@click.option("--out", "-o", type=click.Path(path_type=Path), required=True, help="Folder for the scans and truth.csv.")
+@click.option(
+    "--profile", default="flatbed", show_default=True,
+    type=click.Choice(["flatbed", "feeder", "phone", "fax", "photocopy", "mixed"]),
+    help="How the sheets are captured; 'mixed' picks one per sheet.",
+)  # fmt: skip
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same files.")
+@click.option("--fill", type=float, default=0.8, show_default=True, help="Expected share of rows with a signer (0-1).")
+def simulate_command(pdf: Path, layout: Path, out: Path, profile: str, seed: int, fill: float) -> None:
+    """Fill printed sheets with handwritten names and capture them as scans, with their truth.
+
+    For tests, benchmarks and demos: PDF and --layout come from 'petitionscan generate'.
+    """
+    from petitionscan.simulate import simulate
+
+    result = simulate(pdf, layout, out, profile=profile, seed=seed, fill=fill)
+    click.echo(
+        f"wrote {len(result.files)} files with {result.sheets} sheets to {result.out_dir} "
+        f"({result.filled_rows} of {result.rows} rows filled)"
+    )
+    click.echo(f"wrote {result.truth}")
+
+
+# --- counting: tally, export, report, merge -------------------------------------
+
+_DB_OPTION = click.option(
+    "--db", type=click.Path(path_type=Path), default=Path("campaign.db"), show_default=True,
+    help="Campaign database.",
+)
+
+
+def _target(out: Path) -> Any:
+    """``-`` means standard output, anything else a file written atomically."""
+    return sys.stdout if str(out) == "-" else out
+
+
+@main.command("tally")
+@_DB_OPTION
+@click.option("--by", type=click.Choice(["branch", "workplace", "town", "sheet", "day"]), help="One line per group.")
+@click.option("--out", "-o", type=click.Path(path_type=Path, allow_dash=True), help="Also write the table as CSV ('-': stdout).")
+@click.option("--excel", is_flag=True, help="CSV for spreadsheets: byte-order mark and ';' separator.")
+def tally_command(db: Path, by: str | None, out: Path | None, excel: bool) -> None:
+    """Count rows read, signatures and unique signatures, in total or per group."""
+    from contextlib import closing
+
+    from petitionscan import export, store, tally
+
+    with closing(store.connect(db, create=False)) as conn:
+        table, conflicts = tally.count_with_conflicts(conn, by)
+    for line in conflicts:
+        click.echo(f"petitionscan: warning: {line}", err=True)
+    if out is None or str(out) != "-":
+        click.echo(tally.format_table(table))
+    if out is not None:
+        header, lines = tally.table_rows(table)
+        export.write_csv(_target(out), header, lines, excel=excel)
+        if str(out) != "-":
+            click.echo(f"wrote {out}")
+
+
+@main.command("export")
+@_DB_OPTION
+@click.option("--out", "-o", type=click.Path(path_type=Path, allow_dash=True), required=True,
+              help="CSV to write ('-': stdout).")
+@click.option("--unique", is_flag=True, help="One line per unique signer instead of one per row read.")
+@click.option("--duplicates", type=click.Path(path_type=Path, allow_dash=True),
+              help="Also write every duplicate group with its reason.")
+@click.option("--excel", is_flag=True, help="CSV for spreadsheets: byte-order mark and ';' separator.")
+def export_command(db: Path, out: Path, unique: bool, duplicates: Path | None, excel: bool) -> None:
+    """Write the rows read (or the unique signers) as CSV."""
+    from contextlib import closing
+
+    from petitionscan import export, store, tally
+    from petitionscan.errors import UsageError
+
+    if duplicates is not None and str(duplicates) == "-" and str(out) == "-":
+        raise UsageError("only one of --out and --duplicates can be '-' (stdout)")
+    with closing(store.connect(db, create=False)) as conn:
+        rows = tally.load_rows(conn)
+        result = tally.dedupe_rows(rows, tally.people_decisions(conn)) if unique or duplicates else None
+    if unique and result is not None:
+        export.write_csv(_target(out), export.UNIQUE_COLUMNS, export.unique_lines(rows, result), excel=excel)
+    else:
+        export.write_csv(_target(out), export.ROW_COLUMNS, export.row_lines(rows), excel=excel)
+    if duplicates is not None and result is not None:
+        export.write_csv(
+            _target(duplicates), export.DUPLICATE_COLUMNS, export.duplicate_lines(rows, result), excel=excel
+        )
+    for path in (out, duplicates):
+        if path is not None and str(path) != "-":
+            click.echo(f"wrote {path}", err=str(out) == "-" or str(duplicates) == "-")
+
+
+@main.command("report")
+@_DB_OPTION
+@click.option("--out", "-o", type=click.Path(path_type=Path), required=True, help="PDF to write.")
+@click.option("--target", type=int, help="Signatures the campaign aims for (drawn on the chart).")
+@click.option("--signatories", is_flag=True, help="Write the printable list of unique signatories instead.")
+@click.option("--title", help="Title on the first page.")
+def report_command(db: Path, out: Path, target: int | None, signatories: bool, title: str | None) -> None:
+    """Write the count report as PDF (charts per branch and per day), or the signatory list."""
+    from contextlib import closing
+
+    from petitionscan import report, store, tally
+
+    with closing(store.connect(db, create=False)) as conn:
+        rows = tally.load_rows(conn)
+        result = tally.dedupe_rows(rows, tally.people_decisions(conn))
+    if signatories:
+        report.write_signatories(rows, result, out, title or "Signatories")
+    else:
+        data = report.ReportData(
+            title=title or "Signature count",
+            by_branch=tally.tally(rows, result, "branch"),
+            per_day=report.per_day(rows, result),
+            target=target,
+        )
+        report.write_report(data, out)
+    click.echo(f"wrote {out}")
+
+
+@main.command("merge")
+@click.argument("others", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_DB_OPTION
+def merge_command(others: tuple[Path, ...], db: Path) -> None:
+    """Merge databases scanned on other computers into --db; merging twice changes nothing."""
+    from petitionscan.merge import merge_databases
+
+    for result in merge_databases(db, list(others)):
+        click.echo(
+            f"{result.source}: {result.sheets_added} new sheets, {result.copies_added} photocopies, "
+            f"{result.sheets_matched} already here, {result.rows_added} rows added, "
+            f"{result.rows_corrected} corrections taken, {result.log_added} review entries, "
+            f"{result.decisions_added} duplicate decisions"
+            + ("" if result.changed else " (nothing new)")
+        )
+        for line in result.conflicts:
+            click.echo(f"petitionscan: conflict: {line}", err=True)
+
+
+# --- review -----------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--db", type=click.Path(path_type=Path), default=Path("campaign.db"), show_default=True,
+    help="Campaign database to review.",
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Local port (0: any free one).")
+@click.option("--no-browser", is_flag=True, help="Only print the address; do not open a browser.")
+@click.option("--reviewer", metavar="NAME", help="Your name for the audit trail (otherwise the page asks).")
+def review(db: Path, port: int, no_browser: bool, reviewer: str | None) -> None:
+    """Check and correct uncertain rows in the browser, on this computer only.
+
+    Every decision is saved at once; stop with Ctrl+C at any time.
+    """
+    from petitionscan.review import serve
+
+    def ready(url: str) -> None:
+        click.echo(f"review page: {url}")
+        click.echo("only this computer can open it; press Ctrl+C to stop (every decision is already saved)")
+
+    try:
+        serve(db, port=port, open_browser=not no_browser, reviewer=reviewer, on_ready=ready)
+    except KeyboardInterrupt:
+        pass
+    click.echo("stopped; every decision is saved")
+
+
+# --- scan -------------------------------------------------------------------
+
+
+@main.command("scan")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--db", type=click.Path(path_type=Path), help="Campaign database (default: campaign.db beside the scans).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Worker processes (default: all cores).")
+@click.option("--engine", default=None, help="Recognizer engine: cnn (default) or tesseract.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary (for scripts).")
+@click.option("--rejected", type=click.Path(path_type=Path), help="Where to list rejected pages (default: rejected.csv beside the database).")
+def scan_command(
+    paths: tuple[Path, ...], db: Path | None, jobs: int | None, engine: str | None, quiet: bool, rejected: Path | None
+) -> None:
+    """Read returned sheets (PDF, TIFF, PNG, JPEG, HEIC; folders too) into the campaign database.
+
+    Pages already stored are skipped, so an interrupted run is resumed by running it again.
+    Exit codes: 0 all pages read, 10 some pages rejected or foreign, 11 nothing could be read.
+    """
+    from petitionscan.errors import NothingRead, PagesRejected
+    from petitionscan.recognize import DEFAULT_ENGINE
+    from petitionscan.scan import scan_paths
+
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if quiet or total == 0:
+            return
+        if bar is None:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, unit="page", file=sys.stderr, dynamic_ncols=True, leave=False)
+        bar.n = done
+        bar.refresh()
+
+    try:
+        summary = scan_paths(
+            list(paths), db=db, jobs=jobs, engine=engine or DEFAULT_ENGINE, rejected=rejected, progress=progress
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    if not quiet:
+        rate = summary.pages_read / summary.seconds if summary.seconds else 0.0
+        click.echo(f"pages read: {summary.pages_read} of {summary.pages_total} ({rate:.1f} pages/s)")
+        click.echo(
+            f"rows: {summary.rows}  names: {summary.names}  needing review: {summary.needs_review}  "
+            f"blank: {summary.blank}  crossed out: {summary.crossed_out}  unsigned: {summary.unsigned}"
+        )
+        click.echo(
+            f"duplicates skipped: {summary.duplicates}  already stored: {summary.already_stored}  "
+            f"rejected: {len(summary.rejected)}"
+        )
+        for copy in summary.copies:
+            click.echo(f"photocopied sheet stored separately: {copy}")
+        for skipped in summary.skipped:
+            click.echo(f"skipped {skipped.path}: {skipped.reason}")
+        for r in summary.rejected:
+            where = f"{r.file} page {r.page}" if r.page else r.file
+            click.echo(f"rejected {where}: {r.reason}")
+        click.echo(f"database: {summary.db}")
+    if summary.rejected:
+        listed = f"; listed in {summary.rejected_csv}" if summary.rejected_csv else ""
+        if summary.nothing_read:
+            raise NothingRead(f"no page could be read ({len(summary.rejected)} rejected{listed})")
+        raise PagesRejected(f"{len(summary.rejected)} page(s) rejected{listed}; the other pages were stored")

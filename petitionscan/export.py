@@ -113,7 +113,8 @@ def write_csv(
     def fill(stream: TextIO) -> None:
         if excel:
             stream.write("\ufeff")
-        writer = csv.writer(stream, delimiter=";" if excel else ",", lineterminator="\r\n" if excel else "\n")
+        # CRLF as RFC 4180 says; it also makes the writer quote a cell holding a lone CR.
+        writer = csv.writer(stream, delimiter=";" if excel else ",", lineterminator="\r\n")
         writer.writerow(list(header))
         for line in lines:
             writer.writerow([_cell(v) for v in line])
@@ -143,8 +144,10 @@ def row_lines(rows: pd.DataFrame) -> list[list[object]]:
 def unique_lines(rows: pd.DataFrame, result: dedupe.DedupeResult) -> list[list[object]]:
     """One line per unique signer: the kept row plus the ids of the rows merged into it."""
     merged = rows.merge(result.rows[["row_id", "signer", "is_duplicate"]], on="row_id", how="inner")
-    extra = merged[merged["is_duplicate"]].groupby("signer")["row_id"].agg(
-        lambda ids: " ".join(str(i) for i in sorted(ids))
+    extra = (
+        merged[merged["is_duplicate"]]
+        .groupby("signer")["row_id"]
+        .agg(lambda ids: " ".join(str(i) for i in sorted(ids)))
     )
     kept = merged[~merged["is_duplicate"]].copy()
     kept["duplicate_row_ids"] = kept["row_id"].map(extra).fillna("")

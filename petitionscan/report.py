@@ -11,7 +11,7 @@ Cyrillic names print.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -35,6 +35,18 @@ from petitionscan.tally import TOTAL, Tally
 MAX_BRANCH_BARS = 25
 _BLUE = colors.HexColor("#2b5c8a")
 _RED = colors.HexColor("#b03a2e")
+# Table headings broken where a reader expects, not mid-word.
+_HEADINGS = {
+    "rows read": "rows<br/>read",
+    "crossed out": "crossed<br/>out",
+    "unreadable": "unread-<br/>able",
+    "not a signature": "not a<br/>signature",
+    "needs review": "needs<br/>review",
+    "signatures": "signa-<br/>tures",
+    "duplicates removed": "dupli-<br/>cates",
+    "of which probable": "of which<br/>probable",
+    "unique signatures": "<b>unique</b>",
+}
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,7 @@ def _styles(font: str, bold: str) -> dict[str, ParagraphStyle]:
         "h2": ParagraphStyle("h2", fontName=bold, fontSize=12, leading=15, spaceBefore=8, spaceAfter=4),
         "body": ParagraphStyle("body", fontName=font, fontSize=9, leading=12),
         "cell": ParagraphStyle("cell", fontName=font, fontSize=8, leading=10),
+        "head": ParagraphStyle("head", fontName=font, fontSize=7, leading=8.5),
     }
 
 
@@ -158,11 +171,14 @@ def write_report(data: ReportData, out: Path) -> Path:
     font, bold = register_fonts()
     st = _styles(font, bold)
     table = data.by_branch
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     story: list[Flowable] = [
         Paragraph(data.title, st["title"]),
-        Paragraph(f"Counted {stamp}. Only rows read with confidence or confirmed by a person count; "
-                  "rows needing review are shown apart and not counted.", st["body"]),
+        Paragraph(
+            f"Counted {stamp}. Only rows read with confidence or confirmed by a person count; "
+            "rows needing review are shown apart and not counted.",
+            st["body"],
+        ),
         Spacer(1, 4 * mm),
         Paragraph(f"Unique signatures: {table.value('unique signatures')}", st["h2"]),
     ]
@@ -172,10 +188,12 @@ def write_report(data: ReportData, out: Path) -> Path:
     header = ["branch", *table.columns]
     body = [[Paragraph(name, st["cell"]), *values] for name, values in table.lines]
     body.append([Paragraph(f"<b>{TOTAL}</b>", st["cell"]), *table.total])
-    wrapped_header = [Paragraph(h, st["cell"]) for h in header]
-    grid = Table([wrapped_header, *body], repeatRows=1, colWidths=[40 * mm] + [12.5 * mm] * len(table.columns))
+    wrapped_header = [Paragraph(_HEADINGS.get(h, h), st["head"]) for h in header]
+    grid = Table([wrapped_header, *body], repeatRows=1, colWidths=[31.5 * mm] + [13.5 * mm] * len(table.columns))
     grid.setStyle(_table_style(font, bold))
-    grid.setStyle(TableStyle([("ALIGN", (1, 0), (-1, -1), "RIGHT"), ("LINEABOVE", (0, -1), (-1, -1), 0.6, colors.black)]))
+    grid.setStyle(
+        TableStyle([("ALIGN", (1, 0), (-1, -1), "RIGHT"), ("LINEABOVE", (0, -1), (-1, -1), 0.6, colors.black)])
+    )
     story += [Spacer(1, 3 * mm), grid, Paragraph("Unique signatures per branch", st["h2"])]
     story.append(_branch_chart(table, font))
     story.append(Paragraph("Unique signatures by day scanned", st["h2"]))
@@ -193,21 +211,22 @@ def write_signatories(rows: pd.DataFrame, result: dedupe.DedupeResult, out: Path
     people = people.sort_values(["sheet_id", "copy_no", "row"], kind="stable")
     header = ["No.", "Name", "Workplace", "Town", "Sheet / row"]
     lines = [[Paragraph(h, st["cell"]) for h in header]]
-    for number, person in enumerate(people.itertuples(index=False), start=1):
-        sheet = str(person.sheet_id) + (f" ({person.copy_no})" if int(person.copy_no) > 1 else "")
+    for number, person in enumerate(people.to_dict("records"), start=1):
+        copy_no = int(person["copy_no"])
+        sheet = str(person["sheet_id"]) + (f" ({copy_no})" if copy_no > 1 else "")
         lines.append(
             [
                 str(number),
-                Paragraph(_escape(dedupe.normalize_name(str(person.name))), st["cell"]),
-                Paragraph(_escape(str(person.workplace)), st["cell"]),
-                Paragraph(_escape(str(person.town)), st["cell"]),
-                f"{sheet} / {person.row}",
+                Paragraph(_escape(dedupe.normalize_name(str(person["name"]))), st["cell"]),
+                Paragraph(_escape(str(person["workplace"])), st["cell"]),
+                Paragraph(_escape(str(person["town"])), st["cell"]),
+                f"{sheet} / {person['row']}",
             ]
         )
     grid = LongTable(lines, repeatRows=1, colWidths=[12 * mm, 58 * mm, 50 * mm, 35 * mm, 25 * mm])
     grid.setStyle(_table_style(font, bold))
     story: list[Flowable] = [
-        Paragraph(title, st["title"]),
+        Paragraph(_escape(title), st["title"]),
         Paragraph(f"{len(people)} unique signatories.", st["body"]),
         Spacer(1, 4 * mm),
         grid,

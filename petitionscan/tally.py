@@ -11,6 +11,7 @@ lines add up to the total.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from dataclasses import dataclass
 
@@ -18,6 +19,8 @@ import pandas as pd
 
 from petitionscan import dedupe, store
 from petitionscan.errors import UsageError
+
+log = logging.getLogger(__name__)
 
 GROUPINGS = ("branch", "workplace", "town", "sheet", "day")
 
@@ -103,7 +106,9 @@ def group_labels(rows: pd.DataFrame, by: str | None) -> pd.Series:
         raise UsageError(f"cannot count by {by!r}; choose one of {', '.join(GROUPINGS)}")
     if by == "sheet":
         copy = rows["copy_no"].astype(int)
-        labels = rows["sheet_id"].astype(str).where(copy <= 1, rows["sheet_id"].astype(str) + " copy " + copy.astype(str))
+        labels = (
+            rows["sheet_id"].astype(str).where(copy <= 1, rows["sheet_id"].astype(str) + " copy " + copy.astype(str))
+        )
     elif by == "workplace" or by == "town":
         labels = rows[by].map(dedupe.normalize_name)
     else:
@@ -133,19 +138,35 @@ def tally(rows: pd.DataFrame, result: dedupe.DedupeResult, by: str | None = None
     return Tally(by=by, columns=COLUMNS, lines=lines if by else (), total=total)
 
 
-def count(conn: sqlite3.Connection, by: str | None = None, *, save_decisions: bool = True) -> Tally:
-    """Load, deduplicate and tally a campaign database in one call.
+def people_decisions(conn: sqlite3.Connection) -> list[dedupe.Decision]:
+    """People's duplicate decisions (they win over the automatic ones)."""
+    return dedupe.people_decisions(conn)
+
+
+def count_with_conflicts(
+    conn: sqlite3.Connection, by: str | None = None, *, save_decisions: bool = True
+) -> tuple[Tally, tuple[str, ...]]:
+    """Load, deduplicate and tally a database; also return contradictions among people's decisions.
 
     With ``save_decisions`` the automatic duplicate decisions are stored so a
-    reviewer can see and overrule them.
+    reviewer can see and overrule them; a read-only database is counted all
+    the same.
     """
     if by is not None and by not in GROUPINGS:
         raise UsageError(f"cannot count by {by!r}; choose one of {', '.join(GROUPINGS)}")
     rows = load_rows(conn)
     result = dedupe_rows(rows, dedupe.people_decisions(conn))
     if save_decisions:
-        dedupe.store_decisions(conn, result)
-    return tally(rows, result, by)
+        try:
+            dedupe.store_decisions(conn, result)
+        except sqlite3.OperationalError as exc:
+            log.warning("duplicate decisions not stored (%s); the count is unaffected", exc)
+    return tally(rows, result, by), result.conflicts
+
+
+def count(conn: sqlite3.Connection, by: str | None = None, *, save_decisions: bool = True) -> Tally:
+    """Load, deduplicate and tally a campaign database in one call."""
+    return count_with_conflicts(conn, by, save_decisions=save_decisions)[0]
 
 
 def format_table(table: Tally) -> str:

@@ -184,12 +184,13 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=Path("/work/shared/handwriting"))
     ap.add_argument("--out", type=Path, default=ROOT / "build" / "letters")
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--reps", type=int, default=12, help="renders per training letter")
+    ap.add_argument("--reps", type=int, default=20, help="renders per training letter")
     ap.add_argument("--val-reps", type=int, default=3)
-    ap.add_argument("--cap", type=int, default=6, help="samples per writer and letter")
-    ap.add_argument("--epochs", type=int, default=18)
+    ap.add_argument("--cap", type=int, default=8, help="samples per writer and letter")
+    ap.add_argument("--epochs", type=int, default=32)
     ap.add_argument("--batch", type=int, default=512)
     ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--smoothing", type=float, default=0.05)
     ap.add_argument("--workers", type=int, default=max(1, (mp.cpu_count() or 2) - 1))
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--quick", action="store_true", help="tiny subset smoke run")
@@ -265,7 +266,7 @@ def main() -> None:
             if epoch > 0:
                 dx, dy = (int(v) for v in torch.randint(-2, 3, (2,), generator=gen))
                 xb = torch.roll(xb, shifts=(dy, dx), dims=(2, 3))
-            loss = F.cross_entropy(model(xb), yt[idx])
+            loss = F.cross_entropy(model(xb), yt[idx], label_smoothing=args.smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -313,6 +314,7 @@ def main() -> None:
         "seed": args.seed,
         "epochs": args.epochs,
         "reps": args.reps,
+        "label_smoothing": args.smoothing,
         "cap_per_writer_letter": args.cap,
         "train_letters": len(train),
         "train_images": int(len(xtr)),

@@ -102,13 +102,34 @@ def _affine(slant: float, angle: float, aspect: float) -> np.ndarray:
 
 def _ink_from_strokes(
     strokes: Sequence[np.ndarray], height: float, max_width: float, pen: float, a: np.ndarray,
-    rng: np.random.Generator,
+    rng: np.random.Generator, warp: float = 0.0,
 ) -> np.ndarray:
     ss = 4
     pts = [s @ a.T for s in strokes]
     allp = np.concatenate(pts)
     lo, hi = allp.min(axis=0), allp.max(axis=0)
     ext = np.maximum(hi - lo, 1e-3)
+    if warp > 0.0:
+        # A smooth random bend of the whole letter: another hand, same letter.
+        size = float(ext.max())
+        f = rng.uniform(0.5, 1.5, 4)
+        ph = rng.uniform(0.0, 2 * np.pi, 4)
+        amp = warp * size * rng.uniform(0.3, 1.0, 2)
+        bent = []
+        for p in pts:
+            u = (p - lo) / size
+            d = np.stack(
+                [
+                    amp[0] * np.sin(2 * np.pi * f[0] * u[:, 1] + ph[0]) * np.cos(np.pi * f[1] * u[:, 0] + ph[1]),
+                    amp[1] * np.sin(2 * np.pi * f[2] * u[:, 0] + ph[2]) * np.cos(np.pi * f[3] * u[:, 1] + ph[3]),
+                ],
+                axis=1,
+            )
+            bent.append((p + d).astype(np.float32))
+        pts = bent
+        allp = np.concatenate(pts)
+        lo, hi = allp.min(axis=0), allp.max(axis=0)
+        ext = np.maximum(hi - lo, 1e-3)
     scale = height / ext[1]
     if ext[0] * scale > max_width:
         scale = max_width / ext[0]
@@ -177,7 +198,8 @@ def letter_ink(
             float(np.exp(rng.normal(0.0, 0.1))),
         )
     if sample.strokes is not None:
-        return _ink_from_strokes(sample.strokes, height, max_width, pen, a, rng)
+        warp = 0.0 if plain or rng.random() < 0.3 else 0.05
+        return _ink_from_strokes(sample.strokes, height, max_width, pen, a, rng, warp)
     assert sample.raster is not None
     return _ink_from_raster(sample.raster, height, max_width, pen, a, rng)
 

@@ -28,6 +28,7 @@ from urllib.parse import urlencode
 
 from flask import Flask, Response, abort, g, jsonify, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
 
 from petitionscan.errors import PetitionscanError
 from petitionscan.review import images, queries
@@ -122,7 +123,7 @@ def create_app(db_path: Path, token: str, *, reviewer: str | None = None) -> Fla
             conn.close()
 
     @app.before_request
-    def guard() -> Response | None:
+    def guard() -> BaseResponse | None:
         if _hostname(request.host) not in LOCAL_HOSTS:
             return _plain(403, "This review server only answers on this computer (127.0.0.1).")
         from_query = request.args.get("token")
@@ -148,7 +149,7 @@ def create_app(db_path: Path, token: str, *, reviewer: str | None = None) -> Fla
             return response
         return None
 
-    def _set_token_cookie(response: Response) -> None:
+    def _set_token_cookie(response: BaseResponse) -> None:
         response.set_cookie(token_cookie, token, httponly=True, samesite="Strict", path="/")
 
     @app.after_request
@@ -201,6 +202,10 @@ def create_app(db_path: Path, token: str, *, reviewer: str | None = None) -> Fla
     @app.get("/duplicates")
     def duplicates_page() -> str:
         return page("duplicates.html", active="duplicates", pairs=queries.duplicate_pairs(db()))
+
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        return Response(status=204)
 
     @app.get("/static/<name>")
     def static_file(name: str) -> Response:

@@ -13,7 +13,7 @@ import sqlite3
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import combinations
 
 from anyascii import anyascii
@@ -198,7 +198,7 @@ def local_midnight_utc(now: datetime | None = None) -> str:
     """Start of the volunteer's local day, in the format of the ``*_at`` columns."""
     local = (now or datetime.now()).astimezone()
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return midnight.astimezone(timezone.utc).isoformat(timespec="seconds")
+    return midnight.astimezone(UTC).isoformat(timespec="seconds")
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -251,10 +251,8 @@ def _row_view(row: sqlite3.Row, letters: list[Letter], split: bool) -> RowView:
     fields = []
     for field in names:
         own = by_field.get(field, [])
-        if own:
-            machine = _text_from_letters(own)
-        else:
-            machine = row["machine_name"] if field == "name" else row[field]
+        stored = row["machine_name"] if field == "name" else row[field]
+        machine = _text_from_letters(own) if own else stored
         fields.append(FieldView(field, FIELD_LABELS[field], machine, row[field], tuple(own)))
     return RowView(
         id=row["id"],

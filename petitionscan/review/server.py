@@ -9,6 +9,7 @@ Every decision is committed before the page moves on, so stopping the server
 from __future__ import annotations
 
 import secrets
+import socket
 import threading
 import webbrowser
 from collections.abc import Callable
@@ -28,13 +29,23 @@ class ReviewServer:
     def __init__(self, db_path: Path, port: int = 8765, reviewer: str | None = None) -> None:
         self.token = secrets.token_urlsafe(32)
         self.app = create_app(db_path, self.token, reviewer=reviewer)
+        # Bind here: werkzeug would print and exit on a busy port, and a library never exits.
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
-            self._server: BaseWSGIServer = make_server(HOST, port, self.app, threaded=True)
+            listener.bind((HOST, port))
+            listener.listen(64)
         except OSError as exc:
+            listener.close()
             raise UsageError(
                 f"cannot listen on {HOST}:{port} ({exc.strerror or exc}); give another --port"
             ) from exc
-        self.port = int(self._server.server_port)
+        try:
+            self._server: BaseWSGIServer = make_server(
+                HOST, port, self.app, threaded=True, fd=listener.fileno()
+            )
+        finally:
+            listener.close()  # the server holds its own duplicate of the socket
+        self.port = int(self._server.socket.getsockname()[1])
         self.url = f"http://{HOST}:{self.port}/?token={self.token}"
 
     def serve_forever(self) -> None:

@@ -46,10 +46,13 @@ def _affine(angle_deg: float, scale: float, shift: tuple[float, float], size: tu
 
 def _noise(img: np.ndarray, rng: np.random.Generator, sigma: float) -> np.ndarray:
     """Sensor noise, one field shared by the colour channels (as after JPEG chroma)."""
-    n = rng.standard_normal(img.shape[:2], dtype=np.float32) * sigma
+    h, w = img.shape[:2]
+    # Drawn at half resolution and interpolated: sensor noise is correlated after demosaicing.
+    half = rng.standard_normal((h // 2 + 1, w // 2 + 1), dtype=np.float32) * (sigma * 1.4)
+    n = cv2.resize(half, (w, h), interpolation=cv2.INTER_LINEAR)
     if img.ndim == 3:
-        n = n[..., None]
-    return np.clip(img.astype(np.float32) + n, 0, 255).astype(np.uint8)
+        n = cv2.merge([n, n, n])
+    return cv2.add(img, n, dtype=cv2.CV_8U)
 
 
 def _low_freq(shape: tuple[int, int], rng: np.random.Generator, cells: int, amp: float) -> np.ndarray:
@@ -74,7 +77,7 @@ def flatbed(rgb: np.ndarray, rng: np.random.Generator) -> Capture:
     g = cv2.warpAffine(g, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=lid)
     tone = float(rng.uniform(0.94, 1.0))
     g = cv2.GaussianBlur(g, (0, 0), float(rng.uniform(0.4, 0.8)))
-    g = np.clip(g.astype(np.float32) * tone + rng.uniform(-4, 4), 0, 255).astype(np.uint8)
+    g = cv2.convertScaleAbs(g, alpha=tone, beta=float(rng.uniform(-4, 4)))
     g = _noise(g, rng, float(rng.uniform(1.5, 3.5)))
     return Capture(g, WORK_DPI, "flatbed", jpeg_quality=int(rng.integers(80, 92)))
 
@@ -97,17 +100,17 @@ def feeder(rgb: np.ndarray, rng: np.random.Generator) -> Capture:
 
 
 def _table(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """The surface under the page: a plain colour with a soft grain, as uint8 RGB."""
     h, w = shape
     base = np.array(
         [(130, 92, 58), (96, 96, 100), (205, 200, 190), (60, 58, 55), (160, 130, 95)][int(rng.integers(5))],
         np.float32,
     )
-    texture = _low_freq((h // 8, w // 8), rng, 24, 0.08)
-    grain = cv2.resize(
-        rng.normal(0, 0.05, (h // 8, max(2, w // 40))).astype(np.float32), (w // 8, h // 8), interpolation=cv2.INTER_LINEAR
-    )
-    field = cv2.resize(texture + grain, (w, h), interpolation=cv2.INTER_LINEAR)
-    return np.clip(field[..., None] * base, 0, 255)
+    sh, sw = h // 8, w // 8
+    texture = _low_freq((sh, sw), rng, 24, 0.08)
+    grain = cv2.resize(rng.normal(0, 0.05, (sh, max(2, w // 40))).astype(np.float32), (sw, sh))
+    small = np.clip((texture + grain)[..., None] * base, 0, 255).astype(np.uint8)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def phone(rgb: np.ndarray, rng: np.random.Generator) -> Capture:
@@ -143,8 +146,8 @@ def phone(rgb: np.ndarray, rng: np.random.Generator) -> Capture:
     page = cv2.warpPerspective(rgb, hmat, (out_w, out_h), flags=cv2.INTER_AREA, borderValue=(0, 0, 0))
     mask = cv2.warpPerspective(np.full((ph // 4, pw // 4), 255, np.uint8), hmat @ np.diag([4.0, 4.0, 1.0]),
                                (out_w, out_h), flags=cv2.INTER_LINEAR)  # fmt: skip
-    a = (mask.astype(np.float32) / 255.0)[..., None]
-    img = page.astype(np.float32) * a + _table((out_h, out_w), rng) * (1 - a)
+    a = mask.astype(np.float32) / 255.0
+    img = cv2.blendLinear(page, _table((out_h, out_w), rng), a, 1.0 - a)
     # Light: a broad gradient, blotches and a soft shadow of the phone or a hand.
     sh, sw = out_h // 8, out_w // 8
     light = _low_freq((sh, sw), rng, 4, 0.06)
@@ -166,10 +169,10 @@ def phone(rgb: np.ndarray, rng: np.random.Generator) -> Capture:
         shadow = cv2.GaussianBlur(shadow, (0, 0), float(rng.uniform(6, 20)))
         light *= 1 - depth * shadow
     light *= float(rng.uniform(0.85, 1.05))
-    light_full = cv2.resize(light, (out_w, out_h), interpolation=cv2.INTER_LINEAR)
     cast = np.array([rng.uniform(0.95, 1.05), 1.0, rng.uniform(0.88, 1.02)], np.float32)
-    img *= light_full[..., None] * cast
-    img = cv2.GaussianBlur(np.clip(img, 0, 255).astype(np.uint8), (0, 0), float(rng.uniform(0.6, 1.3)))
+    light_full = cv2.resize(light, (out_w, out_h), interpolation=cv2.INTER_LINEAR)
+    img = cv2.multiply(img, cv2.merge([light_full * cast[0], light_full * cast[1], light_full * cast[2]]), dtype=cv2.CV_8U)
+    img = cv2.GaussianBlur(img, (0, 0), float(rng.uniform(0.6, 1.3)))
     img = _noise(img, rng, float(rng.uniform(2.5, 5.0)))
     orientation = 1
     r = rng.random()
@@ -207,24 +210,23 @@ def _copy_once(g: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     lid_open = rng.random() < 0.3
     g = cv2.warpAffine(g, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=25 if lid_open else 250)
     lo, hi = float(rng.uniform(25, 70)), float(rng.uniform(185, 225))
-    f = np.clip((g.astype(np.float32) - lo) / (hi - lo), 0, 1)
     floor, top = float(rng.uniform(20, 60)), float(rng.uniform(228, 248))
-    f = floor + f * (top - floor)
-    f = cv2.GaussianBlur(f, (0, 0), float(rng.uniform(0.5, 0.9)))
-    toner = rng.random(f.shape, dtype=np.float32) < float(rng.uniform(0.0002, 0.001))
-    f[toner] *= 0.3
-    return np.clip(f, 0, 255).astype(np.uint8)
+    # Copier contrast: dark greys go black, light ones white, then the toner's range is narrower.
+    levels = np.clip((np.arange(256, dtype=np.float32) - lo) / (hi - lo), 0, 1) * (top - floor) + floor
+    g = cv2.LUT(g, np.round(levels).astype(np.uint8))
+    g = cv2.GaussianBlur(g, (0, 0), float(rng.uniform(0.5, 0.9)))
+    toner = rng.random(g.shape, dtype=np.float32) < float(rng.uniform(0.0002, 0.001))
+    g[toner] = (g[toner] * 0.3).astype(np.uint8)
+    return g
 
 
 def photocopy(rgb: np.ndarray, rng: np.random.Generator) -> Capture:
     """A copy of a copy, scanned: the drop-out colour turns grey or black, contrast is lost."""
-    r, gch, b = (rgb[..., i].astype(np.float32) for i in range(3))
     # Copiers see red-orange through their green and blue response: the boxes go dark.
-    weight = rng.uniform(0.0, 0.15)
-    g = np.clip(weight * r + (0.85 - weight) * gch + 0.15 * b, 0, 255)
+    weight = float(rng.uniform(0.0, 0.15))
+    img = cv2.transform(rgb, np.array([[weight, 0.85 - weight, 0.15]], np.float32))
     if rng.random() < 0.5:
-        g = np.minimum(g, np.minimum(gch, b) * 0.9 + 10)
-    img = g.astype(np.uint8)
+        img = cv2.min(img, cv2.convertScaleAbs(cv2.min(rgb[..., 1], rgb[..., 2]), alpha=0.9, beta=10))
     for _ in range(2):
         img = _copy_once(img, rng)
     h, w = img.shape

@@ -24,6 +24,8 @@ HANDWRITING_ENV = "PETITIONSCAN_HANDWRITING"
 # UNIPEN labs kept out of the recognizer's training data (writer id prefix before '-').
 HELD_OUT_UNIPEN_LABS = ("tos", "imp")
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# Held-out writers whose "capitals" are joined-up script, not the block capitals the sheet asks for.
+SCRIPT_WRITERS = frozenset({"imp-boskovic", "imp-vine"})
 
 # Handwriting-like fonts from Debian packages, best first; DejaVu is the last resort.
 FONT_CANDIDATES: tuple[str, ...] = (
@@ -124,6 +126,8 @@ def _read_jsonl(path: Path, prefixes: tuple[str, ...] | None) -> dict[str, dict[
                 continue
             writer = str(obj["writer"])
             if prefixes is not None and writer.split("-", 1)[0] not in prefixes:
+                continue
+            if writer in SCRIPT_WRITERS:
                 continue
             glyph = _normalise(label, obj["strokes"])
             if glyph is not None:

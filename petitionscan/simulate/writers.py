@@ -4,7 +4,7 @@ A person's capitals are consistent (same hand, size, slant and pen for the
 whole row) but never identical from box to box, so each letter gets small
 random changes around the signer's own habits. Letters may cross the box edge
 or touch a neighbour, but stay inside the gap between boxes and the outer
-quarter of the neighbouring box: a blank box keeps a clean centre.
+eighth of the neighbouring box: a blank box keeps a clean centre.
 """
 
 from __future__ import annotations
@@ -132,18 +132,20 @@ def _glyph_matrix(
     c, s = math.cos(angle), math.sin(angle)
     rot = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]])
     m = rot @ a
+    # Offsets are capped: people miss the centre of a box, never the box itself.
     if glyph.char == "'":
-        cx, cy = (x0 + x1) / 2 + rng.normal(0, 0.08) * bw, y0 + bh * (0.2 + rng.normal(0, 0.04))
+        ox, oy = float(np.clip(rng.normal(0, 0.05), -0.12, 0.12)), float(np.clip(rng.normal(0, 0.04), -0.08, 0.08))
     else:
-        cx = (x0 + x1) / 2 + (style.dx + rng.normal(0, style.jitter)) * bw
-        cy = (y0 + y1) / 2 + (style.dy + rng.normal(0, style.jitter)) * bh
+        ox = float(np.clip(style.dx + rng.normal(0, style.jitter), -0.18, 0.18))
+        oy = float(np.clip(style.dy + rng.normal(0, style.jitter), -0.2, 0.2))
+    cx, cy = (x0 + x1) / 2 + ox * bw, (y0 + y1) / 2 + oy * bh
     m[0, 2] += cx
     m[1, 2] += cy
-    # Keep the ink within the gap and the outer 22 % of a neighbouring box.
+    # Keep the pen line within the gap and the outer 12 % of a neighbouring box.
     corners = np.array([[0, 0, 1], [gw, 0, 1], [0, 1, 1], [gw, 1, 1]]) @ m[:2].T
     lo_x, hi_x = corners[:, 0].min(), corners[:, 0].max()
     lo_y, hi_y = corners[:, 1].min(), corners[:, 1].max()
-    limit = gap_px + 0.22 * bw
+    limit = gap_px + 0.12 * bw
     left, right = x0 - limit, x1 + limit
     if hi_x - lo_x > right - left:
         k = (right - left) / (hi_x - lo_x)
@@ -157,7 +159,7 @@ def _glyph_matrix(
         m[0, 2] += left - lo_x
     elif hi_x > right:
         m[0, 2] -= hi_x - right
-    top, bottom = y0 - 0.3 * bh, y1 + 0.25 * bh
+    top, bottom = y0 - 0.2 * bh, y1 + 0.15 * bh
     if lo_y < top:
         m[1, 2] += top - lo_y
     elif hi_y > bottom:

@@ -1,0 +1,43 @@
+"""Reading returned sheets: scans in, one stored reading per signature row out.
+
+The steps, one module each: :mod:`.load` (files to pages), :mod:`.register`
+(markers, QR code, homography), :mod:`.fields` (boxes, line removal, ink
+decisions, crops), :mod:`.pipeline` (parallel run, resuming, summary) and
+:mod:`.persist` (one transaction per page).
+"""
+
+from __future__ import annotations
+
+from petitionscan.scan.fields import FieldCut, PageCut, RowCut
+from petitionscan.scan.load import InputFile, Page, Skipped
+from petitionscan.scan.pipeline import (
+    FieldRead,
+    PageResult,
+    PageTask,
+    Rejection,
+    RowResult,
+    ScanSummary,
+    read_page,
+    scan_paths,
+)
+from petitionscan.scan.register import KnownLayout, Registration, Unregistered
+
+__all__ = [
+    "FieldCut",
+    "FieldRead",
+    "InputFile",
+    "KnownLayout",
+    "Page",
+    "PageCut",
+    "PageResult",
+    "PageTask",
+    "Registration",
+    "Rejection",
+    "RowCut",
+    "RowResult",
+    "ScanSummary",
+    "Skipped",
+    "Unregistered",
+    "read_page",
+    "scan_paths",
+]

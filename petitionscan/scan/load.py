@@ -1,0 +1,260 @@
+"""From files on disk to page images.
+
+Volunteers send whatever their scanner or phone made: multi-page PDFs, TIFFs
+(often bitonal Group 4), PNG, JPEG and HEIC photos. Every kind ends up as one
+:class:`Page`: an RGB or greyscale uint8 array and a hash of its pixels, so
+the same page is recognised again whatever file it arrives in.
+
+A scanner's PDF is a picture per page: its embedded image is taken as it is
+(no resampling, no second compression); anything else in a PDF is rendered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from petitionscan.errors import InputFileError
+
+PDF_RENDER_DPI = 220
+"""Resolution for rendering PDF pages that are not plain scans (above the 8 px/mm read)."""
+MAX_PIXELS = 80_000_000
+"""Larger pages are refused: a decompression bomb, not a scan."""
+
+KINDS: dict[str, str] = {
+    ".pdf": "pdf",
+    ".tif": "image",
+    ".tiff": "image",
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".jpe": "image",
+    ".heic": "image",
+    ".heif": "image",
+}
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A file that looks like a scan, by its name."""
+
+    path: str
+    kind: str  # "pdf" or "image"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that was not read at all, and why (one line)."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Page:
+    """One decoded page. ``page`` is 1-based, as people count pages."""
+
+    source_file: str
+    page: int
+    image: np.ndarray  # HxW (grey) or HxWx3 (RGB), uint8
+    page_hash: str
+
+
+def find_inputs(paths: Sequence[Path], ignore: Iterable[Path] = ()) -> tuple[list[InputFile], list[Skipped]]:
+    """Files to read (folders recursively, sorted) and files skipped with a reason.
+
+    Hidden files and the paths in ``ignore`` (the database, the rejected list)
+    are passed over silently: they live next to the scans by design.
+    """
+    ignored = {os.path.abspath(p) for p in ignore}
+    files: list[InputFile] = []
+    skipped: list[Skipped] = []
+    seen: set[str] = set()
+
+    def consider(path: Path) -> None:
+        full = os.path.abspath(path)
+        if full in seen or full in ignored or path.name.startswith("."):
+            return
+        if any(full == p + suffix for p in ignored for suffix in ("-wal", "-shm", "-journal")):
+            return
+        seen.add(full)
+        kind = KINDS.get(path.suffix.lower())
+        if kind is None:
+            skipped.append(Skipped(str(path), f"not a scan file ({path.suffix or 'no extension'})"))
+        else:
+            files.append(InputFile(str(path), kind))
+
+    for path in paths:
+        if path.is_dir():
+            for root, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(names):
+                    consider(Path(root) / name)
+        elif path.exists():
+            consider(path)
+        else:
+            raise InputFileError(f"{path}: no such file or folder; check the path")
+    return files, skipped
+
+
+def file_hash(path: str) -> str:
+    """SHA-256 of the file's bytes: the cheap test for a file already read."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read it ({exc.strerror})") from exc
+    return digest.hexdigest()
+
+
+def page_hash(image: np.ndarray) -> str:
+    """Hash of the decoded pixels: equal for the same page in any container."""
+    digest = hashlib.sha256(repr(image.shape).encode())
+    digest.update(np.ascontiguousarray(image).data)
+    return digest.hexdigest()
+
+
+def _register_heif() -> None:
+    try:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+    except ImportError:  # HEIC photos are then reported as unreadable
+        pass
+
+
+def page_count(item: InputFile) -> int:
+    """Number of pages; raises InputFileError for an empty or corrupt file."""
+    _check_not_empty(item.path)
+    if item.kind == "pdf":
+        import pypdfium2 as pdfium
+
+        try:
+            doc = pdfium.PdfDocument(item.path)
+        except Exception as exc:  # pdfium raises its own error types
+            raise InputFileError(f"{item.path}: not a readable PDF ({exc})") from exc
+        try:
+            return len(doc)
+        finally:
+            doc.close()
+    from PIL import Image
+
+    _register_heif()
+    try:
+        with Image.open(item.path) as img:
+            if img.format == "TIFF":
+                return int(getattr(img, "n_frames", 1))
+            return 1
+    except Exception as exc:  # PIL raises many kinds for broken files
+        raise InputFileError(f"{item.path}: not a readable image ({exc})") from exc
+
+
+def _check_not_empty(path: str) -> None:
+    try:
+        size = os.path.getsize(path)
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read it ({exc.strerror})") from exc
+    if size == 0:
+        raise InputFileError(f"{path}: the file is empty")
+
+
+def load_page(item: InputFile, page: int) -> Page:
+    """Decode page ``page`` (1-based) of a file."""
+    _check_not_empty(item.path)
+    image = _pdf_page(item.path, page - 1) if item.kind == "pdf" else _image_page(item.path, page - 1)
+    if image.size == 0 or image.shape[0] < 50 or image.shape[1] < 50:
+        raise InputFileError(f"{item.path}: page {page} is too small to be a scan")
+    return Page(item.path, page, image, page_hash(image))
+
+
+def _pdf_page(path: str, index: int) -> np.ndarray:
+    import pypdfium2 as pdfium
+
+    try:
+        doc = pdfium.PdfDocument(path)
+    except Exception as exc:
+        raise InputFileError(f"{path}: not a readable PDF ({exc})") from exc
+    try:
+        if not 0 <= index < len(doc):
+            raise InputFileError(f"{path}: has no page {index + 1}")
+        pdf_page = doc[index]
+        embedded = _embedded_scan(pdf_page)
+        if embedded is not None:
+            return embedded
+        bitmap = pdf_page.render(scale=PDF_RENDER_DPI / 72.0, rev_byteorder=True)
+        array = bitmap.to_numpy()
+        return np.ascontiguousarray(array[:, :, :3]) if array.ndim == 3 else array.copy()
+    except InputFileError:
+        raise
+    except Exception as exc:
+        raise InputFileError(f"{path}: page {index + 1} cannot be rendered ({exc})") from exc
+    finally:
+        doc.close()
+
+
+def _embedded_scan(pdf_page: object) -> np.ndarray | None:
+    """The page's single full-page picture, if it is a plain scan; else None.
+
+    Only an upright or rotated (not mirrored) picture covering most of the
+    page qualifies; the reader copes with any rotation itself.
+    """
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        objects = list(pdf_page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]))  # type: ignore[attr-defined]
+        if len(objects) != 1:
+            return None
+        obj = objects[0]
+        width, height = pdf_page.get_size()  # type: ignore[attr-defined]
+        left, bottom, right, top = obj.get_bounds()
+        if (right - left) * (top - bottom) < 0.85 * width * height:
+            return None
+        m = obj.get_matrix()
+        if m.a * m.d - m.b * m.c <= 0:
+            return None
+        bitmap = obj.get_bitmap(render=False)
+        pil = bitmap.to_pil()
+    except Exception:  # anything unusual: render the page instead
+        return None
+    return _pil_to_array(pil)
+
+
+def _pil_to_array(img: object) -> np.ndarray:
+    """RGB or L uint8 array from any PIL image mode."""
+    from PIL import Image
+
+    assert isinstance(img, Image.Image)
+    if img.mode.startswith("I;16"):
+        return (np.asarray(img).astype(np.uint32) >> 8).astype(np.uint8)
+    if img.mode in ("1", "I", "F", "LA"):
+        img = img.convert("L")
+    elif img.mode not in ("L", "RGB"):
+        img = img.convert("RGB")  # palette, RGBA, CMYK, YCbCr
+    return np.asarray(img)
+
+
+def _image_page(path: str, index: int) -> np.ndarray:
+    from PIL import Image, ImageOps
+
+    _register_heif()
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        with Image.open(path) as img:
+            if index:
+                img.seek(index)
+            img.load()
+            upright = ImageOps.exif_transpose(img) if img.format in ("JPEG", "HEIF", "PNG") else img
+            return _pil_to_array(upright)
+    except EOFError as exc:
+        raise InputFileError(f"{path}: has no page {index + 1}") from exc
+    except Image.DecompressionBombError as exc:
+        raise InputFileError(f"{path}: the picture is too large to be a scan") from exc
+    except Exception as exc:
+        raise InputFileError(f"{path}: not a readable image ({exc})") from exc

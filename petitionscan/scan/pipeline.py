@@ -1,0 +1,425 @@
+"""The scan run: files in, one stored reading per signature row out.
+
+Pages are read in worker processes, each loading the recognizer once; a
+worker gets (file, page) and loads the page itself, so no page image crosses
+a process boundary. Only the main process writes the database, one
+transaction per page, so an interrupted run leaves whole pages only and the
+next run skips what is stored (file hash and page number, before decoding).
+One bad page never stops the batch: it becomes a line in the summary.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from petitionscan import geometry, store
+from petitionscan.errors import InputFileError, Interrupted, NothingRead, PetitionscanError, RecognizerError
+from petitionscan.fileio import atomic_output
+from petitionscan.recognize import DEFAULT_ENGINE, FieldImage, LetterReading, Reading, Recognizer, name_confidence
+from petitionscan.scan import persist
+from petitionscan.scan.fields import PX_PER_MM, RowCut, cut_page, preview_jpeg
+from petitionscan.scan.load import InputFile, Skipped, file_hash, find_inputs, load_page, page_count
+from petitionscan.scan.register import KnownLayout, Registration, Unregistered, register
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DB_NAME = "campaign.db"
+REJECTED_NAME = "rejected.csv"
+DEFAULT_AUTO_THRESHOLD = 0.9
+
+
+@dataclass(frozen=True)
+class FieldRead:
+    """The reading of one lettered field of a row."""
+
+    key: str
+    text: str
+    confidence: float
+    blank: tuple[bool, ...]
+    letters: tuple[LetterReading, ...]
+
+
+@dataclass(frozen=True)
+class RowResult:
+    """One row as read: decisions, text, confidence and the crop for review."""
+
+    row: int
+    status: str
+    name: str
+    confidence: float | None
+    signed: bool
+    crossed_out: bool
+    crop_png: bytes
+    fields: tuple[FieldRead, ...]
+
+    def text(self, key: str) -> str:
+        return next((f.text for f in self.fields if f.key == key), "")
+
+
+@dataclass(frozen=True)
+class PageTask:
+    """What a worker is given: a file, a page of it, and the file's hash."""
+
+    source_file: str
+    kind: str
+    page: int
+    file_hash: str
+
+
+@dataclass(frozen=True)
+class PageResult:
+    """Everything a worker learnt about one page; the main process stores it.
+
+    ``status`` is ``read``, ``foreign`` or ``rejected``.
+    """
+
+    source_file: str
+    page: int
+    file_hash: str
+    page_hash: str
+    status: str
+    reason: str
+    registration: Registration | None
+    rows: tuple[RowResult, ...]
+    page_jpeg: bytes
+    engine: str
+    engine_version: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Rejection:
+    file: str
+    page: int  # 0: the whole file
+    reason: str
+
+
+@dataclass
+class ScanSummary:
+    """What a run did, for the closing lines and the exit code."""
+
+    db: Path
+    rejected_csv: Path | None = None
+    pages_total: int = 0
+    pages_read: int = 0
+    rows: int = 0
+    names: int = 0
+    auto: int = 0
+    needs_review: int = 0
+    blank: int = 0
+    crossed_out: int = 0
+    unsigned: int = 0
+    duplicates: int = 0
+    already_stored: int = 0
+    copies: list[str] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def nothing_read(self) -> bool:
+        """No page of this batch was read, now or in an earlier run."""
+        return self.pages_read + self.duplicates + self.already_stored == 0
+
+
+ProgressCallback = Callable[[int, int], None]
+
+
+# --- worker side -------------------------------------------------------------------
+
+_engine: Recognizer | None = None
+_known: tuple[KnownLayout, ...] = ()
+
+
+def load_engine(name: str) -> Recognizer:
+    """The recognizer, with a clear error when this installation lacks it."""
+    from petitionscan.recognize import get_engine
+
+    try:
+        return get_engine(name)
+    except ImportError as exc:
+        raise RecognizerError(
+            f"the {name!r} recognizer is not available in this installation ({exc}); try --engine tesseract"
+        ) from exc
+
+
+def _init_worker(engine: str, known: tuple[KnownLayout, ...]) -> None:
+    """Once per worker process: load the recognizer; leave Ctrl-C to the main process."""
+    global _engine, _known
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _engine = load_engine(engine)
+    _known = known
+
+
+def _worker_task(task: PageTask) -> PageResult:
+    assert _engine is not None
+    return read_page(task, _engine, _known)
+
+
+def read_page(task: PageTask, engine: Recognizer, known: Sequence[KnownLayout] = ()) -> PageResult:
+    """Load, register, cut and recognise one page; never raises for a bad page."""
+    started = time.perf_counter()
+    where = logging.LoggerAdapter(log, {"file": task.source_file, "page": task.page})
+
+    def result(status: str, reason: str, page_hash: str = "", **kw: Any) -> PageResult:
+        base: dict[str, Any] = {
+            "registration": None,
+            "rows": (),
+            "page_jpeg": b"",
+            "engine": engine.name,
+            "engine_version": engine.version,
+        }
+        base.update(kw)
+        return PageResult(
+            task.source_file, task.page, task.file_hash, page_hash or f"{task.file_hash}:{task.page}",
+            status, _short(reason, task.source_file), seconds=time.perf_counter() - started, **base,
+        )
+
+    try:
+        page = load_page(InputFile(task.source_file, task.kind), task.page)
+    except InputFileError as exc:
+        where.warning("rejected: %s", exc.message)
+        return result("rejected", exc.message)
+    try:
+        reg = register(page.image, known)
+        if isinstance(reg, Unregistered):
+            where.info("%s", reg.reason)
+            return result(
+                "foreign" if reg.foreign else "rejected", reg.reason, page.page_hash,
+                page_jpeg=preview_jpeg(page.image),
+            )
+        sheet = geometry.sheet_geometry(geometry.parse_layout_code(reg.layout_code))
+        cut = cut_page(page.image, reg.matrix, sheet)
+        rows = _recognise(cut.rows, engine)
+    except RecognizerError:
+        raise
+    except Exception as exc:  # one broken page must not stop the batch
+        where.exception("page could not be read")
+        return result("rejected", f"unreadable page ({type(exc).__name__}: {exc})", page.page_hash)
+    where.debug("read in %.2f s", time.perf_counter() - started)
+    return result("read", "", page.page_hash, registration=reg, rows=rows, page_jpeg=cut.page_jpeg)
+
+
+def _recognise(rows: Sequence[RowCut], engine: Recognizer) -> tuple[RowResult, ...]:
+    """Read every written field of the page in one batch, then decide each row's status."""
+    threshold = float(getattr(engine, "auto_threshold", DEFAULT_AUTO_THRESHOLD))
+    requests: list[FieldImage] = []
+    for rc in rows:
+        if not rc.name_written:
+            continue
+        for fc in rc.fields:
+            if fc.written:
+                requests.append(FieldImage(f"{rc.row}:{fc.key}", fc.image, fc.boxes_px, fc.blank, PX_PER_MM))
+    readings = engine.read(requests) if requests else []
+    by_key: dict[str, Reading] = {req.key: rd for req, rd in zip(requests, readings, strict=True)}
+    out: list[RowResult] = []
+    for rc in rows:
+        reads: list[FieldRead] = []
+        for fc in rc.fields:
+            rd = by_key.get(f"{rc.row}:{fc.key}")
+            if rd is None:
+                reads.append(FieldRead(fc.key, "", 1.0, fc.blank, ()))
+            else:
+                reads.append(FieldRead(fc.key, rd.text.strip(), float(rd.confidence), fc.blank, rd.letters))
+        name_reads = [r for r in reads if r.key in geometry.NAME_FIELDS and r.text]
+        name = " ".join(r.text for r in name_reads)
+        confidence: float | None = None
+        if not rc.name_written:
+            status = "blank"
+        else:
+            confidence = name_confidence(
+                [Reading(r.text, r.letters, r.confidence, engine.name) for r in name_reads]
+            ) if name_reads else 0.0
+            status = "auto" if confidence >= threshold else "needs_review"
+        if rc.crossed_out:
+            status = "crossed_out"
+        elif status == "blank" and rc.signed:
+            status = "needs_review"  # a signature without a name: a person decides
+            confidence = 0.0
+        elif status != "blank" and rc.has_signature and not rc.signed:
+            status = "unsigned"
+        out.append(RowResult(rc.row, status, name, confidence, rc.signed, rc.crossed_out, rc.crop_png, tuple(reads)))
+    return tuple(out)
+
+
+def _short(reason: str, path: str) -> str:
+    """The reason without the file name in front: the file is in its own column."""
+    return reason.removeprefix(f"{path}: ")
+
+
+# --- main process -------------------------------------------------------------------
+
+
+def default_db(paths: Sequence[Path]) -> Path:
+    """``campaign.db`` in the first path's folder (or in the folder itself)."""
+    first = paths[0]
+    folder = first if first.is_dir() else first.parent
+    return folder / DEFAULT_DB_NAME
+
+
+def known_layouts(conn: Any) -> tuple[KnownLayout, ...]:
+    """Layouts a page may have when its QR code is unreadable: campaign files and the database."""
+    from petitionscan.forms.campaign import default_campaign_path, load_campaign
+
+    found: dict[str, KnownLayout] = {}
+    for row in conn.execute("SELECT DISTINCT campaign_id, layout_code FROM sheets"):
+        found.setdefault(row[1], KnownLayout(row[0], row[1]))
+    for path in sorted(default_campaign_path().parent.glob("*.toml")):
+        try:
+            campaign = load_campaign(path)
+        except PetitionscanError:
+            continue
+        found.setdefault(campaign.layout.code, KnownLayout(campaign.campaign_id, campaign.layout.code))
+    return tuple(found.values())
+
+
+def scan_paths(
+    paths: Sequence[Path],
+    *,
+    db: Path | None = None,
+    jobs: int | None = None,
+    engine: str = DEFAULT_ENGINE,
+    rejected: Path | None = None,
+    progress: ProgressCallback | None = None,
+) -> ScanSummary:
+    """Read every page under ``paths`` into the campaign database; returns what happened.
+
+    Raises NothingRead when there is nothing to read at all; a batch with
+    rejected pages returns normally (the caller decides the exit code).
+    """
+    started = time.perf_counter()
+    if not paths:
+        raise NothingRead("no scans given; name the files or folders to read")
+    db_path = db or default_db(paths)
+    rejected_path = rejected or db_path.parent / REJECTED_NAME
+    files, skipped = find_inputs(paths, ignore=(db_path, rejected_path))
+    if not files:
+        raise NothingRead(
+            f"no scans found in {', '.join(str(p) for p in paths)}; give PDF, TIFF, PNG, JPEG or HEIC files"
+        )
+    recognizer = load_engine(engine)  # fail before any work when the engine cannot run
+    conn = store.connect(db_path)
+    summary = ScanSummary(db=db_path, skipped=skipped)
+    try:
+        known = known_layouts(conn)
+        tasks = _plan(conn, files, summary)
+        summary.pages_total = len(tasks) + summary.already_stored
+        _run(conn, tasks, summary, recognizer, engine, known, jobs, progress)
+    finally:
+        conn.close()
+        summary.seconds = time.perf_counter() - started
+        summary.rejected_csv = _write_rejected(rejected_path, summary.rejected)
+    return summary
+
+
+def _plan(conn: Any, files: Sequence[InputFile], summary: ScanSummary) -> list[PageTask]:
+    """Pages still to read; pages stored before are skipped without decoding."""
+    tasks: list[PageTask] = []
+    for item in files:
+        try:
+            digest = file_hash(item.path)
+            count = page_count(item)
+        except InputFileError as exc:
+            summary.rejected.append(Rejection(item.path, 0, _short(exc.message, item.path)))
+            persist.store_file_rejection(conn, item.path, _short(exc.message, item.path))
+            continue
+        stored = persist.stored_pages(conn, digest)
+        for page in range(1, count + 1):
+            status = stored.get(page)
+            if status is None:
+                tasks.append(PageTask(item.path, item.kind, page, digest))
+                continue
+            summary.already_stored += 1
+            if status == "foreign":
+                summary.rejected.append(Rejection(item.path, page, "foreign page: not a petition sheet (stored earlier)"))
+    return tasks
+
+
+def _run(
+    conn: Any,
+    tasks: list[PageTask],
+    summary: ScanSummary,
+    recognizer: Recognizer,
+    engine: str,
+    known: tuple[KnownLayout, ...],
+    jobs: int | None,
+    progress: ProgressCallback | None,
+) -> None:
+    total = len(tasks)
+    if progress:
+        progress(0, total)
+    if not tasks:
+        return
+    workers = max(1, min(jobs or os.cpu_count() or 1, total))
+    try:
+        if workers == 1:
+            for done, task in enumerate(tasks, 1):
+                _store(conn, read_page(task, recognizer, known), summary)
+                if progress:
+                    progress(done, total)
+            return
+        ctx = multiprocessing.get_context("spawn")
+        with ctx.Pool(workers, initializer=_init_worker, initargs=(engine, known)) as pool:
+            try:
+                for done, res in enumerate(pool.imap_unordered(_worker_task, tasks, chunksize=1), 1):
+                    _store(conn, res, summary)
+                    if progress:
+                        progress(done, total)
+            except BaseException:
+                pool.terminate()
+                raise
+    except KeyboardInterrupt as exc:
+        raise Interrupted(
+            f"interrupted after {summary.pages_read} pages; every stored page is complete: "
+            "run the same command again to go on"
+        ) from exc
+
+
+def _store(conn: Any, res: PageResult, summary: ScanSummary) -> None:
+    outcome = persist.store_page(conn, res)
+    if outcome.kind in ("rejected", "foreign"):
+        summary.rejected.append(Rejection(res.source_file, res.page, res.reason))
+        return
+    if outcome.kind in ("same page", "same sheet"):
+        summary.duplicates += 1
+        return
+    summary.pages_read += 1
+    if outcome.kind == "copy":
+        summary.copies.append(f"{Path(res.source_file).name} page {res.page}: sheet {outcome.serial} copy {outcome.copy_no}")
+    for r in res.rows:
+        summary.rows += 1
+        if r.status in ("auto", "needs_review", "unsigned") and r.name:
+            summary.names += 1
+        if r.status == "auto":
+            summary.auto += 1
+        elif r.status == "needs_review":
+            summary.needs_review += 1
+        elif r.status == "blank":
+            summary.blank += 1
+        elif r.status == "crossed_out":
+            summary.crossed_out += 1
+        elif r.status == "unsigned":
+            summary.unsigned += 1
+
+
+def _write_rejected(path: Path, rejected: Sequence[Rejection]) -> Path | None:
+    """``file,page,reason`` for every page not read; written whole or not at all."""
+    try:
+        with atomic_output(path) as tmp, tmp.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(("file", "page", "reason"))
+            for r in rejected:
+                writer.writerow((r.file, r.page or "", r.reason))
+    except PetitionscanError as exc:
+        log.warning("%s", exc.message)
+        return None
+    return path

@@ -1,0 +1,357 @@
+"""Registration: which sheet is this, and where is every millimetre of it?
+
+The four ArUco markers give a homography from the sheet's millimetres onto
+the image, whatever the rotation, scale or perspective: each marker's id says
+which corner it is, so a page upside down or turned 90 degrees needs no
+special case. Every detected corner point is used (least squares, 12 or 16
+points), so one clipped marker still leaves three to register on.
+
+The QR code says which sheet it is. When it is damaged, the printed serial is
+read with Tesseract and checked with its check character, and the layout is
+the one whose marker ids were found.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from petitionscan import geometry
+from petitionscan.forms.pdf import parse_qr_payload
+from petitionscan.forms.serials import is_valid_serial
+
+log = logging.getLogger(__name__)
+
+DETECT_LONG_SIDE = 1400
+"""Markers are looked for on a copy this size: fast, and markers stay ~40 px."""
+MIN_MARKERS = 3
+MAX_RESIDUAL_MM = 1.5
+"""Mean marker-corner misfit above which a registration is not trusted."""
+
+
+@dataclass(frozen=True)
+class KnownLayout:
+    """A campaign's layout the reader may meet without its QR code."""
+
+    campaign_id: str
+    layout_code: str
+
+
+@dataclass(frozen=True)
+class Registration:
+    """Which sheet a page is and how it lies in the image.
+
+    ``homography`` (row-major 3x3) maps sheet millimetres onto image pixels.
+    ``id_source`` is ``qr`` or ``printed serial``. ``rotation`` is how far the
+    sheet is turned in the image, to the nearest quarter turn.
+    """
+
+    campaign_id: str
+    serial: str
+    layout_code: str
+    branch: str
+    id_source: str
+    corners: tuple[str, ...]
+    homography: tuple[float, ...]
+    rotation: int
+    residual_mm: float
+
+    @property
+    def matrix(self) -> np.ndarray:
+        return np.array(self.homography, dtype=np.float64).reshape(3, 3)
+
+
+@dataclass(frozen=True)
+class Unregistered:
+    """Why a page could not be registered. ``foreign``: not one of our sheets at all."""
+
+    reason: str
+    foreign: bool
+
+
+@dataclass(frozen=True)
+class _Marker:
+    marker_id: int
+    corners: np.ndarray  # 4x2 image pixels (full resolution), ArUco corner order
+
+
+CORNERS = ("tl", "tr", "br", "bl")
+
+
+@lru_cache(maxsize=2)
+def _detector(thorough: bool) -> cv2.aruco.ArucoDetector:
+    """One threshold window first (fast); several when that misses a marker."""
+    dictionary = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, geometry.ARUCO_DICT_NAME))
+    params = cv2.aruco.DetectorParameters()
+    params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_SUBPIX
+    params.adaptiveThreshWinSizeMin = 7 if thorough else 15
+    params.adaptiveThreshWinSizeMax = 27 if thorough else 15
+    params.adaptiveThreshWinSizeStep = 10
+    params.minMarkerPerimeterRate = 0.04
+    return cv2.aruco.ArucoDetector(dictionary, params)
+
+
+@lru_cache(maxsize=4)
+def paper_geometry(paper: str) -> geometry.SheetGeometry:
+    """A sheet of this paper: markers, QR and serial positions depend on the paper only."""
+    spec = geometry.LayoutSpec(paper, 1, (geometry.FieldSpec("name", geometry.min_boxes_per_field),), ())
+    return geometry.sheet_geometry(spec)
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+
+
+def downscaled(gray: np.ndarray, long_side: int = DETECT_LONG_SIDE) -> tuple[np.ndarray, float]:
+    """A copy with the long side at most ``long_side``, and the scale applied."""
+    scale = min(1.0, long_side / max(gray.shape))
+    if scale >= 1.0:
+        return gray, 1.0
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return small, scale
+
+
+def find_markers(small: np.ndarray, scale: float) -> list[_Marker]:
+    """Every marker of our dictionary, corners in full-resolution pixels."""
+    corners, ids, _ = _detector(False).detectMarkers(small)
+    if ids is None or len(ids) < 4:
+        corners2, ids2, _ = _detector(True).detectMarkers(small)
+        if ids2 is not None and (ids is None or len(ids2) > len(ids)):
+            corners, ids = corners2, ids2
+    if ids is None:
+        return []
+    return [
+        _Marker(int(i), np.asarray(c, np.float64).reshape(4, 2) / scale)
+        for c, i in zip(corners, ids.ravel(), strict=True)
+    ]
+
+
+def read_qr(image: np.ndarray) -> list[str]:
+    """Texts of the QR codes in an image (zxing-cpp; OpenCV's detector as a fallback)."""
+    import zxingcpp
+
+    texts = [r.text for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)) if r.text]
+    if texts:
+        return texts
+    try:
+        text, _, _ = cv2.QRCodeDetector().detectAndDecode(image)
+    except cv2.error:
+        return []
+    return [text] if text else []
+
+
+def _payload(texts: Sequence[str]) -> tuple[str, str, str, str] | None:
+    for text in texts:
+        parsed = parse_qr_payload(text)
+        if parsed is not None:
+            try:
+                geometry.parse_layout_code(parsed[2])
+            except ValueError:
+                continue
+            return parsed
+    return None
+
+
+def fit_homography(markers: Sequence[_Marker], paper: str, block: int) -> tuple[np.ndarray, float, tuple[str, ...]]:
+    """Homography from sheet mm to image px over every corner point of the markers.
+
+    Returns the matrix, the mean misfit in mm and the corners used. A marker
+    that disagrees with the others (a false detection) is dropped.
+    """
+    sheet = paper_geometry(paper)
+    mm_points: list[tuple[float, float]] = []
+    px_points: list[np.ndarray] = []
+    names: list[str] = []
+    by_corner = {m.marker_id - 4 * block: m for m in markers if m.marker_id // 4 == block}
+    for index, corner in enumerate(CORNERS):
+        found = by_corner.get(index)
+        if found is None:
+            continue
+        printed = next(mk for mk in sheet.markers if mk.corner == corner)
+        mm_points.extend(printed.corners_mm)
+        px_points.extend(found.corners)
+        names.append(corner)
+    src = np.array(mm_points, np.float64)
+    dst = np.array(px_points, np.float64)
+    matrix, _ = cv2.findHomography(src, dst, 0)
+    if matrix is None:
+        return np.eye(3), math.inf, tuple(names)
+    residual = _residual_mm(matrix, src, dst)
+    if residual > MAX_RESIDUAL_MM and len(names) == 4:
+        best: tuple[np.ndarray, float, tuple[str, ...]] | None = None
+        for drop in range(4):
+            keep = [i for i in range(16) if i // 4 != drop]
+            m2, _ = cv2.findHomography(src[keep], dst[keep], 0)
+            if m2 is None:
+                continue
+            r2 = _residual_mm(m2, src[keep], dst[keep])
+            if best is None or r2 < best[1]:
+                best = (m2, r2, tuple(n for i, n in enumerate(names) if i != drop))
+        if best is not None and best[1] < residual:
+            return best
+    return matrix, residual, tuple(names)
+
+
+def _residual_mm(matrix: np.ndarray, src: np.ndarray, dst: np.ndarray) -> float:
+    """Mean distance between the detected corners and the fitted ones, in sheet mm."""
+    try:
+        inverse = np.linalg.inv(matrix)
+    except np.linalg.LinAlgError:
+        return math.inf
+    back = cv2.perspectiveTransform(dst.reshape(-1, 1, 2), inverse).reshape(-1, 2)
+    return float(np.mean(np.linalg.norm(back - src, axis=1)))
+
+
+def out_matrix(reg_matrix: np.ndarray, px_per_mm: float, origin_mm: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+    """Map from output pixels (at ``px_per_mm``, from ``origin_mm``) to image pixels."""
+    ox, oy = origin_mm
+    # Output pixel centres sit at (u + 0.5) / scale millimetres.
+    scale = np.array(
+        [[1.0 / px_per_mm, 0.0, ox + 0.5 / px_per_mm], [0.0, 1.0 / px_per_mm, oy + 0.5 / px_per_mm], [0, 0, 1]]
+    )
+    return reg_matrix @ scale
+
+
+def warp(
+    image: np.ndarray,
+    reg_matrix: np.ndarray,
+    px_per_mm: float,
+    rect_mm: geometry.Rect,
+    interpolation: int = cv2.INTER_LINEAR,
+) -> np.ndarray:
+    """The part ``rect_mm`` of the sheet, upright, at ``px_per_mm``; outside the image is white."""
+    x0, y0, x1, y1 = rect_mm
+    size = (round((x1 - x0) * px_per_mm), round((y1 - y0) * px_per_mm))
+    matrix = out_matrix(reg_matrix, px_per_mm, (x0, y0))
+    border = (255, 255, 255) if image.ndim == 3 else 255
+    return cv2.warpPerspective(
+        image, matrix, size, flags=interpolation | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT,
+        borderValue=border,
+    )
+
+
+def _rotation(matrix: np.ndarray) -> int:
+    """How far the sheet's x axis is turned in the image, to the nearest 90 degrees."""
+    pts = cv2.perspectiveTransform(np.array([[[50.0, 100.0]], [[150.0, 100.0]]]), matrix).reshape(2, 2)
+    dx, dy = pts[1] - pts[0]
+    return round(math.degrees(math.atan2(dy, dx)) / 90.0) % 4 * 90
+
+
+_SERIAL_RE = re.compile(r"([0-9A-Z]{5})-([0-9A-Z]{5})-([0-9A-Z*~$=])")
+_OCR_FIXES = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
+
+
+def read_printed_serial(gray: np.ndarray, matrix: np.ndarray, paper: str) -> str | None:
+    """The serial printed beside the QR code, read with Tesseract and check-verified."""
+    try:
+        import pytesseract
+    except ImportError:
+        return None
+    sheet = paper_geometry(paper)
+    x0, y0, x1, y1 = sheet.serial_rect_mm
+    crop = warp(gray, matrix, 12.0, (x0, y0 + 1.0, x1 + 1.0, y1 + 0.5), cv2.INTER_AREA)
+    try:
+        text = pytesseract.image_to_string(
+            crop, config="--psm 7 -c tessedit_char_whitelist=0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-*~$="
+        )
+    except Exception as exc:  # Tesseract missing or failing: no fallback then
+        log.info("printed serial not read: %s", exc)
+        return None
+    text = text.upper().replace(" ", "")
+    for match in _SERIAL_RE.finditer(text):
+        a, b, check = match.groups()
+        for candidate in (f"{a}-{b}-{check}", f"{a.translate(_OCR_FIXES)}-{b.translate(_OCR_FIXES)}-{check}"):
+            if is_valid_serial(candidate):
+                return candidate
+    return None
+
+
+def register(image: np.ndarray, known: Sequence[KnownLayout] = ()) -> Registration | Unregistered:
+    """Register a page: find its markers and code, fit the homography."""
+    gray = to_gray(image)
+    small, scale = downscaled(gray)
+    markers = find_markers(small, scale)
+    texts = read_qr(small)
+    payload = _payload(texts)
+    blocks: dict[int, int] = {}
+    for m in markers:
+        blocks[m.marker_id // 4] = blocks.get(m.marker_id // 4, 0) + 1
+
+    if payload is not None:
+        block = geometry.marker_block(payload[2])
+    elif blocks:
+        block = max(blocks, key=lambda b: blocks[b])
+    else:
+        what = "a QR code of another kind" if texts else "no markers and no code"
+        return Unregistered(f"foreign page: not a petition sheet ({what})", foreign=True)
+
+    count = blocks.get(block, 0)
+    if count < MIN_MARKERS:
+        if payload is None and not texts and count <= 1:
+            return Unregistered("foreign page: not a petition sheet (no code, no set of markers)", foreign=True)
+        return Unregistered(
+            f"only {count} of the 4 corner markers found; rescan the whole sheet flat", foreign=False
+        )
+
+    if payload is not None:
+        papers = [geometry.parse_layout_code(payload[2]).paper]
+    else:
+        candidates = [k for k in known if geometry.marker_block(k.layout_code) == block]
+        papers = sorted({geometry.parse_layout_code(k.layout_code).paper for k in candidates}) or ["A4"]
+    matrix, residual, used = fit_homography(markers, papers[0], block)
+    if not math.isfinite(residual) or residual > MAX_RESIDUAL_MM:
+        return Unregistered(f"the corner markers do not fit a sheet (misfit {residual:.1f} mm)", foreign=False)
+
+    id_source = "qr"
+    if payload is None:
+        payload = _qr_near(gray, matrix, papers[0])
+    if payload is None:
+        serial = read_printed_serial(gray, matrix, papers[0])
+        candidates = [k for k in known if geometry.marker_block(k.layout_code) == block]
+        if serial is None or not candidates:
+            why = "serial unreadable" if serial is None else "layout of its markers unknown"
+            return Unregistered(f"QR code unreadable and {why}; rescan the sheet", foreign=False)
+        payload = (candidates[0].campaign_id, serial, candidates[0].layout_code, "")
+        id_source = "printed serial"
+    elif geometry.marker_block(payload[2]) != block:
+        return Unregistered("the QR code and the markers belong to different layouts", foreign=False)
+
+    campaign_id, serial, code, branch = payload
+    paper = geometry.parse_layout_code(code).paper
+    if paper != papers[0]:
+        matrix, residual, used = fit_homography(markers, paper, block)
+    return Registration(
+        campaign_id=campaign_id,
+        serial=serial,
+        layout_code=code,
+        branch=branch,
+        id_source=id_source,
+        corners=used,
+        homography=tuple(float(v) for v in (matrix / matrix[2, 2]).ravel()),
+        rotation=_rotation(matrix),
+        residual_mm=round(residual, 3),
+    )
+
+
+def _qr_near(gray: np.ndarray, matrix: np.ndarray, paper: str) -> tuple[str, str, str, str] | None:
+    """Look for the QR code where the sheet has it, upright and enlarged."""
+    sheet = paper_geometry(paper)
+    x0, y0, x1, y1 = sheet.qr_rect_mm
+    width = sheet.page_size_mm[0]
+    for ppm in (10.0, 7.0):
+        crop = warp(gray, matrix, ppm, (x0 - 10.0, max(0.0, y0 - 6.0), min(width, x1 + 8.0), y1 + 8.0), cv2.INTER_AREA)
+        found = _payload(read_qr(crop))
+        if found is not None:
+            return found
+        binary = cv2.adaptiveThreshold(crop, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 31, 10)
+        found = _payload(read_qr(binary))
+        if found is not None:
+            return found
+    return None

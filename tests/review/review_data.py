@@ -1,0 +1,202 @@
+"""Test data for the review tests: a campaign database filled as the scan stage fills it.
+
+Rows get a true name (drawn into the crop, one capital per box, as on the
+sheets) and a machine reading that may have one wrong letter; the wrong
+letter is uncertain and its second guess is the true letter. Everything is
+drawn from a seed, so every test sees the same campaign.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from anyascii import anyascii
+from flask.testing import FlaskClient
+
+from petitionscan.store import connect, now_iso, transaction
+
+FIRST = ["ANNA", "PIOTR", "MARIA", "JAN", "EWA", "TOMASZ", "KATARZYNA", "ADAM", "ZOFIA", "MAREK", "OLGA"]
+LAST = ["NOWAK", "KOWALSKI", "WISNIEWSKA", "LEWANDOWSKI", "ZIELINSKA", "SZYMANSKI", "WOZNIAK", "DABROWSKA"]
+LOOKALIKE = {"O": "D", "D": "O", "I": "1", "S": "5", "B": "8", "Z": "2", "U": "V", "V": "U", "E": "F", "N": "H"}
+BOX_W, BOX_H, BOXES = 26, 34, 22
+TOKEN = "test-token-0123456789abcdefghijklmnopqrstuv"
+
+
+def draw_crop(text: str, rng: random.Random) -> bytes:
+    """A name field as scanned: a row of letter boxes, one capital in each, slightly wobbly."""
+    img = np.full((BOX_H + 8, BOX_W * BOXES + 8), 255, np.uint8)
+    for i in range(BOXES):
+        x = 4 + i * BOX_W
+        cv2.rectangle(img, (x, 4), (x + BOX_W, 4 + BOX_H), 170, 1)
+    for i, ch in enumerate(anyascii(text)[:BOXES]):
+        if ch == " ":
+            continue
+        x = 4 + i * BOX_W + 5 + rng.randint(-2, 2)
+        y = 4 + BOX_H - 7 + rng.randint(-2, 2)
+        cv2.putText(img, ch, (x, y), cv2.FONT_HERSHEY_SIMPLEX, 0.75, 30, 2, cv2.LINE_AA)
+    ok, png = cv2.imencode(".png", img)
+    assert ok
+    return png.tobytes()
+
+
+@dataclass
+class Campaign:
+    """The seeded database and what the tests need to know about it."""
+
+    path: Path
+    truth: dict[int, str] = field(default_factory=dict)  # row id -> name really written
+    machine: dict[int, str] = field(default_factory=dict)  # row id -> machine reading
+    queue: list[int] = field(default_factory=list)  # needs_review ids, least confident first
+    blank: list[int] = field(default_factory=list)
+    sheets: dict[int, list[int]] = field(default_factory=dict)  # sheet id -> row ids by row_no
+    split_sheets: set[int] = field(default_factory=set)
+
+    def connect(self) -> closing[sqlite3.Connection]:
+        """``with campaign.connect() as conn``: a connection that is closed afterwards."""
+        return closing(connect(self.path, create=False))
+
+
+class CampaignBuilder:
+    """Inserts sheets and rows with plain SQL, as the scan stage will."""
+
+    def __init__(self, path: Path, seed: int) -> None:
+        self.campaign = Campaign(path)
+        self.rng = random.Random(seed)
+        self.conn = connect(path)
+        self._scan = 0
+
+    def sheet(self, serial: str, split: bool = False) -> int:
+        stamp = now_iso()
+        with transaction(self.conn):
+            sheet_id = self.conn.execute(
+                "INSERT INTO sheets (serial, campaign_id, layout_code, branch, first_seen_at) VALUES (?, ?, ?, ?, ?)",
+                (serial, "test", "A4-NAME", "Depot 4", stamp),
+            ).lastrowid
+            self._scan = self.conn.execute(
+                "INSERT INTO scans (source_file, page, file_hash, page_hash, status, sheet_id, engine, scanned_at) "
+                "VALUES (?, 1, ?, ?, 'read', ?, 'cnn', ?)",
+                (f"{serial}.pdf", f"f{serial}", f"p{serial}", sheet_id, stamp),
+            ).lastrowid
+        assert sheet_id is not None
+        self.campaign.sheets[sheet_id] = []
+        if split:
+            self.campaign.split_sheets.add(sheet_id)
+        return sheet_id
+
+    def row(
+        self,
+        sheet_id: int,
+        name: str,
+        status: str,
+        confidence: float | None = None,
+        *,
+        misread: bool = False,
+        crop: bool = True,
+    ) -> int:
+        """One row; ``misread`` swaps one letter for a look-alike in the machine reading."""
+        split = sheet_id in self.campaign.split_sheets
+        parts = name.split(" ", 1) if split and name else [name]
+        fields = dict(zip(("first_name", "surname"), parts, strict=False)) if split else {"name": name}
+        read = dict(fields)
+        wrong: tuple[str, int] | None = None
+        if misread and name:
+            key = self.rng.choice(sorted(fields))
+            spots = [i for i, ch in enumerate(fields[key]) if ch in LOOKALIKE]
+            if spots:
+                at = self.rng.choice(spots)
+                text = fields[key]
+                read[key] = text[:at] + LOOKALIKE[text[at]] + text[at + 1 :]
+                wrong = (key, at)
+        machine = " ".join(v for v in read.values() if v)
+        row_no = len(self.campaign.sheets[sheet_id]) + 1
+        with transaction(self.conn):
+            row_id = self.conn.execute(
+                """INSERT INTO rows (sheet_id, scan_id, row_no, name, first_name, surname, status, confidence,
+                       signed, crossed_out, machine_name, machine_status, crop_png, engine, updated_at, town)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, 'cnn', ?, ?)""",
+                (
+                    sheet_id,
+                    self._scan,
+                    row_no,
+                    machine,
+                    read.get("first_name", ""),
+                    read.get("surname", ""),
+                    status,
+                    confidence,
+                    int(bool(name)),
+                    machine,
+                    status,
+                    draw_crop(name, self.rng) if crop else None,
+                    now_iso(),
+                    "Gdansk",
+                ),
+            ).lastrowid
+            assert row_id is not None
+            for key, text in read.items():
+                for pos, ch in enumerate(text):
+                    if ch == " ":
+                        continue
+                    if wrong == (key, pos):
+                        truth_ch = fields[key][pos]
+                        probs = (0.46, 0.41, 0.05)
+                        alts = (ch, truth_ch, "Q")
+                    else:
+                        probs = (round(self.rng.uniform(0.93, 0.999), 3), 0.02, 0.01)
+                        alts = (ch, "Q", "W")
+                    self.conn.execute(
+                        """INSERT INTO letters (row_id, field, position, box, char, probability, alt2,
+                               alt2_probability, alt3, alt3_probability) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                        (row_id, key, pos, pos, alts[0], probs[0], alts[1], probs[1], alts[2], probs[2]),
+                    )
+        self.campaign.truth[row_id] = name
+        self.campaign.machine[row_id] = machine
+        self.campaign.sheets[sheet_id].append(row_id)
+        if status == "needs_review":
+            self.campaign.queue.append(row_id)
+        if status == "blank":
+            self.campaign.blank.append(row_id)
+        return row_id
+
+    def random_name(self) -> str:
+        return f"{self.rng.choice(FIRST)} {self.rng.choice(LAST)}"
+
+    def finish(self) -> Campaign:
+        conf = {
+            r["id"]: r["confidence"]
+            for r in self.conn.execute("SELECT id, confidence FROM rows WHERE status = 'needs_review'")
+        }
+        self.campaign.queue.sort(key=lambda i: (conf[i] is not None, conf[i] or 0.0, i))
+        self.conn.close()
+        return self.campaign
+
+
+def build_campaign(path: Path, seed: int = 11, queue_rows: int = 8) -> Campaign:
+    """Two sheets (one with a single name field, one with first name and surname apart).
+
+    Each has uncertain rows, confident rows and a blank row; one person signed both.
+    """
+    b = CampaignBuilder(path, seed)
+    twice = "ANNA NOWAK"
+    for serial, split in (("PS-000101", False), ("PS-000102", True)):
+        sheet = b.sheet(serial, split=split)
+        b.row(sheet, twice, "auto", 0.97)
+        for _ in range(queue_rows // 2):
+            b.row(sheet, b.random_name(), "needs_review", round(b.rng.uniform(0.2, 0.85), 4), misread=True)
+        b.row(sheet, b.random_name(), "auto", 0.95)
+        b.row(sheet, "", "blank", None)
+    return b.finish()
+
+
+def login(client: FlaskClient, reviewer: str | None = "Ala") -> dict[str, str]:
+    """Open the printed address (sets the key cookie), give a name; returns the write headers."""
+    assert client.get(f"/?token={TOKEN}").status_code == 303
+    headers = {"X-Petitionscan-Token": TOKEN}
+    if reviewer:
+        assert client.post("/api/reviewer", json={"name": reviewer}, headers=headers).status_code == 200
+    return headers

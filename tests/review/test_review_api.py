@@ -1,0 +1,421 @@
+"""The review server's API through Flask's test client: safety, locking, audit trail."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable
+from itertools import combinations
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from review_data import TOKEN, Campaign
+
+from petitionscan.errors import DatabaseError, UsageError
+from petitionscan.review import create_app
+from petitionscan.review.queries import clean_name, normalise
+
+
+def decide(client: FlaskClient, headers: dict[str, str], row_id: int, decision: str, **values: str) -> tuple[int, dict]:
+    row = client.get(f"/api/rows/{row_id}").get_json()["row"]
+    r = client.post(
+        f"/api/rows/{row_id}/decision",
+        json={"version": row["version"], "decision": decision, "values": values},
+        headers=headers,
+    )
+    return r.status_code, r.get_json()
+
+
+# --- the token, the host, CSRF ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/", "/sheets", "/duplicates", "/api/queue", "/static/queue.js", "/crop/2.png"])
+def test_every_path_needs_the_token(client: FlaskClient, path: str) -> None:
+    assert client.get(path).status_code == 403
+    assert client.get(path + ("&" if "?" in path else "?") + "token=wrong").status_code == 403
+    assert client.get(path, headers={"Cookie": "ps_token_x=" + TOKEN}).status_code == 403
+
+
+def test_token_in_address_sets_cookie_and_leaves_the_address(client: FlaskClient) -> None:
+    r = client.get(f"/sheets?token={TOKEN}")
+    assert r.status_code == 303
+    assert r.headers["Location"] == "/sheets"
+    cookie = r.headers["Set-Cookie"]
+    assert TOKEN in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert client.get("/sheets").status_code == 200  # the cookie is enough to read
+
+
+def test_writes_need_the_header_not_only_the_cookie(client: FlaskClient, campaign: Campaign) -> None:
+    headers = {"X-Petitionscan-Token": TOKEN}
+    client.get(f"/?token={TOKEN}")
+    row = campaign.queue[0]
+    body = {"version": 1, "decision": "unreadable", "values": {}}
+    assert client.post("/api/reviewer", json={"name": "Mallory"}).status_code == 403
+    assert client.post(f"/api/rows/{row}/decision", json=body).status_code == 403
+    assert client.post(f"/api/rows/{row}/decision", json=body, headers={"X-Petitionscan-Token": "x"}).status_code == 403
+    hostile = dict(headers, Origin="http://evil.example")
+    assert client.post(f"/api/rows/{row}/decision", json=body, headers=hostile).status_code == 403
+    with campaign.connect() as conn:
+        assert conn.execute("SELECT status FROM rows WHERE id = ?", (row,)).fetchone()[0] == "needs_review"
+        assert conn.execute("SELECT count(*) FROM review_log").fetchone()[0] == 0
+
+
+def test_other_host_names_are_refused(client: FlaskClient) -> None:
+    for host in ("evil.example", "evil.example:8765", "127.0.0.1.evil.example", "[::2]:80"):
+        assert client.get(f"/?token={TOKEN}", headers={"Host": host}).status_code == 403
+    assert client.get(f"/?token={TOKEN}", headers={"Host": "127.0.0.1:8765"}).status_code == 303
+
+
+def test_security_headers(client: FlaskClient, headers: dict[str, str]) -> None:
+    r = client.get("/")
+    csp = r.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Referrer-Policy"] == "no-referrer"
+    assert r.headers["Cache-Control"] == "no-store"
+
+
+def test_only_the_packaged_static_files_are_served(client: FlaskClient, headers: dict[str, str]) -> None:
+    assert client.get("/static/queue.js").status_code == 200
+    assert client.get("/static/style.css").headers["Content-Type"].startswith("text/css")
+    for bad in ("../app.py", "..%2fapp.py", "%2e%2e/queries.py", "app.py", "/etc/passwd", "templates/base.html"):
+        assert client.get(f"/static/{bad}").status_code == 404
+
+
+def test_pages_load_no_outside_resources(client: FlaskClient, headers: dict[str, str], campaign: Campaign) -> None:
+    sheet = next(iter(campaign.sheets))
+    for path in ("/", "/sheets", f"/sheets/{sheet}", "/duplicates", "/static/style.css", "/static/common.js"):
+        text = client.get(path).get_data(as_text=True)
+        assert "http://" not in text and "https://" not in text and "//" + "cdn" not in text, path
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def test_queue_is_least_confident_first_with_letters(
+    client: FlaskClient, headers: dict[str, str], campaign: Campaign
+) -> None:
+    data = client.get("/api/queue?limit=50").get_json()
+    assert [r["id"] for r in data["rows"]] == campaign.queue
+    assert data["progress"]["left"] == len(campaign.queue)
+    first = data["rows"][0]
+    assert first["name"] == campaign.machine[first["id"]]
+    letters = [x for f in first["fields"] for x in f["letters"]]
+    doubtful = [x for x in letters if x["uncertain"]]
+    assert doubtful and all(x["probability"] < 0.9 for x in doubtful)
+    assert all(not x["uncertain"] for x in letters if x["probability"] >= 0.9)
+    # the second guess of the misread letter is the letter really written
+    truth = campaign.truth[first["id"]]
+    field = next(f for f in first["fields"] if any(x["uncertain"] for x in f["letters"]))
+    pos = next(x for x in field["letters"] if x["uncertain"])["position"]
+    fixed = field["machine_text"][:pos] + doubtful[0]["alternatives"][1][0] + field["machine_text"][pos + 1 :]
+    assert fixed in truth
+
+
+def test_queue_excludes_and_limits(client: FlaskClient, headers: dict[str, str], campaign: Campaign) -> None:
+    skip = campaign.queue[:3]
+    data = client.get(f"/api/queue?limit=2&exclude={','.join(map(str, skip))}").get_json()
+    assert [r["id"] for r in data["rows"]] == campaign.queue[3:5]
+
+
+def test_two_tabs_are_given_different_rows(client: FlaskClient, headers: dict[str, str], campaign: Campaign) -> None:
+    a = [r["id"] for r in client.get("/api/queue?limit=3&client=tab-a").get_json()["rows"]]
+    b = [r["id"] for r in client.get("/api/queue?limit=3&client=tab-b").get_json()["rows"]]
+    assert a == campaign.queue[:3]
+    assert b == campaign.queue[3:6]
+
+
+def test_split_sheet_rows_have_two_fields(client: FlaskClient, headers: dict[str, str], campaign: Campaign) -> None:
+    for sheet, ids in campaign.sheets.items():
+        for row_id in ids:
+            fields = client.get(f"/api/rows/{row_id}").get_json()["row"]["fields"]
+            expected = ["first_name", "surname"] if sheet in campaign.split_sheets else ["name"]
+            assert [f["field"] for f in fields] == expected
+
+
+def test_crop_is_scaled_up_sharp(client: FlaskClient, headers: dict[str, str], campaign: Campaign) -> None:
+    row = campaign.queue[0]
+    with campaign.connect() as conn:
+        stored = conn.execute("SELECT crop_png FROM rows WHERE id = ?", (row,)).fetchone()[0]
+    original = cv2.imdecode(np.frombuffer(stored, np.uint8), cv2.IMREAD_UNCHANGED)
+    r = client.get(f"/crop/{row}.png?w=1200")
+    assert r.status_code == 200 and r.headers["Content-Type"] == "image/png"
+    big = cv2.imdecode(np.frombuffer(r.data, np.uint8), cv2.IMREAD_UNCHANGED)
+    factor = big.shape[1] / original.shape[1]
+    assert factor >= 2 and big.shape[1] <= 1200
+    assert big.shape[0] == round(original.shape[0] * factor)
+    # sharp: shrinking it back gives the original, nearly pixel for pixel
+    back = cv2.resize(big, original.shape[::-1], interpolation=cv2.INTER_AREA)
+    assert np.abs(back.astype(int) - original.astype(int)).mean() < 4
+    assert client.get("/crop/999999.png").status_code == 404
+    assert client.get(f"/crop/{campaign.blank[0]}.png").status_code == 200
+
+
+# --- deciding, locking, audit ---------------------------------------------------------------
+
+
+def test_correction_is_saved_with_audit_and_machine_reading_kept(
+    client: FlaskClient, headers: dict[str, str], campaign: Campaign
+) -> None:
+    row = next(i for i in campaign.queue if i not in {x for s in campaign.split_sheets for x in campaign.sheets[s]})
+    status, data = decide(client, headers, row, "confirm", name=campaign.truth[row].lower() + "  ")
+    assert status == 200
+    assert data["row"]["name"] == campaign.truth[row]
+    assert data["row"]["version"] == 2
+    with campaign.connect() as conn:
+        r = conn.execute("SELECT * FROM rows WHERE id = ?", (row,)).fetchone()
+        assert (r["name"], r["status"], r["updated_by"]) == (campaign.truth[row], "confirmed", "Ala")
+        assert r["machine_name"] == campaign.machine[row] and r["machine_status"] == "needs_review"
+        log = conn.execute("SELECT * FROM review_log WHERE row_id = ?", (row,)).fetchall()
+    assert len(log) == 1
+    assert (log[0]["reviewer"], log[0]["action"]) == ("Ala", "correct")
+    assert (log[0]["old_name"], log[0]["new_name"]) == (campaign.machine[row], campaign.truth[row])
+    assert (log[0]["old_status"], log[0]["new_status"]) == ("needs_review", "confirmed")
+    assert log[0]["decided_at"] == r["updated_at"]
+    assert row not in [x["id"] for x in client.get("/api/queue?limit=50").get_json()["rows"]]
+
+
+def test_split_fields_are_saved_apart_and_joined(
+    client: FlaskClient, headers: dict[str, str], campaign: Campaign
+) -> None:
+    split_rows = {x for s in campaign.split_sheets for x in campaign.sheets[s]}
+    row = next(i for i in campaign.queue if i in split_rows)
+    first, last = campaign.truth[row].split(" ", 1)
+    status, _ = decide(client, headers, row, "confirm", first_name=first, surname=last)
+    assert status == 200
+    with campaign.connect() as conn:
+        r = conn.execute("SELECT name, first_name, surname FROM rows WHERE id = ?", (row,)).fetchone()
+    assert tuple(r) == (f"{first} {last}", first, last)
+
+
+def test_accept_and_marks(client: FlaskClient, headers: dict[str, str], campaign: Campaign) -> None:
+    rows = campaign.queue[:4]
+    assert decide(client, headers, rows[0], "confirm")[0] == 200
+    for row, decision in zip(rows[1:], ("unreadable", "not_signature", "crossed_out"), strict=True):
+        assert decide(client, headers, row, decision)[0] == 200
+    with campaign.connect() as conn:
+        got = {r["id"]: (r["status"], r["name"]) for r in conn.execute("SELECT id, status, name FROM rows")}
+        actions = [r[0] for r in conn.execute("SELECT action FROM review_log ORDER BY id")]
+    assert got[rows[0]] == ("confirmed", campaign.machine[rows[0]])
+    assert [got[r][0] for r in rows[1:]] == ["unreadable", "not_signature", "crossed_out"]
+    assert all(got[r][1] == campaign.machine[r] for r in rows)
+    assert actions == ["accept", "unreadable", "not_signature", "crossed_out"]
+    progress = client.get("/api/progress").get_json()["progress"]
+    assert progress == {"left": len(campaign.queue) - 4, "done_today": 4, "mine_today": 4}
+
+
+def test_reopen_puts_a_row_back_in_the_queue(client: FlaskClient, headers: dict[str, str], campaign: Campaign) -> None:
+    row = campaign.queue[0]
+    decide(client, headers, row, "unreadable")
+    status, data = decide(client, headers, row, "reopen")
+    assert status == 200 and data["row"]["status"] == "needs_review"
+    assert client.get("/api/queue?limit=1").get_json()["rows"][0]["id"] == row
+
+
+def test_blank_row_can_be_filled(client: FlaskClient, headers: dict[str, str], campaign: Campaign) -> None:
+    for row in campaign.blank:
+        fields = client.get(f"/api/rows/{row}").get_json()["row"]["fields"]
+        values = {"first_name": "JOLANTA", "surname": "KOS"} if len(fields) == 2 else {"name": "JOLANTA KOS"}
+        status, data = decide(client, headers, row, "confirm", **values)
+        assert status == 200 and data["row"]["status"] == "confirmed" and data["row"]["name"] == "JOLANTA KOS"
+    with campaign.connect() as conn:
+        actions = {r[0] for r in conn.execute("SELECT action FROM review_log")}
+        counted = conn.execute("SELECT count(*) FROM rows WHERE status IN ('auto', 'confirmed')").fetchone()[0]
+    assert actions == {"fill"}
+    assert counted == sum(1 for i, n in campaign.truth.items() if n and i not in campaign.queue) + len(campaign.blank)
+
+
+def test_stale_version_is_409_with_the_other_decision(
+    app: Flask, campaign: Campaign, login_as: Callable[..., dict[str, str]]
+) -> None:
+    ala, ola = app.test_client(), app.test_client()
+    h_ala, h_ola = login_as(ala, "Ala"), login_as(ola, "Ola")
+    row = campaign.queue[0]
+    seen = ala.get(f"/api/rows/{row}").get_json()["row"]["version"]
+    assert ola.get(f"/api/rows/{row}").get_json()["row"]["version"] == seen
+    first = ola.post(
+        f"/api/rows/{row}/decision", json={"version": seen, "decision": "confirm", "values": {}}, headers=h_ola
+    )
+    assert first.status_code == 200
+    late = ala.post(
+        f"/api/rows/{row}/decision", json={"version": seen, "decision": "unreadable", "values": {}}, headers=h_ala
+    )
+    assert late.status_code == 409
+    body = late.get_json()
+    assert body["current"]["status"] == "confirmed" and body["current"]["updated_by"] == "Ola"
+    assert body["current"]["version"] == seen + 1
+    assert body["last"]["reviewer"] == "Ola" and body["last"]["action"] == "accept"
+    with campaign.connect() as conn:
+        assert conn.execute("SELECT status FROM rows WHERE id = ?", (row,)).fetchone()[0] == "confirmed"
+        assert conn.execute("SELECT count(*) FROM review_log WHERE row_id = ?", (row,)).fetchone()[0] == 1
+    # knowing the other decision, Ala may still change it: that is not silent
+    again = ala.post(
+        f"/api/rows/{row}/decision",
+        json={"version": body["current"]["version"], "decision": "unreadable", "values": {}},
+        headers=h_ala,
+    )
+    assert again.status_code == 200
+
+
+def test_a_decision_needs_a_reviewer_name(client: FlaskClient, campaign: Campaign, login_as: Callable[..., dict]) -> None:
+    headers = login_as(client, None)
+    status, data = decide(client, headers, campaign.queue[0], "unreadable")
+    assert status == 400 and "name" in data["error"]
+    for bad in ("", "   ", "x" * 61, "Ala\x07"):
+        assert client.post("/api/reviewer", json={"name": bad}, headers=headers).status_code == 400
+
+
+def test_reviewer_given_at_start_is_used(campaign: Campaign, login_as: Callable[..., dict]) -> None:
+    client = create_app(campaign.path, TOKEN, reviewer="Basia").test_client()
+    headers = login_as(client, None)
+    assert decide(client, headers, campaign.queue[0], "unreadable")[0] == 200
+    with campaign.connect() as conn:
+        assert conn.execute("SELECT reviewer FROM review_log").fetchone()[0] == "Basia"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"version": 1, "decision": "explode", "values": {}},
+        {"version": "1", "decision": "confirm", "values": {}},
+        {"version": 1, "decision": "confirm", "values": {"name": 5}},
+        {"version": 1, "decision": "confirm", "values": {"name": "   "}},
+        {"version": 1, "decision": "confirm", "values": {"name": "A\nB"}},
+        {"version": 1, "decision": "confirm", "values": {"name": "A" * 121}},
+        [1, 2],
+    ],
+)
+def test_bad_decisions_are_400_and_change_nothing(
+    client: FlaskClient, headers: dict[str, str], campaign: Campaign, body: object
+) -> None:
+    row = campaign.queue[0]
+    r = client.post(f"/api/rows/{row}/decision", json=body, headers=headers)
+    assert r.status_code == 400 and r.get_json()["error"]
+    with campaign.connect() as conn:
+        assert conn.execute("SELECT version FROM rows WHERE id = ?", (row,)).fetchone()[0] == 1
+        assert conn.execute("SELECT count(*) FROM review_log").fetchone()[0] == 0
+
+
+def test_unknown_row_is_404(client: FlaskClient, headers: dict[str, str]) -> None:
+    r = client.post("/api/rows/424242/decision", json={"version": 1, "decision": "confirm"}, headers=headers)
+    assert r.status_code == 404
+    assert client.get("/api/rows/424242").status_code == 404
+    assert client.get("/sheets/424242").status_code == 404
+
+
+# --- escaping ------------------------------------------------------------------------------
+
+
+def test_names_are_escaped_everywhere(client: FlaskClient, headers: dict[str, str], campaign: Campaign) -> None:
+    evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    sheet = next(s for s in campaign.sheets if s not in campaign.split_sheets)
+    twin = next(i for i in campaign.sheets[sheet] if campaign.truth[i] and i not in campaign.queue)
+    with campaign.connect() as conn:
+        conn.execute("UPDATE rows SET name = ?, town = ? WHERE id = ?", (evil, evil, twin))
+        other = next(i for i in campaign.sheets[sheet] if i != twin and campaign.truth[i])
+        conn.execute("UPDATE rows SET name = ?, status = 'auto' WHERE id = ?", (evil, other))
+    sheet_html = client.get(f"/sheets/{sheet}").get_data(as_text=True)
+    dup_html = client.get("/duplicates").get_data(as_text=True)
+    for html in (sheet_html, dup_html):
+        assert "<script>alert" not in html and "<img src=x" not in html
+        assert "&lt;script&gt;alert(" in html
+    r = client.get(f"/api/rows/{twin}")
+    assert r.headers["Content-Type"] == "application/json"
+    assert r.get_json()["row"]["name"] == evil  # kept as typed; only ever shown as text
+
+
+def test_reviewer_name_is_escaped(client: FlaskClient, login_as: Callable[..., dict]) -> None:
+    login_as(client, "<b>Bad</b>")
+    html = client.get("/").get_data(as_text=True)
+    assert "<b>Bad</b>" not in html and "&lt;b&gt;Bad&lt;/b&gt;" in html
+
+
+# --- sheets and duplicates ---------------------------------------------------------------
+
+
+def test_sheet_page_lists_rows_in_order_with_crops(
+    client: FlaskClient, headers: dict[str, str], campaign: Campaign
+) -> None:
+    for sheet, ids in campaign.sheets.items():
+        html = client.get(f"/sheets/{sheet}").get_data(as_text=True)
+        positions = [html.index(f'data-row-id="{i}"') for i in ids]
+        assert positions == sorted(positions)
+        assert all(f"/crop/{i}.png" in html for i in ids)
+    listing = client.get("/sheets").get_data(as_text=True)
+    assert all(f'href="/sheets/{s}"' in listing for s in campaign.sheets)
+
+
+def test_duplicates_are_pairs_of_equal_normalised_names(
+    client: FlaskClient, headers: dict[str, str], campaign: Campaign
+) -> None:
+    with campaign.connect() as conn:
+        rows = conn.execute(
+            "SELECT id, name FROM rows WHERE status IN ('auto', 'confirmed', 'needs_review') AND name != ''"
+        ).fetchall()
+    expected = {
+        (a["id"], b["id"]) for a, b in combinations(rows, 2) if normalise(a["name"]) == normalise(b["name"])
+    }
+    assert expected  # the seeded campaign has one person who signed twice
+    html = client.get("/duplicates").get_data(as_text=True)
+    shown = {(int(a), int(b)) for a, b in re.findall(r'data-row-a="(\d+)" data-row-b="(\d+)"', html)}
+    assert shown == expected
+
+
+def test_duplicate_decision_is_saved_locked_and_logged(
+    app: Flask, campaign: Campaign, login_as: Callable[..., dict[str, str]]
+) -> None:
+    ala, ola = app.test_client(), app.test_client()
+    h_ala, h_ola = login_as(ala, "Ala"), login_as(ola, "Ola")
+    twice = [i for i, n in campaign.truth.items() if n == "ANNA NOWAK" and campaign.machine[i] == n]
+    a, b = sorted(twice)[:2]
+    pair = {"row_a": b, "row_b": a, "seen": ""}
+    r = ola.post("/api/duplicates/decision", json=dict(pair, decision="same"), headers=h_ola)
+    assert r.status_code == 200
+    stamp = r.get_json()["decision"]["stamp"]
+    late = ala.post("/api/duplicates/decision", json=dict(pair, decision="different"), headers=h_ala)
+    assert late.status_code == 409 and late.get_json()["current"]["decided_by"] == "Ola"
+    ok = ala.post("/api/duplicates/decision", json=dict(pair, decision="different", seen=stamp), headers=h_ala)
+    assert ok.status_code == 200
+    with campaign.connect() as conn:
+        stored = conn.execute("SELECT row_a, row_b, decision, decided_by FROM duplicate_decisions").fetchall()
+        log = conn.execute("SELECT row_id, reviewer, action FROM review_log ORDER BY id").fetchall()
+    assert [tuple(s) for s in stored] == [(a, b, "different", "Ala")]
+    assert [tuple(x) for x in log] == [
+        (a, "Ola", "same_person"), (b, "Ola", "same_person"), (a, "Ala", "different_people"), (b, "Ala", "different_people")
+    ]
+    bad = ala.post("/api/duplicates/decision", json={"row_a": a, "row_b": a, "decision": "same"}, headers=h_ala)
+    assert bad.status_code == 400
+
+
+# --- pieces -------------------------------------------------------------------------------
+
+
+def test_clean_name_and_normalise() -> None:
+    assert clean_name("  jan   de  la  cruz ") == "JAN DE LA CRUZ"
+    assert normalise("José Ñúñez-García") == normalise("JOSE NUNEZ GARCIA") == "JOSE NUNEZ GARCIA"
+    with pytest.raises(UsageError):
+        clean_name("A\x00B")
+
+
+def test_missing_database_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(DatabaseError):
+        create_app(tmp_path / "none.db", TOKEN)
+
+
+def test_decisions_survive_a_new_server(campaign: Campaign, login_as: Callable[..., dict]) -> None:
+    client = create_app(campaign.path, TOKEN).test_client()
+    headers = login_as(client, "Ala")
+    row = campaign.queue[0]
+    assert decide(client, headers, row, "unreadable")[0] == 200
+    del client
+    again = create_app(campaign.path, "another-token").test_client()
+    assert again.get(f"/api/rows/{row}", headers={"Cookie": ""}).status_code == 403
+    again.get("/?token=another-token")
+    assert again.get(f"/api/rows/{row}").get_json()["row"]["status"] == "unreadable"
+    conn = sqlite3.connect(campaign.path)
+    assert conn.execute("SELECT count(*) FROM review_log").fetchone()[0] == 1
+    conn.close()

@@ -1,0 +1,78 @@
+"""Handwriting sources: held-out writers only, and a font fallback without the shared data."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from petitionscan.simulate import handwriting as hw
+from petitionscan.simulate import simulate
+from petitionscan.simulate.names import person_for_row, random_person, to_capitals
+from petitionscan.simulate.writers import pick_glyph, random_signer
+
+from .conftest import Sheets
+
+
+def test_only_held_out_writers_are_used() -> None:
+    hands = hw.load_stroke_writers(str(hw.handwriting_dir()))
+    if not hands:
+        pytest.skip("the shared handwriting folder is not present")
+    for hand in hands:
+        if hand.source == "unipen":
+            assert hand.writer_id.split("-", 1)[0] in hw.HELD_OUT_UNIPEN_LABS
+        else:
+            assert hand.source == "uji1" and hand.writer_id.startswith("UJI_")
+    assert {h.source for h in hands} == {"unipen", "uji1"}
+
+
+def test_a_signer_keeps_one_hand_and_borrows_missing_letters() -> None:
+    hands = hw.available_hands()
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        signer = random_signer(hands, rng)
+        for ch in hw.LETTERS:
+            glyph = pick_glyph(signer, ch, rng)
+            assert glyph.char == ch
+            own = signer.hand.glyphs.get(ch, ())
+            assert (glyph in own) == bool(own)
+
+
+def test_fonts_stand_in_without_the_shared_folder(
+    sheets: Sheets, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(hw.HANDWRITING_ENV, str(tmp_path / "no-such-folder"))
+    hands = hw.available_hands()
+    assert hands and all(h.source == "font" for h in hands)
+    result = simulate(sheets.pdf, sheets.layout, tmp_path / "out", profile="flatbed", seed=4, fill=1.0)
+    assert result.filled_rows == result.rows
+    with result.truth.open(newline="", encoding="utf-8") as fh:
+        assert all(r["name"] for r in csv.DictReader(fh))
+
+
+def test_dejavu_is_the_last_resort(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hw, "FONT_CANDIDATES", ("/nonexistent/font.ttf",))
+    paths = hw.font_paths()
+    assert paths and all("DejaVu" in p for p in paths)
+    hands = hw.load_font_writers(paths)
+    assert all(set(h.glyphs) == set(hw.LETTERS) for h in hands)
+
+
+def test_names_fit_their_boxes_and_use_only_box_characters() -> None:
+    rng = np.random.default_rng(5)
+    marks = {"'": 0, "-": 0}
+    for _ in range(400):
+        p = person_for_row(rng, 11, 13, 24)
+        assert 1 <= len(p.first_name) <= 11 and 1 <= len(p.surname) <= 13
+        assert set(p.name) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ'- ")
+        q = person_for_row(rng, None, None, 20)
+        assert len(q.name) <= 20 and q.name.count(" ") == 1
+        for m in marks:
+            marks[m] += m in p.name
+    assert marks["'"] > 0 and marks["-"] > 0
+    assert to_capitals("Äpfel-Müller") == "APFEL-MULLER"
+    assert to_capitals("Нұрлан") == "NURLAN"
+    locales = {random_person(rng).locale for _ in range(200)}
+    assert {"kk", "ru_RU"} <= locales

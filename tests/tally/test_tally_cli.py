@@ -1,0 +1,152 @@
+"""The tally and export commands: tables, CSV files, stdout, safe cells, atomic writes, errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from petitionscan import export
+from petitionscan.cli import main
+from petitionscan.errors import DatabaseError, OutputError
+
+from .conftest import Corpus, Truth
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def read_csv(text: str, delimiter: str = ",") -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def test_tally_prints_table_and_writes_csv(planted: tuple[Corpus, Truth], tmp_path: Path) -> None:
+    c, truth = planted
+    out = tmp_path / "tally.csv"
+    code, stdout, _ = run("tally", "--db", str(c.path), "--by", "branch", "--out", str(out))
+    assert code == 0
+    assert "unique signatures" in stdout and "TOTAL" in stdout
+    lines = read_csv(out.read_text(encoding="utf-8"))
+    total = next(line for line in lines if line["branch"] == "TOTAL")
+    assert int(total["unique signatures"]) == truth.unique
+    assert int(total["needs review"]) == truth.statuses["needs_review"]
+    for branch, expected in truth.unique_by_branch.items():
+        assert int(next(x for x in lines if x["branch"] == branch)["unique signatures"]) == expected
+
+
+def test_tally_to_stdout_is_only_csv(planted: tuple[Corpus, Truth]) -> None:
+    c, truth = planted
+    code, stdout, _ = run("tally", "--db", str(c.path), "--out", "-")
+    assert code == 0
+    lines = read_csv(stdout)
+    assert [line["group"] for line in lines] == ["TOTAL"]
+    assert int(lines[0]["unique signatures"]) == truth.unique
+
+
+def test_export_rows_header_and_one_line_per_row(planted: tuple[Corpus, Truth], tmp_path: Path) -> None:
+    c, truth = planted
+    out = tmp_path / "rows.csv"
+    code, _, _ = run("export", "--db", str(c.path), "--out", str(out))
+    assert code == 0
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("sheet_id,row,name,status,confidence,signed,branch,source_file,page,")
+    lines = read_csv(text)
+    assert len(lines) == sum(truth.statuses.values())
+    assert {line["sheet_id"] for line in lines} >= {"S0001", "S0002"}
+
+
+def test_export_unique_and_duplicates(planted: tuple[Corpus, Truth], tmp_path: Path) -> None:
+    c, truth = planted
+    out, dupes = tmp_path / "signatures.csv", tmp_path / "dupes.csv"
+    code, _, _ = run("export", "--db", str(c.path), "--unique", "--out", str(out), "--duplicates", str(dupes))
+    assert code == 0
+    people = read_csv(out.read_text(encoding="utf-8"))
+    assert len(people) == truth.unique
+    merged = sum(len(p["duplicate_row_ids"].split()) for p in people)
+    assert merged == truth.counted_rows - truth.unique
+    groups = read_csv(dupes.read_text(encoding="utf-8"))
+    assert len([g for g in groups if g["kept"] == "no"]) == merged
+    assert all(g["reason"] for g in groups if g["kept"] == "no")
+    # Each group is one planted person.
+    by_group: dict[str, set[int]] = {}
+    for g in groups:
+        by_group.setdefault(g["group"], set()).add(truth.row_person[int(g["row_id"])])
+    assert all(len(p) == 1 for p in by_group.values())
+
+
+def test_export_to_stdout(planted: tuple[Corpus, Truth]) -> None:
+    c, truth = planted
+    code, stdout, _ = run("export", "--db", str(c.path), "--unique", "--out", "-")
+    assert code == 0
+    assert len(read_csv(stdout)) == truth.unique
+
+
+def test_csv_injection_is_neutralised(corpus, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    c = corpus("inj.db")
+    sheet, scan = c.sheet("S1", branch="=HYPERLINK(\"http://x\")")
+    dangerous = ["=CMD()", "+SUM(A1)", "-2+3", "@IMPORT", "\tTAB", "\rCR"]
+    for i, name in enumerate(dangerous, start=1):
+        c.row(sheet, scan, i, name, workplace=name)
+    c.row(sheet, scan, 10, "ANNA SMITH-JONES", workplace="A=B")
+    out = tmp_path / "rows.csv"
+    assert run("export", "--db", str(c.path), "--out", str(out))[0] == 0
+    lines = read_csv(out.read_bytes().decode("utf-8"))
+    for line in lines:
+        for column in ("name", "workplace", "branch"):
+            assert not line[column].startswith(("=", "+", "-", "@", "\t", "\r")), line[column]
+    assert [line["name"] for line in lines[:len(dangerous)]] == ["'" + d for d in dangerous]
+    assert lines[-1]["name"] == "ANNA SMITH-JONES" and lines[-1]["workplace"] == "A=B"
+    assert lines[-1]["confidence"] == "0.97"
+
+
+def test_excel_flavour(planted: tuple[Corpus, Truth], tmp_path: Path) -> None:
+    c, truth = planted
+    out = tmp_path / "excel.csv"
+    assert run("export", "--db", str(c.path), "--unique", "--excel", "--out", str(out))[0] == 0
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    lines = read_csv(raw.decode("utf-8-sig"), delimiter=";")
+    assert len(lines) == truth.unique and "name" in lines[0]
+
+
+def test_failed_write_leaves_nothing(planted: tuple[Corpus, Truth], tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    c, _ = planted
+    out = tmp_path / "rows.csv"
+    out.write_text("old content\n", encoding="utf-8")
+
+    def full_disk(*_args: object, **_kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    code, _, stderr = run("export", "--db", str(c.path), "--out", str(out))
+    assert code == OutputError.exit_code
+    assert "error" in stderr
+    assert out.read_text(encoding="utf-8") == "old content\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".rows")) == []
+
+
+def test_unwritable_folder_is_output_error(planted: tuple[Corpus, Truth], tmp_path: Path) -> None:
+    c, _ = planted
+    code, _, stderr = run("export", "--db", str(c.path), "--out", str(tmp_path / "no" / "such" / "rows.csv"))
+    assert code == OutputError.exit_code and stderr.count("\n") == 1
+
+
+def test_missing_database(tmp_path: Path) -> None:
+    for command in (["tally"], ["export", "--out", "-"], ["report", "--out", str(tmp_path / "r.pdf")]):
+        code, stdout, stderr = run(*command, "--db", str(tmp_path / "missing.db"))
+        assert code == DatabaseError.exit_code, command
+        assert "missing.db" in stderr and stdout == ""
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_neutralize_leaves_other_values() -> None:
+    assert export.neutralize("SMITH-JONES") == "SMITH-JONES"
+    assert export.neutralize("-X") == "'-X"
+    assert export.neutralize(-3) == -3
