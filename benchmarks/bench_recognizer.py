@@ -13,6 +13,7 @@ batch. Prints a table: letters, accuracy, mean confidence, calibration error,
 read time per box, and the most frequent confusions.
 """
 
+# ruff: noqa: E402
 from __future__ import annotations
 
 import argparse
@@ -26,17 +27,16 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from petitionscan.recognize import FieldImage, get_engine  # noqa: E402
-from petitionscan.recognize.render import Sample, load_stroke_file, render_field  # noqa: E402
+import itertools
+
+from petitionscan.recognize import FieldImage, get_engine
+from petitionscan.recognize.render import Sample, load_stroke_file, render_field
 
 TEST_LABS = ("tos", "imp", "syn", "pri")
 
 
 def test_samples(data: Path, per_writer: int, rng: np.random.Generator) -> list[Sample]:
-    pool = [
-        s for s in load_stroke_file(data / "unipen-strokes.jsonl.gz")
-        if s.writer.split("-")[0] in TEST_LABS
-    ]
+    pool = [s for s in load_stroke_file(data / "unipen-strokes.jsonl.gz") if s.writer.split("-")[0] in TEST_LABS]
     pool += load_stroke_file(data / "uji1-strokes.jsonl.gz")
     groups: dict[tuple[str, str], list[Sample]] = defaultdict(list)
     for s in pool:
@@ -52,7 +52,7 @@ def test_samples(data: Path, per_writer: int, rng: np.random.Generator) -> list[
 def ece(conf: np.ndarray, ok: np.ndarray, bins: int = 10) -> float:
     edges = np.linspace(0, 1, bins + 1)
     total = 0.0
-    for a, b in zip(edges[:-1], edges[1:]):
+    for a, b in itertools.pairwise(edges):
         m = (conf > a) & (conf <= b)
         if m.any():
             total += m.mean() * abs(conf[m].mean() - ok[m].mean())
@@ -87,7 +87,7 @@ def main() -> None:
         dt = time.perf_counter() - t0
         conf, ok, top3 = [], [], []
         confusions: Counter[str] = Counter()
-        for s, r in zip(samples, readings):
+        for s, r in zip(samples, readings, strict=False):
             if not r.letters:
                 conf.append(0.0)
                 ok.append(False)

@@ -165,7 +165,7 @@ def export_command(db: Path, out: Path, unique: bool, duplicates: Path | None, e
     if duplicates is not None and str(duplicates) == "-" and str(out) == "-":
         raise UsageError("only one of --out and --duplicates can be '-' (stdout)")
     with closing(store.connect(db, create=False)) as conn:
-        rows = tally.load_rows(conn)
+        rows = tally.load_rows(conn, detail=True)
         result = tally.dedupe_rows(rows, tally.people_decisions(conn)) if unique or duplicates else None
     if unique and result is not None:
         export.write_csv(_target(out), export.UNIQUE_COLUMNS, export.unique_lines(rows, result), excel=excel)
@@ -243,16 +243,16 @@ def review(db: Path, port: int, no_browser: bool, reviewer: str | None) -> None:
 
     Every decision is saved at once; stop with Ctrl+C at any time.
     """
+    from contextlib import suppress
+
     from petitionscan.review import serve
 
     def ready(url: str) -> None:
         click.echo(f"review page: {url}")
         click.echo("only this computer can open it; press Ctrl+C to stop (every decision is already saved)")
 
-    try:
+    with suppress(KeyboardInterrupt):  # Ctrl+C is the normal way to stop
         serve(db, port=port, open_browser=not no_browser, reviewer=reviewer, on_ready=ready)
-    except KeyboardInterrupt:
-        pass
     click.echo("stopped; every decision is saved")
 
 

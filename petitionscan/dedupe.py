@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -166,14 +166,24 @@ class _Clusters:
             return "a person decided they differ"
         return None
 
-    def union(self, a: int, b: int, *, force: bool = False) -> str | None:
-        """Merge the clusters of rows ``a`` and ``b``; return why not, or None on success."""
+    def union(self, a: int, b: int, *, force: bool = False, evidence: bool = False) -> str | None:
+        """Merge the clusters of rows ``a`` and ``b``; return why not, or None on success.
+
+        ``force`` (a person decided) skips the workplace and town check;
+        ``evidence`` (names only nearly equal) also needs a workplace or town
+        that is given on both sides and equal.
+        """
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return None
         why = self.forbidden(ra, rb) if force else self.conflict(ra, rb)
         if why:
             return why
+        if evidence and not (
+            (self.workplace[ra] and self.workplace[ra] == self.workplace[rb])
+            or (self.town[ra] and self.town[ra] == self.town[rb])
+        ):
+            return "no workplace or town in common"
         if rb < ra:
             ra, rb = rb, ra
         self.parent[rb] = ra
@@ -182,6 +192,11 @@ class _Clusters:
         if rb in self.forbid:
             self.forbid.setdefault(ra, set()).update(self.forbid.pop(rb))
         return None
+
+    def attach(self, i: int, root: int) -> None:
+        """Put a fresh row ``i`` under ``root`` without checks (same name, same full context)."""
+        self.find(root)
+        self.parent[i] = root
 
     def add_forbid(self, a: int, b: int) -> None:
         self.forbid.setdefault(self.find(a), set()).add(b)
@@ -204,6 +219,10 @@ def fast_match_key(text: str) -> str:
 
 def _context_key(values: pd.Series) -> list[str]:
     """Workplace and town compared loosely: case, accents and punctuation ignored."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        keys = [fast_match_key(str(c)) for c in values.cat.categories]
+        codes = values.cat.codes.to_numpy()
+        return np.asarray([*keys, ""], dtype=object)[codes].tolist()  # code -1 (missing) -> ""
     texts = values.fillna("").astype(str)
     mapping = {v: fast_match_key(v) for v in pd.unique(texts)}
     return [mapping[v] for v in texts]
@@ -230,16 +249,36 @@ def _groups(labels: np.ndarray | pd.Series) -> list[np.ndarray]:
     return np.split(order, np.nonzero(np.diff(codes[order]))[0] + 1)
 
 
-def _pairs_in_blocks(block: pd.Series, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All pairs (i < j) of positions sharing a block, whose lengths differ by at most one."""
+PAIR_BATCH = 2_000_000
+
+
+def _pairs_in_blocks(block: pd.Series, lengths: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Pairs (i < j) of positions sharing a block, lengths at most one apart, in bounded batches.
+
+    Blocks are taken a batch at a time so that a few large blocks never
+    build tens of millions of pairs at once.
+    """
     codes, _ = pd.factorize(block)
     counts = np.bincount(codes)
     multi = np.nonzero(counts[codes] > 1)[0]
-    members = pd.DataFrame({"b": codes[multi], "i": multi})
-    pairs = members.merge(members, on="b")
-    i, j = pairs["i_x"].to_numpy(), pairs["i_y"].to_numpy()
-    keep = (i < j) & (np.abs(lengths[i] - lengths[j]) <= MAX_FUZZY_DISTANCE)
-    return i[keep], j[keep]
+    if len(multi) == 0:
+        return
+    order = multi[np.argsort(codes[multi], kind="stable")]
+    starts = np.nonzero(np.r_[True, codes[order][1:] != codes[order][:-1]])[0]
+    ends = np.r_[starts[1:], len(order)]
+    cost = (ends - starts).astype(np.int64) ** 2
+    first, total = 0, 0
+    for block_no in range(len(starts)):
+        total += int(cost[block_no])
+        if total < PAIR_BATCH and block_no < len(starts) - 1:
+            continue
+        chunk = order[starts[first] : ends[block_no]]
+        members = pd.DataFrame({"b": codes[chunk], "i": chunk})
+        pairs = members.merge(members, on="b")
+        i, j = pairs["i_x"].to_numpy(), pairs["i_y"].to_numpy()
+        keep = (i < j) & (np.abs(lengths[i] - lengths[j]) <= MAX_FUZZY_DISTANCE)
+        yield i[keep], j[keep]
+        first, total = block_no + 1, 0
 
 
 def _fuzzy_pairs(ckeys: Sequence[str]) -> set[tuple[str, str]]:
@@ -259,24 +298,25 @@ def _fuzzy_pairs(ckeys: Sequence[str]) -> set[tuple[str, str]]:
         parts[1] = ""
     first, rest = parts[0].fillna(""), parts[1].fillna("")
     blocks = (
-        first + "|<" + rest.str[:2],
-        first + "|>" + rest.str[-2:],
-        rest + "|<" + first.str[:2],
-        rest + "|>" + first.str[-2:],
+        lambda: first + "|<" + rest.str[:2],
+        lambda: first + "|>" + rest.str[-2:],
+        lambda: rest + "|<" + first.str[:2],
+        lambda: rest + "|>" + first.str[-2:],
     )
     lengths = keys.str.len().to_numpy()
     values = keys.to_numpy()
     found: set[tuple[int, int]] = set()
-    for block in blocks:
-        i, j = _pairs_in_blocks(block, lengths)
-        if len(i) == 0:
-            continue
-        distance = process.cpdist(
-            values[i], values[j], scorer=Levenshtein.distance, score_cutoff=MAX_FUZZY_DISTANCE, dtype=np.int8
-        )
-        close = distance <= MAX_FUZZY_DISTANCE
-        found.update(zip(i[close].tolist(), j[close].tolist(), strict=True))
-    return {(min(values[a], values[b]), max(values[a], values[b])) for a, b in found}
+    for make_block in blocks:  # one at a time: each is a column of new strings
+        for i, j in _pairs_in_blocks(make_block(), lengths):
+            if len(i) == 0:
+                continue
+            distance = process.cpdist(
+                values[i], values[j], scorer=Levenshtein.distance, score_cutoff=MAX_FUZZY_DISTANCE, dtype=np.int8
+            )
+            close = distance <= MAX_FUZZY_DISTANCE
+            found.update(zip(i[close].tolist(), j[close].tolist(), strict=True))
+    texts = values.tolist()
+    return {(min(texts[a], texts[b]), max(texts[a], texts[b])) for a, b in found}
 
 
 def _differing_letters(a: str, b: str) -> str:
@@ -326,28 +366,44 @@ def find_duplicates(rows: pd.DataFrame, people: Iterable[Decision] = ()) -> Dedu
         text = f"{d.decided_by} decided rows {d.row_a} and {d.row_b} are one signer"
         reason.setdefault(max(a, b), ("person", text))
 
-    # 2. Exact: same key; a row joins the first earlier signer it is compatible with.
+    # 2. Exact: same key. Rows that also share a full workplace and town are one
+    # signer outright (most duplicates, done in bulk); the rest of each name's
+    # rows join the first earlier signer they are compatible with.
+    wp_arr, town_arr = np.asarray(workplace, dtype=object), np.asarray(town, dtype=object)
+    touched = np.zeros(n, dtype=bool)
+    for d in people:
+        for row in (d.row_a, d.row_b):
+            if row in position:
+                touched[position[row]] = True
+    full = (mkey != "") & (wp_arr != "") & (town_arr != "") & ~touched
+    if full.any():
+        where = np.nonzero(full)[0]
+        same = pd.DataFrame({"k": mkey[where], "w": wp_arr[where], "t": town_arr[where], "pos": where})
+        first_pos = same.groupby(["k", "w", "t"], sort=False)["pos"].transform("min").to_numpy()
+        for i, root in zip(where[first_pos != where].tolist(), first_pos[first_pos != where].tolist(), strict=True):
+            clusters.attach(i, root)
+            reason[i] = ("exact", f"same name, workplace and town as row {row_ids[root]}")
+            decisions.append(Decision(int(row_ids[root]), int(row_ids[i]), True, "same name, workplace and town"))
     key_labels = pd.Series(mkey, dtype=object).where(mkey != "", None)
     for members in _groups(key_labels):
         roots: list[int] = []
         for i in members.tolist():
             root_i = clusters.find(i)
-            if any(clusters.find(r) == root_i for r in roots):
+            if root_i in roots:
                 continue
-            joined, refused = False, ""
-            for r in roots:
-                r = clusters.find(r)
-                why = clusters.union(r, i)
+            refused = ""
+            for slot, r in enumerate(roots):
+                why = clusters.union(r, root_i)
                 if why is None:
-                    reason.setdefault(i, ("exact", f"same name as row {row_ids[r]}"))
+                    roots[slot] = clusters.find(r)
+                    reason.setdefault(max(r, root_i), ("exact", f"same name as row {row_ids[min(r, root_i)]}"))
                     decisions.append(Decision(int(row_ids[r]), int(row_ids[i]), True, "same name"))
-                    joined = True
                     break
                 refused = refused or f"same name as row {row_ids[r]}, {why}"
-            if not joined:
+            else:
                 if refused:
                     decisions.append(Decision(int(row_ids[roots[0]]), int(row_ids[i]), False, refused))
-                roots.append(i)
+                roots.append(root_i)
 
     # 3. Probable: confusion keys equal, or one edit apart.
     key_codes, uniq_keys = pd.factorize(pd.Series(mkey, dtype=object))
@@ -384,7 +440,7 @@ def find_duplicates(rows: pd.DataFrame, people: Iterable[Decision] = ()) -> Dedu
                     ra_now, rb_now = clusters.find(ra), clusters.find(rb)
                     if ra_now == rb_now:
                         continue
-                    if clusters.union(ra_now, rb_now) is None:
+                    if clusters.union(ra_now, rb_now, evidence=True) is None:
                         late = max(ra_now, rb_now)
                         reason.setdefault(late, ("probable", why_text))
                         pair = (int(row_ids[min(ra, rb)]), int(row_ids[max(ra, rb)]))

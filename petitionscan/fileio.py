@@ -28,6 +28,9 @@ def atomic_output(target: Path) -> Iterator[Path]:
         raise OutputError(f"{target}: cannot write there ({exc.strerror}); choose another path") from exc
     os.close(fd)
     tmp = Path(name)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give what a plain open() would
     try:
         yield tmp
         os.replace(tmp, target)

@@ -62,7 +62,7 @@ class ReportData:
 def per_day(rows: pd.DataFrame, result: dedupe.DedupeResult) -> tuple[tuple[str, int], ...]:
     """Unique signatures by the day their first row was scanned, in date order."""
     kept = result.rows.loc[~result.rows["is_duplicate"], "row_id"]
-    days = rows.loc[rows["row_id"].isin(kept), "day"].replace("", "(no date)")
+    days = rows.loc[rows["row_id"].isin(kept), "day"].astype(object).replace("", "(no date)")
     counts = days.value_counts().sort_index()
     return tuple((str(day), int(n)) for day, n in counts.items())
 
@@ -208,6 +208,7 @@ def write_signatories(rows: pd.DataFrame, result: dedupe.DedupeResult, out: Path
     st = _styles(font, bold)
     kept = result.rows.loc[~result.rows["is_duplicate"], ["row_id"]]
     people = kept.merge(rows, on="row_id", how="left")
+    people["sheet_id"] = people["sheet_id"].astype(object).astype(str)
     people = people.sort_values(["sheet_id", "copy_no", "row"], kind="stable")
     header = ["No.", "Name", "Workplace", "Town", "Sheet / row"]
     lines = [[Paragraph(h, st["cell"]) for h in header]]

@@ -16,9 +16,10 @@ import sqlite3
 from dataclasses import dataclass
 
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from petitionscan import dedupe, store
-from petitionscan.errors import UsageError
+from petitionscan.errors import DatabaseError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +45,38 @@ COLUMNS: tuple[str, ...] = (
 TOTAL = "TOTAL"
 NOT_GIVEN = "(not given)"
 
-_ROWS_SQL = """
-SELECT r.id AS row_id, s.serial AS sheet_id, r.row_no AS "row", r.name, r.status, r.confidence,
-       r.signed, s.branch, sc.source_file, sc.page, r.first_name, r.surname, r.workplace, r.town,
-       r.union_name, r.crossed_out, s.copy_no, sc.scanned_at, r.machine_name, r.machine_status,
-       r.updated_by, r.sheet_id AS sheet_pk, r.scan_id
-FROM rows r JOIN sheets s ON s.id = r.sheet_id JOIN scans sc ON sc.id = r.scan_id
-ORDER BY r.id
-"""
+# Columns of a row read, as exported; the first group is all that counting needs.
+COUNT_COLUMNS = {
+    "row_id": "r.id",
+    "sheet_id": "s.serial",
+    "copy_no": "s.copy_no",
+    "row": "r.row_no",
+    "name": "r.name",
+    "status": "r.status",
+    "branch": "s.branch",
+    "workplace": "r.workplace",
+    "town": "r.town",
+    "scanned_at": "sc.scanned_at",
+}
+DETAIL_COLUMNS = {
+    "confidence": "r.confidence",
+    "signed": "r.signed",
+    "source_file": "sc.source_file",
+    "page": "sc.page",
+    "first_name": "r.first_name",
+    "surname": "r.surname",
+    "union_name": "r.union_name",
+    "crossed_out": "r.crossed_out",
+    "machine_name": "r.machine_name",
+    "machine_status": "r.machine_status",
+    "updated_by": "r.updated_by",
+}
+# Few distinct values: stored as categories, which keeps a million rows small.
+_CATEGORIES = (
+    "sheet_id", "status", "branch", "workplace", "town", "day", "scanned_at", "source_file", "union_name",
+)  # fmt: skip
+_TEXT = ("name", "first_name", "surname", "workplace", "town", "union_name", "branch", "machine_name")
+_CHUNK = 100_000
 
 
 @dataclass(frozen=True)
@@ -74,18 +99,44 @@ class Tally:
         raise KeyError(group)
 
 
-def load_rows(conn: sqlite3.Connection) -> pd.DataFrame:
-    """Every row read, joined with its sheet and scan, one line each, by row id."""
-    try:
-        frame = pd.read_sql_query(_ROWS_SQL, conn)
-    except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
-        from petitionscan.errors import DatabaseError
+def load_rows(conn: sqlite3.Connection, *, detail: bool = False) -> pd.DataFrame:
+    """Every row read, joined with its sheet and scan, one line each, by row id.
 
+    Without ``detail`` only the columns that counting needs are read.
+    Repeated texts become categories, read a chunk at a time, so a million
+    rows fit in a few hundred MiB.
+    """
+    columns = {**COUNT_COLUMNS, **(DETAIL_COLUMNS if detail else {})}
+    select = ", ".join(f'{expr} AS "{name}"' for name, expr in columns.items())
+    sql = (
+        f"SELECT {select} FROM rows r JOIN sheets s ON s.id = r.sheet_id "
+        "JOIN scans sc ON sc.id = r.scan_id ORDER BY r.id"
+    )
+    chunks: list[pd.DataFrame] = []
+    try:
+        for chunk in pd.read_sql_query(sql, conn, chunksize=_CHUNK):
+            chunks.append(_tidy(chunk))
+    except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
         raise DatabaseError(f"cannot read the rows ({exc}); check --db is a petitionscan database") from exc
-    for column in ("name", "first_name", "surname", "workplace", "town", "union_name", "branch"):
-        frame[column] = frame[column].fillna("").astype(str)
-    frame["day"] = frame["scanned_at"].fillna("").astype(str).str[:10]
-    return frame
+    if not chunks:
+        return _tidy(pd.DataFrame({name: pd.Series(dtype=object) for name in columns}))
+    frame = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
+    if len(chunks) > 1:
+        for column in _CATEGORIES:
+            if column in frame.columns:
+                frame[column] = union_categoricals([c[column] for c in chunks])
+    return frame[[*columns, "day"]]
+
+
+def _tidy(chunk: pd.DataFrame) -> pd.DataFrame:
+    for column in _TEXT:
+        if column in chunk.columns:
+            chunk[column] = chunk[column].fillna("").astype(object)
+    chunk["day"] = chunk["scanned_at"].fillna("").astype(str).str[:10]
+    for column in _CATEGORIES:
+        if column in chunk.columns:
+            chunk[column] = chunk[column].astype("category")
+    return chunk
 
 
 def counted(rows: pd.DataFrame) -> pd.DataFrame:
@@ -105,14 +156,13 @@ def group_labels(rows: pd.DataFrame, by: str | None) -> pd.Series:
     if by not in GROUPINGS:
         raise UsageError(f"cannot count by {by!r}; choose one of {', '.join(GROUPINGS)}")
     if by == "sheet":
+        serial = rows["sheet_id"].astype(object).astype(str)
         copy = rows["copy_no"].astype(int)
-        labels = (
-            rows["sheet_id"].astype(str).where(copy <= 1, rows["sheet_id"].astype(str) + " copy " + copy.astype(str))
-        )
+        labels = serial.where(copy <= 1, serial + " copy " + copy.astype(str))
     elif by == "workplace" or by == "town":
-        labels = rows[by].map(dedupe.normalize_name)
+        labels = rows[by].astype(object).map(dedupe.normalize_name)
     else:
-        labels = rows[by].astype(str)
+        labels = rows[by].astype(object).astype(str)
     return labels.where(labels != "", NOT_GIVEN).astype(object)
 
 

@@ -9,6 +9,7 @@ training, with the project's venv:
     .venv/bin/python training/calibrate.py --train-json build/letters/train.json
 """
 
+# ruff: noqa: E402
 from __future__ import annotations
 
 import argparse
@@ -23,10 +24,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from petitionscan.recognize import FieldImage, name_confidence  # noqa: E402
-from petitionscan.recognize.cnn import META, CnnRecognizer  # noqa: E402
-from petitionscan.recognize.names import load_model  # noqa: E402
-from petitionscan.recognize.render import load_stroke_file, render_field  # noqa: E402
+import itertools
+
+from petitionscan.recognize import FieldImage, name_confidence
+from petitionscan.recognize.cnn import META, CnnRecognizer
+from petitionscan.recognize.names import load_model
+from petitionscan.recognize.render import load_stroke_file, render_field
 
 VAL_LABS = ("aga", "kai")
 PRECISION = 0.997
@@ -82,13 +85,11 @@ def main() -> None:
         "input_size": train["input_size"],
         "temperature": train["temperature"],
         "auto_threshold": 1.0,
+        "field_power": 1.0,
         "training": {k: v for k, v in train.items() if k not in ("classes", "input_size", "temperature")},
     }
     _write(META, meta)
-    samples = [
-        s for s in load_stroke_file(args.data / "unipen-strokes.jsonl.gz")
-        if s.writer.split("-")[0] in VAL_LABS
-    ]
+    samples = [s for s in load_stroke_file(args.data / "unipen-strokes.jsonl.gz") if s.writer.split("-")[0] in VAL_LABS]
     pool: dict[str, dict[str, list]] = {}
     for s in samples:
         pool.setdefault(s.writer, {}).setdefault(s.label, []).append(s)
@@ -96,12 +97,20 @@ def main() -> None:
     pairs = sample_names(rng, args.names)
     engine = CnnRecognizer()
     confs, right = [], []
-    for pair, fields in zip(pairs, write_fields(pairs, pool, rng)):
+    for pair, fields in zip(pairs, write_fields(pairs, pool, rng), strict=False):
         readings = engine.read(fields)
         confs.append(name_confidence(readings))
-        right.append(all(r.text == w for r, w in zip(readings, pair)))
-    c = np.asarray(confs)
+        right.append(all(r.text == w for r, w in zip(readings, pair, strict=False)))
+    raw = np.clip(np.asarray(confs), 1e-9, 1.0)
     ok = np.asarray(right)
+
+    def nll(g: float) -> float:
+        p = np.clip(raw**g, 1e-6, 1 - 1e-6)
+        return float(-np.mean(np.where(ok, np.log(p), np.log(1 - p))))
+
+    power = float(min(np.linspace(0.15, 1.5, 136), key=nll))
+    meta["field_power"] = power
+    c = raw**power
     order = np.argsort(-c)
     cum_ok = np.cumsum(ok[order])
     n_acc = np.arange(1, len(c) + 1)
@@ -116,7 +125,7 @@ def main() -> None:
     accepted = c >= threshold
     bins = np.linspace(0, 1, 11)
     calib = []
-    for a, b in zip(bins[:-1], bins[1:]):
+    for a, b in itertools.pairwise(bins):
         m = (c > a) & (c <= b)
         if m.any():
             calib.append([round(float(a), 1), round(float(b), 1), int(m.sum()), round(float(ok[m].mean()), 3)])

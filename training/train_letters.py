@@ -17,6 +17,7 @@ re-rendered many times with a random pen, hand and paper (see
 petitionscan.recognize.render) and cut out by the very code that reads sheets.
 """
 
+# ruff: noqa: E402
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from petitionscan.recognize.glyph import GLYPH_SIZE, KIND_LETTER, extract_glyphs  # noqa: E402
-from petitionscan.recognize.render import (  # noqa: E402
+import itertools
+
+from petitionscan.recognize.glyph import GLYPH_SIZE, KIND_LETTER, extract_glyphs
+from petitionscan.recognize.render import (
     Sample,
     load_cyrillic_lookalikes,
     load_stroke_file,
@@ -119,10 +122,7 @@ def render_set(
     _POOL = samples
     order = list(range(len(samples)))
     chunk = 200
-    tasks = [
-        (order[i : i + chunk], reps, seed * 100003 + i, plain_share)
-        for i in range(0, len(order), chunk)
-    ]
+    tasks = [(order[i : i + chunk], reps, seed * 100003 + i, plain_share) for i in range(0, len(order), chunk)]
     if workers > 1:
         with mp.get_context("fork").Pool(workers) as pool:
             parts = pool.map(_render_chunk, tasks)
@@ -172,7 +172,7 @@ def ece(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
     correct = probs.argmax(axis=1) == labels
     edges = np.linspace(0.0, 1.0, bins + 1)
     total = 0.0
-    for a, b in zip(edges[:-1], edges[1:]):
+    for a, b in itertools.pairwise(edges):
         m = (conf > a) & (conf <= b)
         if m.any():
             total += m.mean() * abs(conf[m].mean() - correct[m].mean())
@@ -235,7 +235,7 @@ def main() -> None:
     xt = torch.from_numpy(xtr).to(dev)
     yt = torch.from_numpy(ytr).to(dev)
     xv = torch.from_numpy(xva).to(dev)
-    yv = torch.from_numpy(yva).to(dev)
+    torch.from_numpy(yva).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=5e-4)
     steps_per_epoch = math.ceil(len(xt) / args.batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(
@@ -289,12 +289,9 @@ def main() -> None:
     probs /= probs.sum(1, keepdims=True)
     raw = np.exp(logits - logits.max(1, keepdims=True))
     raw /= raw.sum(1, keepdims=True)
-    log(
-        f"val acc {acc:.4f} temperature {temperature:.3f} "
-        f"ECE raw {ece(raw, yva):.4f} calibrated {ece(probs, yva):.4f}"
-    )
+    log(f"val acc {acc:.4f} temperature {temperature:.3f} ECE raw {ece(raw, yva):.4f} calibrated {ece(probs, yva):.4f}")
     confusions: dict[str, int] = defaultdict(int)
-    for p, t in zip(logits.argmax(1), yva):
+    for p, t in zip(logits.argmax(1), yva, strict=False):
         if p != t:
             confusions[f"{CLASSES[t]}->{CLASSES[p]}"] += 1
     top = sorted(confusions.items(), key=lambda kv: -kv[1])[:15]
@@ -317,9 +314,9 @@ def main() -> None:
         "label_smoothing": args.smoothing,
         "cap_per_writer_letter": args.cap,
         "train_letters": len(train),
-        "train_images": int(len(xtr)),
-        "val_images": int(len(xva)),
-        "test_labs": list(TEST_LABS) + ["UJI (all)"],
+        "train_images": len(xtr),
+        "val_images": len(xva),
+        "test_labs": [*list(TEST_LABS), "UJI (all)"],
         "val_labs": list(VAL_LABS),
         "writers": writers,
         "parameters": int(nparams),

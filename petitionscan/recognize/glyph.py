@@ -19,8 +19,8 @@ why:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import cv2
 import numpy as np
@@ -62,17 +62,6 @@ def ink_threshold(gray: np.ndarray) -> float:
     return float(np.clip(otsu, 110.0, 185.0))
 
 
-def _thin_runs(line: np.ndarray, min_len: int) -> np.ndarray:
-    """Mask of the runs of True at least ``min_len`` long in a 1-D bool array."""
-    out = np.zeros_like(line)
-    padded = np.concatenate(([False], line, [False]))
-    edges = np.flatnonzero(padded[1:] != padded[:-1])
-    for a, b in zip(edges[::2], edges[1::2]):
-        if b - a >= min_len:
-            out[a:b] = True
-    return out
-
-
 def _erase_box_lines(mask: np.ndarray, boxes: Sequence[Box], px_per_mm: float) -> None:
     """Erase thin straight remnants along the printed box edges, in place.
 
@@ -80,29 +69,34 @@ def _erase_box_lines(mask: np.ndarray, boxes: Sequence[Box], px_per_mm: float) -
     the box side or more) and thin: paper a little above and below it (left
     and right for upright edges). A pen stroke crossing the line survives.
     """
+    if not boxes:
+        return
     h, w = mask.shape
-    band = max(2, int(round(0.5 * px_per_mm)))
-    reach = max(3, int(round(0.5 * px_per_mm)))
+    band = max(2, round(0.5 * px_per_mm))
+    reach = max(3, round(0.5 * px_per_mm))
+    bw = int(np.median([b[2] - b[0] for b in boxes]))
+    bh = int(np.median([b[3] - b[1] for b in boxes]))
+    m = mask.astype(np.uint8)
+    pad = cv2.copyMakeBorder(m, reach, reach, reach, reach, cv2.BORDER_CONSTANT, value=0)
+    up = pad[: h, reach : reach + w]
+    down = pad[2 * reach :, reach : reach + w]
+    left = pad[reach : reach + h, : w]
+    right = pad[reach : reach + h, 2 * reach :]
+    thin_h = m & (1 - up) & (1 - down)
+    thin_v = m & (1 - left) & (1 - right)
+    long_h = cv2.morphologyEx(thin_h, cv2.MORPH_OPEN, np.ones((1, max(4, bw // 4)), np.uint8))
+    long_v = cv2.morphologyEx(thin_v, cv2.MORPH_OPEN, np.ones((max(4, bh // 4), 1), np.uint8))
+    near_h = np.zeros((h, w), np.uint8)
+    near_v = np.zeros((h, w), np.uint8)
     for x0, y0, x1, y1 in boxes:
-        bw, bh = x1 - x0, y1 - y0
-        if bw <= 4 or bh <= 4:
-            continue
         xa, xb = max(0, x0 - band), min(w, x1 + band)
         ya, yb = max(0, y0 - band), min(h, y1 + band)
-        for edge in (y0, y1):
-            for y in range(max(reach, edge - band), min(h - reach, edge + band + 1)):
-                row = mask[y, xa:xb]
-                if not row.any():
-                    continue
-                thin = row & ~mask[y - reach, xa:xb] & ~mask[y + reach, xa:xb]
-                mask[y, xa:xb] = row & ~_thin_runs(thin, max(4, bw // 4))
-        for edge in (x0, x1):
-            for x in range(max(reach, edge - band), min(w - reach, edge + band + 1)):
-                col = mask[ya:yb, x]
-                if not col.any():
-                    continue
-                thin = col & ~mask[ya:yb, x - reach] & ~mask[ya:yb, x + reach]
-                mask[ya:yb, x] = col & ~_thin_runs(thin, max(4, bh // 4))
+        for e in (y0, y1):
+            near_h[max(0, e - band) : min(h, e + band + 1), xa:xb] = 1
+        for e in (x0, x1):
+            near_v[ya:yb, max(0, e - band) : min(w, e + band + 1)] = 1
+    erase = (long_h & near_h) | (long_v & near_v)
+    mask &= erase == 0
 
 
 def _is_line_remnant(
@@ -122,8 +116,8 @@ def fit_square(patch: np.ndarray) -> np.ndarray:
     """Fit an ink patch (float, ink 1.0) into the network's square, centred."""
     ph, pw = patch.shape
     scale = GLYPH_FIT / max(ph, pw)
-    nh = max(1, int(round(ph * scale)))
-    nw = max(1, int(round(pw * scale)))
+    nh = max(1, round(ph * scale))
+    nw = max(1, round(pw * scale))
     interp = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
     small = cv2.resize(patch, (nw, nh), interpolation=interp)
     out = np.zeros((GLYPH_SIZE, GLYPH_SIZE), np.float32)
@@ -174,17 +168,15 @@ def extract_glyphs(
         return []
     mask = gray < ink_threshold(gray)
     _erase_box_lines(mask, boxes, px_per_mm)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(
-        mask.astype(np.uint8), connectivity=8
-    )
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     # Columns owned by each box: box extents widened to the middle of each gap.
-    h, w = gray.shape
+    _h, w = gray.shape
     owner = np.full(w, -1, np.int32)
     mids = [0] + [(boxes[i][2] + boxes[i + 1][0]) // 2 for i in range(n - 1)] + [w]
     for i in range(n):
         owner[max(0, mids[i]) : min(w, mids[i + 1])] = i
     min_area = max(4.0, 0.09 * px_per_mm * px_per_mm)
-    band = max(2, int(round(0.5 * px_per_mm)))
+    band = max(2, round(0.5 * px_per_mm))
     v_edges = sorted({b[0] for b in boxes} | {b[2] for b in boxes})
     h_edges = sorted({b[1] for b in boxes} | {b[3] for b in boxes})
     members: list[list[int]] = [[] for _ in range(n)]
@@ -221,10 +213,10 @@ def extract_glyphs(
         new = stats.shape[0]
         labels[y : y + piece.shape[0], x : x + piece.shape[1]][piece] = new
         ys, xs = np.nonzero(piece)
-        stats = np.vstack(
-            [stats, [x + xs.min(), y + ys.min(), np.ptp(xs) + 1, np.ptp(ys) + 1, len(xs)]]
-        )
+        stats = np.vstack([stats, [x + xs.min(), y + ys.min(), np.ptp(xs) + 1, np.ptp(ys) + 1, len(xs)]])
         members[j].append(new)
+    hist = cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel().cumsum()
+    paper = float(np.searchsorted(hist, 0.9 * hist[-1]))  # 90th percentile grey
     glyphs: list[Glyph] = []
     for i in range(n):
         if blank[i] or not members[i]:
@@ -256,7 +248,6 @@ def extract_glyphs(
         keep = cv2.dilate(sub.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
         patch = gray[sy0:sy1, sx0:sx1].astype(np.float32)
         darkest = float(patch[sub].min()) if total else 0.0
-        paper = float(np.percentile(gray[by0:by1, bx0:bx1], 90))
         span = max(paper - darkest, 40.0)
         ink = np.clip((paper - patch) / span, 0.0, 1.0)
         ink[~keep] = 0.0

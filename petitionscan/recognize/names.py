@@ -17,9 +17,9 @@ from __future__ import annotations
 import gzip
 import json
 import math
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -85,9 +85,7 @@ def load_model() -> NameModel:
 Alternatives = Sequence[tuple[str, float]]
 
 
-def choose(
-    words: Sequence[Sequence[Alternatives]], model: NameModel | None = None
-) -> tuple[list[list[str]], float]:
+def choose(words: Sequence[Sequence[Alternatives]], model: NameModel | None = None) -> tuple[list[list[str]], float]:
     """Best characters per box and the probability that all of them are right.
 
     ``words`` holds, per word of the field, each box's full probability list
@@ -112,18 +110,15 @@ def _beam_word(boxes: Sequence[Alternatives], model: NameModel) -> tuple[list[st
     hyps: list[tuple[float, tuple[str, ...], int, int]] = [(0.0, (), _BOS, _BOS)]
     for alts in boxes:
         top_p = alts[0][1] if alts else 0.0
-        if top_p >= SURE:
-            cands = [alts[0]]
-        else:
-            cands = [a for a in alts if a[1] >= CANDIDATE_MIN][:4] or [alts[0]]
+        cands = [alts[0]] if top_p >= SURE else [a for a in alts if a[1] >= CANDIDATE_MIN][:4] or [alts[0]]
         rest = max(1e-6, 1.0 - sum(p for _, p in cands))
         new: list[tuple[float, tuple[str, ...], int, int]] = []
         for score, chars, a, b in hyps:
             for ch, p in cands:
                 c = CHARS.index(ch)
                 lm = model.step(a if a != -1 else _BOS, b, c) if b != -1 else neutral
-                new.append((score + math.log(max(p, 1e-9)) + LM_WEIGHT * lm, chars + (ch,), b, c))
-            new.append((score + math.log(rest) + LM_WEIGHT * neutral, chars + ("?",), b, -1))
+                new.append((score + math.log(max(p, 1e-9)) + LM_WEIGHT * lm, (*chars, ch), b, c))
+            new.append((score + math.log(rest) + LM_WEIGHT * neutral, (*chars, "?"), b, -1))
         new.sort(key=lambda h: -h[0])
         hyps = new[:BEAM]
     finals: list[tuple[float, tuple[str, ...]]] = []

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import cv2
 import numpy as np
@@ -67,7 +67,7 @@ def load_cyrillic_lookalikes(path: Path) -> list[Sample]:
     """The Cyrillic capitals that look like Latin ones, as Latin-labelled rasters."""
     data = np.load(path)
     out: list[Sample] = []
-    for img, label, group in zip(data["images"], data["labels"], data["writers"]):
+    for img, label, group in zip(data["images"], data["labels"], data["writers"], strict=False):
         latin = CYRILLIC_AS_LATIN.get(str(label))
         if latin is not None:
             out.append(Sample(latin, "cyr-" + str(group), raster=np.asarray(img)))
@@ -82,14 +82,14 @@ def field_layout(n_boxes: int, px_per_mm: float = PX_PER_MM) -> tuple[int, int, 
         x0 = m + i * (box_width_mm + box_gap_mm)
         boxes.append(
             (
-                int(round(x0 * px_per_mm)),
-                int(round(m * px_per_mm)),
-                int(round((x0 + box_width_mm) * px_per_mm)),
-                int(round((m + box_height_mm) * px_per_mm)),
+                round(x0 * px_per_mm),
+                round(m * px_per_mm),
+                round((x0 + box_width_mm) * px_per_mm),
+                round((m + box_height_mm) * px_per_mm),
             )
         )
-    width = int(round((2 * m + n_boxes * box_width_mm + (n_boxes - 1) * box_gap_mm) * px_per_mm))
-    height = int(round((2 * m + box_height_mm) * px_per_mm))
+    width = round((2 * m + n_boxes * box_width_mm + (n_boxes - 1) * box_gap_mm) * px_per_mm)
+    height = round((2 * m + box_height_mm) * px_per_mm)
     return width, height, boxes
 
 
@@ -101,8 +101,13 @@ def _affine(slant: float, angle: float, aspect: float) -> np.ndarray:
 
 
 def _ink_from_strokes(
-    strokes: Sequence[np.ndarray], height: float, max_width: float, pen: float, a: np.ndarray,
-    rng: np.random.Generator, warp: float = 0.0,
+    strokes: Sequence[np.ndarray],
+    height: float,
+    max_width: float,
+    pen: float,
+    a: np.ndarray,
+    rng: np.random.Generator,
+    warp: float = 0.0,
 ) -> np.ndarray:
     ss = 4
     pts = [s @ a.T for s in strokes]
@@ -135,7 +140,7 @@ def _ink_from_strokes(
         scale = max_width / ext[0]
     if ext[1] < 0.05 * ext[0]:  # a flat stroke: keep it flat, not a huge smear
         scale = min(scale, max_width / ext[0])
-    thick = max(1, int(round(pen * height * ss)))
+    thick = max(1, round(pen * height * ss))
     pad = thick + 2
     w = int(np.ceil(ext[0] * scale * ss)) + 2 * pad
     h = int(np.ceil(ext[1] * scale * ss)) + 2 * pad
@@ -151,17 +156,21 @@ def _ink_from_strokes(
 
 
 def _ink_from_raster(
-    raster: np.ndarray, height: float, max_width: float, pen: float, a: np.ndarray,
+    raster: np.ndarray,
+    height: float,
+    max_width: float,
+    pen: float,
+    a: np.ndarray,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    ink = (255.0 - raster.astype(np.float32)) / 255.0
+    ink: np.ndarray = (255.0 - raster.astype(np.float32)) / 255.0
     ys, xs = np.nonzero(ink > 0.2)
     ink = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     ink = cv2.copyMakeBorder(ink, 8, 8, 8, 8, cv2.BORDER_CONSTANT, value=0.0)
     # These drawings have thick uniform strokes (about 8 % of 56 px): thin or
     # thicken toward the wanted pen.
     current = 0.08
-    k = int(round(abs(pen - current) * 56 / 2))
+    k = round(abs(pen - current) * 56 / 2)
     if k > 0:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
         ink = cv2.erode(ink, kernel) if pen < current else cv2.dilate(ink, kernel)
@@ -179,8 +188,8 @@ def _ink_from_raster(
     scale = height / ink.shape[0]
     if ink.shape[1] * scale > max_width:
         scale = max_width / ink.shape[1]
-    nh = max(1, int(round(ink.shape[0] * scale)))
-    nw = max(1, int(round(ink.shape[1] * scale)))
+    nh = max(1, round(ink.shape[0] * scale))
+    nw = max(1, round(ink.shape[1] * scale))
     return cv2.resize(ink, (nw, nh), interpolation=cv2.INTER_AREA)
 
 
@@ -231,7 +240,7 @@ def render_field(
     ink = np.zeros((height, width), np.float32)
     dark = 1.0 if not degrade else float(rng.uniform(0.55, 1.0))
     heights: list[float] = []
-    for (x0, y0, x1, y1), sample in zip(boxes, letters):
+    for (x0, y0, x1, y1), sample in zip(boxes, letters, strict=False):
         if sample is None:
             continue
         bw, bh = x1 - x0, y1 - y0
@@ -241,7 +250,7 @@ def render_field(
         heights.append(gh)
         cx = (x0 + x1) / 2.0 + (0.0 if not degrade else rng.normal(0.0, 0.07) * bw)
         cy = (y0 + y1) / 2.0 + (0.0 if not degrade else rng.normal(0.0, 0.08) * bh)
-        _paste(ink, g, int(round(cx - gw / 2)), int(round(cy - gh / 2)), dark)
+        _paste(ink, g, round(cx - gw / 2), round(cy - gh / 2), dark)
     if not degrade:
         img = 255.0 * (1.0 - ink)
         return np.clip(img, 0, 255).astype(np.uint8), tuple(boxes), tuple(s is None for s in letters)
@@ -276,7 +285,7 @@ def _degrade(
                 cv2.line(lines, (sx0 + off, sy0 + off), (sx1 + off, sy1 + off), level, t)
         ink = np.maximum(ink, lines)
     paper = float(rng.uniform(215.0, 255.0))
-    img = paper * (1.0 - ink)
+    img: np.ndarray = paper * (1.0 - ink)
     if rng.random() < 0.25:  # uneven light or toner
         gx = np.linspace(0.0, 1.0, w, dtype=np.float32)[None, :]
         img = img - float(rng.uniform(0.0, 40.0)) * gx
@@ -307,12 +316,12 @@ def _degrade(
         img = np.clip((img - 60.0) * float(rng.uniform(1.1, 1.6)), 0, 255)
         speck = rng.random(img.shape) < float(rng.uniform(0.0, 0.002))
         img[speck] = float(rng.uniform(0.0, 120.0))
-    img8 = np.clip(img, 0, 255).astype(np.uint8)
+    img8: np.ndarray = np.clip(img, 0, 255).astype(np.uint8)
     if rng.random() < 0.35:
         q = int(rng.integers(25, 80))
         ok, enc = cv2.imencode(".jpg", img8, [cv2.IMWRITE_JPEG_QUALITY, q])
         if ok:
-            img8 = cv2.imdecode(enc, cv2.IMREAD_GRAYSCALE)
+            img8 = np.asarray(cv2.imdecode(enc, cv2.IMREAD_GRAYSCALE), np.uint8)
     return img8
 
 

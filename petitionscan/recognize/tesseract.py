@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import cv2
 import numpy as np
@@ -75,9 +75,7 @@ class TesseractRecognizer:
 
                 self.version = "tesseract-" + str(pytesseract.get_tesseract_version())
             except Exception as exc:  # pytesseract missing or the binary fails
-                raise RecognizerError(
-                    f"Tesseract cannot run ({exc}); reinstall it or use --engine cnn"
-                ) from exc
+                raise RecognizerError(f"Tesseract cannot run ({exc}); reinstall it or use --engine cnn") from exc
 
     def read(self, fields: Sequence[FieldImage]) -> list[Reading]:
         return [self._read_field(f) for f in fields]
@@ -96,7 +94,7 @@ class TesseractRecognizer:
                 if g.kind == KIND_LETTER and g.image is not None:
                     patch = _crop_ink(g.image)
                     scale = LINE_HEIGHT / patch.shape[0]
-                    nw = max(2, int(round(patch.shape[1] * scale)))
+                    nw = max(2, round(patch.shape[1] * scale))
                     pieces.append((b, cv2.resize(patch, (nw, LINE_HEIGHT)), 0))
                 elif g.kind == KIND_DASH:
                     dash = np.zeros((max(3, LINE_HEIGHT // 10), LINE_HEIGHT // 2), np.float32)

@@ -171,6 +171,20 @@ def create_app(db_path: Path, token: str, *, reviewer: str | None = None) -> Fla
             return error(exc.code or 500, exc.description or "error")
         return _plain(exc.code or 500, exc.description or "error")
 
+    @app.errorhandler(PetitionscanError)
+    def database_gone(exc: PetitionscanError) -> Response:
+        # e.g. the database file was moved away while the server runs
+        if request.path.startswith("/api/"):
+            return error(503, exc.message)
+        return _plain(503, exc.message)
+
+    @app.errorhandler(sqlite3.OperationalError)
+    def database_busy(exc: sqlite3.OperationalError) -> Response:
+        message = f"the database is busy or unwritable ({exc}); nothing was saved, try again"
+        if request.path.startswith("/api/"):
+            return error(503, message)
+        return _plain(503, message)
+
     def page(template: str, **context: Any) -> str:
         return render_template(
             template,

@@ -8,16 +8,14 @@ volunteers on the same database never overwrite each other unnoticed.
 
 from __future__ import annotations
 
-import re
 import sqlite3
+import threading
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import combinations
 
-from anyascii import anyascii
-
+from petitionscan import dedupe, tally
 from petitionscan.errors import UsageError
 from petitionscan.store import COUNTED_STATUSES, now_iso, transaction
 
@@ -159,7 +157,11 @@ class PairDecision:
 
 @dataclass(frozen=True)
 class DuplicatePair:
-    key: str
+    """Two rows the counting matched (or kept apart), with its reason and any person's decision."""
+
+    kind: str  # probable, apart, exact or person
+    reason: str
+    counted_once: bool
     a: RowView
     b: RowView
     decision: PairDecision | None
@@ -169,10 +171,10 @@ class DuplicatePair:
 
 
 def clean_name(text: str) -> str:
-    """Names are stored in capitals with single spaces, as the sheets ask for them."""
+    """Names are stored as the counting compares them: capitals, one space, plain hyphens."""
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text):
         raise UsageError("a name cannot contain control characters; type letters only")
-    cleaned = " ".join(text.split()).upper()
+    cleaned = dedupe.normalize_name(text)
     if len(cleaned) > MAX_NAME_LENGTH:
         raise UsageError(f"a name is at most {MAX_NAME_LENGTH} characters; shorten it")
     return cleaned
@@ -186,12 +188,6 @@ def clean_reviewer(text: str) -> str:
     if len(cleaned) > MAX_REVIEWER_LENGTH or any(unicodedata.category(ch).startswith("C") for ch in cleaned):
         raise UsageError(f"type a plain name of at most {MAX_REVIEWER_LENGTH} characters")
     return cleaned
-
-
-def normalise(name: str) -> str:
-    """Key for "probably the same person": letters only, ASCII, capitals, one space."""
-    letters = re.sub(r"[^A-Z ]+", " ", anyascii(name).upper())
-    return " ".join(letters.split())
 
 
 def local_midnight_utc(now: datetime | None = None) -> str:
@@ -451,81 +447,92 @@ def decide(
 
 # --- probable duplicates ----------------------------------------------------------------
 
-_PAIR_STATUSES = (*COUNTED_STATUSES, "needs_review")
+# The pairs the counting merged or kept apart, most worth a person's look first.
+_KIND_ORDER = {"probable": 0, "apart": 1, "exact": 2, "person": 3}
+_PAIR_LOCK = threading.Lock()
 
 
 def duplicate_pairs(conn: sqlite3.Connection, limit: int = 200) -> list[DuplicatePair]:
-    """Pairs of signatures whose normalised names are equal, undecided pairs first.
+    """The counting's own duplicate decisions, as pairs a person can confirm or overrule.
 
-    Rows still in the queue take part too, so a pair can be settled early.
+    The finder is the tally's (:mod:`petitionscan.dedupe`), so what is shown is
+    exactly what the count does. Pairs no person has decided come first:
+    probable matches (confusable letters), then namesakes kept apart, then
+    exact name matches; pairs people decided follow, so they can be changed.
     """
-    marks = ",".join("?" * len(_PAIR_STATUSES))
-    groups: dict[str, list[int]] = defaultdict(list)
-    for r in conn.execute(
-        f"SELECT id, name FROM rows WHERE status IN ({marks}) AND name != '' ORDER BY id", _PAIR_STATUSES
-    ):
-        key = normalise(r["name"])
-        if key:
-            groups[key].append(r["id"])
-    wanted = [(key, a, b) for key, ids in groups.items() if len(ids) > 1 for a, b in combinations(ids, 2)]
-    decided = {
-        (r["row_a"], r["row_b"]): PairDecision(r["decision"], r["decided_by"], r["decided_at"])
-        for r in conn.execute("SELECT row_a, row_b, decision, decided_by, decided_at FROM duplicate_decisions")
-    }
-    wanted.sort(key=lambda t: ((t[1], t[2]) in decided, t[0], t[1], t[2]))
-    wanted = wanted[:limit]
-    ids = sorted({i for _, a, b in wanted for i in (a, b)})
+    rows = tally.load_rows(conn)
+    result = tally.dedupe_rows(rows, dedupe.people_decisions(conn))
+    person = _person_decisions(conn)
+    found: dict[tuple[int, int], tuple[str, str, bool]] = {}
+    for d in result.decisions:
+        a, b = min(d.row_a, d.row_b), max(d.row_a, d.row_b)
+        if a == b:
+            continue
+        if d.decided_by is not None:
+            kind = "person"
+        elif not d.same:
+            kind = "apart"
+        else:
+            kind = "exact" if d.reason == "same name" else "probable"
+        found.setdefault((a, b), (kind, d.reason, d.same))
+    for pair, decision in person.items():  # decided pairs the counting no longer sees (a row left the count)
+        found.setdefault(pair, ("person", f"decided by {decision.decided_by}", decision.decision == "same"))
+    order = sorted(found, key=lambda p: (p in person, _KIND_ORDER[found[p][0]], p))[:limit]
+    ids = sorted({i for pair in order for i in pair})
     views: dict[int, RowView] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        rows = conn.execute(
+        picked = conn.execute(
             f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE r.id IN ({','.join('?' * len(chunk))})", chunk
         ).fetchall()
-        views.update((v.id, v) for v in _views(conn, rows))
-    return [DuplicatePair(key, views[a], views[b], decided.get((a, b))) for key, a, b in wanted]
+        views.update((v.id, v) for v in _views(conn, picked))
+    return [
+        DuplicatePair(
+            kind=found[(a, b)][0],
+            reason=found[(a, b)][1],
+            counted_once=found[(a, b)][2],
+            a=views[a],
+            b=views[b],
+            decision=person.get((a, b)),
+        )
+        for a, b in order
+        if a in views and b in views
+    ]
+
+
+def _person_decisions(conn: sqlite3.Connection) -> dict[tuple[int, int], PairDecision]:
+    return {
+        (r["row_a"], r["row_b"]): PairDecision(r["decision"], r["decided_by"], r["decided_at"])
+        for r in conn.execute(
+            "SELECT row_a, row_b, decision, decided_by, decided_at FROM duplicate_decisions "
+            "WHERE decided_by IS NOT NULL"
+        )
+    }
 
 
 def pair_decision(conn: sqlite3.Connection, row_a: int, row_b: int) -> PairDecision | None:
-    found = conn.execute(
-        "SELECT decision, decided_by, decided_at FROM duplicate_decisions WHERE row_a = ? AND row_b = ?",
-        (min(row_a, row_b), max(row_a, row_b)),
-    ).fetchone()
-    return PairDecision(*found) if found else None
+    """A person's decision on the pair, if any (automatic ones are redone by every count)."""
+    return _person_decisions(conn).get((min(row_a, row_b), max(row_a, row_b)))
 
 
 def decide_pair(
     conn: sqlite3.Connection, row_a: int, row_b: int, *, decision: str, reviewer: str, seen: str
 ) -> PairDecision:
-    """Record "same person" or "different people" for two rows, in one transaction.
+    """Record "same person" or "different people" through the counting's own function.
 
-    ``seen`` is the stamp of the decision the page showed ("" for none); a
-    different stored decision raises :class:`Conflict`. Both rows get an audit line.
+    ``seen`` is the stamp of the person's decision the page showed ("" for
+    none); if another person decided the pair since, :class:`Conflict` carries
+    theirs and nothing is written.
     """
     if decision not in ("same", "different"):
         raise UsageError("a duplicate decision is 'same' or 'different'")
-    if row_a == row_b:
-        raise UsageError("a row cannot be a duplicate of itself")
     reviewer = clean_reviewer(reviewer)
-    a, b = min(row_a, row_b), max(row_a, row_b)
-    with transaction(conn):
-        rows = {r.id: r for r in (get_row(conn, a), get_row(conn, b))}
-        before = pair_decision(conn, a, b)
+    with _PAIR_LOCK:  # the check and the write happen together for every page this server shows
+        before = pair_decision(conn, row_a, row_b)
         if (before.stamp if before else "") != seen:
             raise Conflict(None, None, before)
-        stamp = now_iso()
-        conn.execute(
-            """INSERT INTO duplicate_decisions (row_a, row_b, decision, reason, decided_by, decided_at)
-               VALUES (?, ?, ?, 'review', ?, ?)
-               ON CONFLICT (row_a, row_b) DO UPDATE SET decision = excluded.decision,
-                   reason = excluded.reason, decided_by = excluded.decided_by,
-                   decided_at = excluded.decided_at""",
-            (a, b, decision, reviewer, stamp),
-        )
-        action = "same_person" if decision == "same" else "different_people"
-        for row in rows.values():
-            conn.execute(
-                """INSERT INTO review_log (row_id, reviewer, decided_at, action, old_name, new_name,
-                       old_status, new_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-                (row.id, reviewer, stamp, action, row.name, row.name, row.status, row.status),
-            )
-    return PairDecision(decision, reviewer, stamp)
+        dedupe.decide_duplicate(conn, row_a, row_b, decision == "same", reviewer)
+        after = pair_decision(conn, row_a, row_b)
+    if after is None:  # decide_duplicate always stores one; this guards a silent no-op
+        raise Conflict(None, None, None)
+    return after

@@ -8,6 +8,7 @@ Every decision is committed before the page moves on, so stopping the server
 
 from __future__ import annotations
 
+import logging
 import secrets
 import socket
 import threading
@@ -15,12 +16,20 @@ import webbrowser
 from collections.abc import Callable
 from pathlib import Path
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from petitionscan.errors import UsageError
 from petitionscan.review.app import create_app
 
 HOST = "127.0.0.1"
+log = logging.getLogger(__name__)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Logs requests at debug level and without the query (the first one holds the key)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        log.debug("%s %s -> %s", self.command, self.path.split("?", 1)[0], code)
 
 
 class ReviewServer:
@@ -41,7 +50,7 @@ class ReviewServer:
             ) from exc
         try:
             self._server: BaseWSGIServer = make_server(
-                HOST, port, self.app, threaded=True, fd=listener.fileno()
+                HOST, port, self.app, threaded=True, fd=listener.fileno(), request_handler=_QuietHandler
             )
         finally:
             listener.close()  # the server holds its own duplicate of the socket

@@ -27,8 +27,8 @@ from petitionscan.simulate.output import atomic_write, jpeg_bytes, pdf_bytes, ti
 __all__ = [
     "MIXED_WEIGHTS",
     "PROFILES",
-    "SimulationResult",
     "TRUTH_HEADER",
+    "SimulationResult",
     "render_pages",
     "simulate",
 ]
@@ -78,7 +78,7 @@ def _render(doc: pdfium.PdfDocument, index: int, dpi: int) -> np.ndarray:
     page = doc[index]
     try:
         bitmap = page.render(scale=dpi / 72.0)
-        return np.asarray(bitmap.to_pil().convert("RGB"))
+        return np.array(bitmap.to_pil().convert("RGB"))
     finally:
         page.close()
 
@@ -164,7 +164,7 @@ def simulate(
             kind = profile
             if profile == "mixed":
                 kind = names[int(rng.choice(len(names), p=weights / weights.sum()))]
-            rgb = np.array(_render(doc, index, WORK_DPI))
+            rgb = _render(doc, index, WORK_DPI)
             _, truth = fill_page(rgb, pages[index], hands, rng, fill, locales)
             cap = capture(kind, rgb, rng)
             if kind not in pending:

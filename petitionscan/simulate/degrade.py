@@ -76,9 +76,9 @@ def flatbed(rgb: np.ndarray, rng: np.random.Generator) -> Capture:
     lid = int(rng.integers(225, 250))
     g = cv2.warpAffine(g, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=lid)
     tone = float(rng.uniform(0.94, 1.0))
-    g = cv2.GaussianBlur(g, (0, 0), float(rng.uniform(0.4, 0.8)))
+    g = _noise(g, rng, float(rng.uniform(1.5, 3.0)))  # sensor noise, softened by the optics
+    g = cv2.GaussianBlur(g, (0, 0), float(rng.uniform(0.5, 0.9)))
     g = cv2.convertScaleAbs(g, alpha=tone, beta=float(rng.uniform(-4, 4)))
-    g = _noise(g, rng, float(rng.uniform(1.5, 3.5)))
     return Capture(g, WORK_DPI, "flatbed", jpeg_quality=int(rng.integers(80, 92)))
 
 
@@ -93,7 +93,7 @@ def feeder(rgb: np.ndarray, rng: np.random.Generator) -> Capture:
     if rng.random() < 0.15:  # dust on the scanner's glass strip: a thin line along the page
         x = int(rng.integers(w // 10, w - w // 10))
         img[:, x : x + int(rng.integers(1, 4))] = int(rng.integers(60, 160))
-    img = _noise(cv2.GaussianBlur(img, (0, 0), 0.6), rng, float(rng.uniform(2, 4)))
+    img = cv2.GaussianBlur(_noise(img, rng, float(rng.uniform(2, 4))), (0, 0), 0.7)
     turn = int(rng.choice([0, 180, 90, 270], p=[0.62, 0.26, 0.06, 0.06]))
     img = np.ascontiguousarray(np.rot90(img, k=turn // 90))
     return Capture(img, WORK_DPI, "feeder", rotation=turn, jpeg_quality=int(rng.integers(60, 80)))
@@ -166,14 +166,16 @@ def phone(rgb: np.ndarray, rng: np.random.Generator) -> Capture:
             3: [[0, sh], [sw, sh], [sw, sh * (1 - k)], [0, sh * (1 - k * rng.uniform(0.5, 1.5))]],
         }[side]
         cv2.fillPoly(shadow, [np.array(pts, np.int32)], 1.0)
-        shadow = cv2.GaussianBlur(shadow, (0, 0), float(rng.uniform(6, 20)))
-        light *= 1 - depth * shadow
+        soft = np.asarray(cv2.GaussianBlur(shadow, (0, 0), float(rng.uniform(6, 20))), np.float32)
+        light = light * (1 - depth * soft)
     light *= float(rng.uniform(0.85, 1.05))
     cast = np.array([rng.uniform(0.95, 1.05), 1.0, rng.uniform(0.88, 1.02)], np.float32)
     light_full = cv2.resize(light, (out_w, out_h), interpolation=cv2.INTER_LINEAR)
-    img = cv2.multiply(img, cv2.merge([light_full * cast[0], light_full * cast[1], light_full * cast[2]]), dtype=cv2.CV_8U)
-    img = cv2.GaussianBlur(img, (0, 0), float(rng.uniform(0.6, 1.3)))
-    img = _noise(img, rng, float(rng.uniform(2.5, 5.0)))
+    img = cv2.multiply(
+        img, cv2.merge([light_full * cast[0], light_full * cast[1], light_full * cast[2]]), dtype=cv2.CV_8U
+    )
+    # Phones denoise and sharpen: what is left is soft, low-amplitude grain.
+    img = cv2.GaussianBlur(_noise(img, rng, float(rng.uniform(2.0, 4.0))), (0, 0), float(rng.uniform(0.8, 1.4)))
     orientation = 1
     r = rng.random()
     if r < 0.2:  # held in portrait but stored as the sensor saw it: the tag says turn it
@@ -182,7 +184,9 @@ def phone(rgb: np.ndarray, rng: np.random.Generator) -> Capture:
         img, orientation = np.rot90(img, k=-1), 8
     elif r < 0.35:
         img, orientation = np.rot90(img, k=2), 3
-    return Capture(np.ascontiguousarray(img), 72, "phone", orientation=orientation, jpeg_quality=int(rng.integers(82, 93)))
+    return Capture(
+        np.ascontiguousarray(img), 72, "phone", orientation=orientation, jpeg_quality=int(rng.integers(82, 93))
+    )
 
 
 def fax(rgb: np.ndarray, rng: np.random.Generator) -> Capture:
@@ -237,7 +241,7 @@ def photocopy(rgb: np.ndarray, rng: np.random.Generator) -> Capture:
         sx, sy = (1 if cx == 0 else -1), (1 if cy == 0 else -1)
         tri = np.array([[cx, cy], [cx + sx * a, cy], [cx, cy + sy * bb]], np.int32)
         cv2.fillPoly(img, [tri], int(rng.choice([20, 245])))
-    img = _noise(img, rng, float(rng.uniform(2, 4)))
+    img = cv2.GaussianBlur(_noise(img, rng, float(rng.uniform(2, 4))), (0, 0), 0.6)
     return Capture(img, WORK_DPI, "photocopy", jpeg_quality=int(rng.integers(70, 88)))
 
 

@@ -76,7 +76,8 @@ def _catmull_rom(points: np.ndarray, per_segment: int = 12) -> np.ndarray:
     for i in range(1, len(p) - 2):
         p0, p1, p2, p3 = p[i - 1], p[i], p[i + 1], p[i + 2]
         out.append(
-            0.5 * ((2 * p1) + (-p0 + p2) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2 + (-p0 + 3 * p1 - 3 * p2 + p3) * t**3)
+            0.5
+            * ((2 * p1) + (-p0 + p2) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2 + (-p0 + 3 * p1 - 3 * p2 + p3) * t**3)
         )
     out.append(p[-2:-1])
     return np.vstack(out).astype(np.float32)
@@ -106,8 +107,8 @@ def scribble(rect_px: tuple[float, float, float, float], rng: np.random.Generato
     lo, hi = float(pts[:, 1].min()), float(pts[:, 1].max())
     top, bottom = y0 + 0.08 * h, y1 - 0.08 * h
     if lo < top or hi > bottom:
-        k = min(1.0, (bottom - top) / max(hi - lo, 1e-6))
-        pts[:, 1] = top + (pts[:, 1] - lo) * k + max(0.0, ((bottom - top) - (hi - lo) * k) / 2)
+        shrink = min(1.0, (bottom - top) / max(hi - lo, 1e-6))
+        pts[:, 1] = top + (pts[:, 1] - lo) * shrink + max(0.0, ((bottom - top) - (hi - lo) * shrink) / 2)
     pts[:, 0] = np.clip(pts[:, 0], x0 + 0.02 * w, x1 - 0.02 * w)
     cuts = sorted(int(c) for c in rng.integers(n // 5, n - n // 5, size=int(rng.integers(0, 3))))
     lines = [p for p in np.split(pts, cuts) if len(p) > 1]
@@ -129,13 +130,19 @@ def crossout(rect_px: tuple[float, float, float, float], rng: np.random.Generato
         for _ in range(int(rng.integers(1, 3))):
             xs = np.linspace(left, right, 30)
             bow = rng.normal(0, h * 0.06)
-            ys = (y0 + y1) / 2 + rng.normal(0, h * 0.12) + np.linspace(rng.normal(0, h * 0.1), rng.normal(0, h * 0.1), 30)
+            ys = (
+                (y0 + y1) / 2
+                + rng.normal(0, h * 0.12)
+                + np.linspace(rng.normal(0, h * 0.1), rng.normal(0, h * 0.1), 30)
+            )
             ys += bow * np.sin(np.linspace(0, np.pi, 30))
             lines.append(np.stack([xs, ys], axis=1).astype(np.float32))
         return lines
     peaks = int(rng.integers(4, 12))
     xs = np.linspace(left, right, 2 * peaks + 1)
-    ys = np.where(np.arange(2 * peaks + 1) % 2 == 0, y0 + h * 0.15, y1 - h * 0.15) + rng.normal(0, h * 0.05, 2 * peaks + 1)
+    ys = np.where(np.arange(2 * peaks + 1) % 2 == 0, y0 + h * 0.15, y1 - h * 0.15) + rng.normal(
+        0, h * 0.05, 2 * peaks + 1
+    )
     return [np.stack([xs, ys], axis=1).astype(np.float32)]
 
 
@@ -148,9 +155,7 @@ def _composite(page: np.ndarray, alpha: np.ndarray, pen: Pen, region: tuple[int,
     page[y0:y1, x0:x1] = cv2.multiply(page[y0:y1, x0:x1], factor, dtype=cv2.CV_8U)
 
 
-def _flush(
-    page: np.ndarray, alpha: np.ndarray, ink: np.ndarray, pen: Pen, region: tuple[int, int, int, int]
-) -> None:
+def _flush(page: np.ndarray, alpha: np.ndarray, ink: np.ndarray, pen: Pen, region: tuple[int, int, int, int]) -> None:
     """Put one pen's ink on the page, keep it in the ink record, clear the scratch layer."""
     _composite(page, alpha, pen, region)
     sub = (slice(region[1], region[3]), slice(region[0], region[2]))
@@ -210,7 +215,9 @@ def fill_page(
         region = _row_region(row, scale, (h, w))
         inked: list[int] = []
         if split and first_f is not None and sur_f is not None:
-            inked += write_in_boxes(alpha, person.first_name, [_px(b, scale) for b in first_f.boxes], signer, px_per_mm, rng)
+            inked += write_in_boxes(
+                alpha, person.first_name, [_px(b, scale) for b in first_f.boxes], signer, px_per_mm, rng
+            )
             off = len(first_f.boxes)
             got = write_in_boxes(alpha, person.surname, [_px(b, scale) for b in sur_f.boxes], signer, px_per_mm, rng)
             inked += [off + i for i in got]

@@ -166,7 +166,7 @@ def font_paths() -> tuple[str, ...]:
     return tuple(p for p in FALLBACK_FONTS if os.path.isfile(p))
 
 
-def _font_glyph(font: ImageFont.FreeTypeFont, char: str) -> Glyph | None:
+def _font_glyph(font: ImageFont.FreeTypeFont | ImageFont.ImageFont, char: str) -> Glyph | None:
     size = (MASK_HEIGHT * 3, MASK_HEIGHT * 3)
     img = Image.new("L", size, 0)
     ImageDraw.Draw(img).text((MASK_HEIGHT, MASK_HEIGHT // 2), char, font=font, fill=255)
@@ -190,7 +190,7 @@ def load_font_writers(paths: tuple[str, ...]) -> tuple[WriterHand, ...]:
             font = ImageFont.truetype(path, MASK_HEIGHT)
         except OSError:
             continue
-        glyphs = {}
+        glyphs: dict[str, tuple[Glyph, ...]] = {}
         for c in LETTERS:
             g = _font_glyph(font, c)
             if g is not None:
@@ -198,10 +198,10 @@ def load_font_writers(paths: tuple[str, ...]) -> tuple[WriterHand, ...]:
         if glyphs:
             hands.append(WriterHand(Path(path).stem, "font", glyphs))
     if not hands:  # no font file at all: Pillow's built-in font keeps the simulator working
-        font = ImageFont.load_default(size=MASK_HEIGHT)
+        fallback = ImageFont.load_default(size=MASK_HEIGHT)
         glyphs = {}
         for c in LETTERS:
-            g = _font_glyph(font, c)  # type: ignore[arg-type]
+            g = _font_glyph(fallback, c)
             if g is not None:
                 glyphs[c] = (g,)
         hands.append(WriterHand("pillow-default", "font", glyphs))
@@ -276,7 +276,7 @@ def draw_polylines(
             ramp = np.minimum(1.0, np.minimum(np.arange(n), np.arange(n)[::-1]) / 3.0 + 0.55)
             p = p * ramp
         lvl = np.digitize(p, [(levels[0] + levels[1]) / 2, (levels[1] + levels[2]) / 2])
-        thick = max(1, int(round(width * rng.uniform(0.9, 1.1))))
+        thick = max(1, round(width * rng.uniform(0.9, 1.1)))
         start = 0
         for i in range(1, n + 1):
             if i == n or lvl[i] != lvl[start]:
@@ -286,12 +286,12 @@ def draw_polylines(
                 cv2.polylines(layers[lvl[start]], [seg], False, 255, thick, cv2.LINE_AA, shift)
                 start = i
     patch = np.zeros((h, w), np.float32)
-    for layer, level in zip(layers, levels):
+    for layer, level in zip(layers, levels, strict=True):
         np.maximum(patch, layer.astype(np.float32) * (level / 255.0), out=patch)
     if pen.kind == "ballpoint":
         grain = rng.random((h // 2 + 1, w // 2 + 1), dtype=np.float32)
-        grain = cv2.resize(grain, (w, h), interpolation=cv2.INTER_LINEAR)[:h, :w]
-        patch *= 0.78 + 0.22 * grain
+        grain_full = cv2.resize(grain, (w, h), interpolation=cv2.INTER_LINEAR)[:h, :w]
+        patch *= 0.78 + 0.22 * grain_full
     else:
         patch = cv2.GaussianBlur(patch, (3, 3), 0.7)
     np.clip(patch, 0, 1, out=patch)
@@ -327,11 +327,11 @@ def draw_glyph(
     local = full.copy()
     local[0, 2] -= x0
     local[1, 2] -= y0
-    patch = cv2.warpAffine(mask, local[:2].astype(np.float32), (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR)
-    patch *= pen.pressure * float(rng.uniform(0.9, 1.05))
+    warped = cv2.warpAffine(mask, local[:2].astype(np.float32), (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR)
+    patch = np.asarray(warped, np.float32) * (pen.pressure * float(rng.uniform(0.9, 1.05)))
     if pen.kind == "ballpoint":
         h, w = patch.shape
-        patch *= 0.8 + 0.2 * rng.random((h, w), dtype=np.float32)
+        patch = patch * (0.8 + 0.2 * rng.random((h, w), dtype=np.float32))
     np.clip(patch, 0, 1, out=patch)
     region = alpha[y0:y1, x0:x1]
     np.maximum(region, patch, out=region)

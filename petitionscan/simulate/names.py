@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from anyascii import anyascii
@@ -30,23 +30,113 @@ DEFAULT_LOCALES: tuple[tuple[str, float], ...] = (
 )
 
 # Common Kazakh names in Kazakh Cyrillic (Faker has no Kazakh locale).
-_KK_MALE = (
-    "Асқар Нұрлан Ерлан Бауыржан Серік Данияр Ержан Марат Қайрат Әлихан Темірлан Айдос Ермек "
-    "Жандос Мұрат Бекзат Арман Дәурен Нұрсұлтан Санжар Ғалымжан Талғат Руслан Дархан Азамат "
-    "Еркін Болат Жасұлан Қуаныш Ерболат Мақсат Аян Әділ Ислам Рамазан"
-).split()
-_KK_FEMALE = (
-    "Айгерім Гүлнар Әсел Жанар Мөлдір Динара Ақмарал Сәуле Аружан Назерке Гүлжан Айнұр Ботагөз "
-    "Жұлдыз Меруерт Перизат Салтанат Айжан Дана Камила Балжан Ләззат Гаухар Толқын Әйгерім "
-    "Ұлжан Шынар Жібек Индира Анар"
-).split()
+_KK_MALE = [
+    "Асқар",
+    "Нұрлан",
+    "Ерлан",
+    "Бауыржан",
+    "Серік",
+    "Данияр",
+    "Ержан",
+    "Марат",
+    "Қайрат",
+    "Әлихан",
+    "Темірлан",
+    "Айдос",
+    "Ермек",
+    "Жандос",
+    "Мұрат",
+    "Бекзат",
+    "Арман",
+    "Дәурен",
+    "Нұрсұлтан",
+    "Санжар",
+    "Ғалымжан",
+    "Талғат",
+    "Руслан",
+    "Дархан",
+    "Азамат",
+    "Еркін",
+    "Болат",
+    "Жасұлан",
+    "Қуаныш",
+    "Ерболат",
+    "Мақсат",
+    "Аян",
+    "Әділ",
+    "Ислам",
+    "Рамазан",
+]
+_KK_FEMALE = [
+    "Айгерім",
+    "Гүлнар",
+    "Әсел",
+    "Жанар",
+    "Мөлдір",
+    "Динара",
+    "Ақмарал",
+    "Сәуле",
+    "Аружан",
+    "Назерке",
+    "Гүлжан",
+    "Айнұр",
+    "Ботагөз",
+    "Жұлдыз",
+    "Меруерт",
+    "Перизат",
+    "Салтанат",
+    "Айжан",
+    "Дана",
+    "Камила",
+    "Балжан",
+    "Ләззат",
+    "Гаухар",
+    "Толқын",
+    "Әйгерім",
+    "Ұлжан",
+    "Шынар",
+    "Жібек",
+    "Индира",
+    "Анар",
+]
 # Surname stems; "-ов/-ев/-ин" surnames take "-а" for women.
-_KK_SURNAMES = (
-    "Сәрсенбаев Жұмабаев Нұрланов Оспанов Қасымов Ахметов Серікбаев Тоқтаров Ысқақов "
-    "Әбдірахманов Жақсылықов Есенов Бейсенов Құдайбергенов Омаров Мұқанов Төлеубаев Кенжебаев "
-    "Сұлтанов Байжанов Ибраев Әбенов Досмұхамбетов Исатаев Тәжиев Өтепов Сейітов Қалиев "
-    "Жаңбыршин Нұрмағамбетов Утешев Аманжолов Бекмұхамбет Қожахмет Тұрсынбай"
-).split()
+_KK_SURNAMES = [
+    "Сәрсенбаев",
+    "Жұмабаев",
+    "Нұрланов",
+    "Оспанов",
+    "Қасымов",
+    "Ахметов",
+    "Серікбаев",
+    "Тоқтаров",
+    "Ысқақов",
+    "Әбдірахманов",
+    "Жақсылықов",
+    "Есенов",
+    "Бейсенов",
+    "Құдайбергенов",
+    "Омаров",
+    "Мұқанов",
+    "Төлеубаев",
+    "Кенжебаев",
+    "Сұлтанов",
+    "Байжанов",
+    "Ибраев",
+    "Әбенов",
+    "Досмұхамбетов",
+    "Исатаев",
+    "Тәжиев",
+    "Өтепов",
+    "Сейітов",
+    "Қалиев",
+    "Жаңбыршин",
+    "Нұрмағамбетов",
+    "Утешев",
+    "Аманжолов",
+    "Бекмұхамбет",
+    "Қожахмет",
+    "Тұрсынбай",
+]
 
 _ALLOWED = re.compile(r"[^A-Z'\- ]")
 _WORKPLACES = (
@@ -75,7 +165,7 @@ class Person:
         return f"{self.first_name} {self.surname}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _faker(locale: str) -> Faker:
     return Faker(locale)
 
@@ -126,16 +216,12 @@ def random_person(
     weights = np.array([w for _, w in locales], dtype=float)
     locale = codes[int(rng.choice(len(codes), p=weights / weights.sum()))]
     female = bool(rng.random() < 0.5)
-    raw_first, raw_surname = (
-        _kazakh(rng, female) if locale == "kk" else _faker_name(locale, rng, female)
-    )
+    raw_first, raw_surname = _kazakh(rng, female) if locale == "kk" else _faker_name(locale, rng, female)
     keep_soft = bool(rng.random() < 0.3)
     first, surname = to_capitals(raw_first, keep_soft), to_capitals(raw_surname, keep_soft)
     first, surname = _decorate(first, surname, locale, rng)
     if rng.random() < 0.05:  # a double-barrelled surname from the same locale
-        other = (
-            _kazakh(rng, female)[1] if locale == "kk" else _faker_name(locale, rng, female)[1]
-        )
+        other = _kazakh(rng, female)[1] if locale == "kk" else _faker_name(locale, rng, female)[1]
         surname = f"{surname}-{to_capitals(other, keep_soft)}"
     return Person(first.replace(" ", "-"), surname.replace(" ", "-"), locale)
 

@@ -178,10 +178,7 @@ def write_in_boxes(
     """Write ``text`` one character per box (a space leaves a box blank); returns inked boxes."""
     if len(text) > len(boxes_px):
         raise ValueError(f"{text!r} needs {len(text)} boxes, the field has {len(boxes_px)}")
-    if len(boxes_px) > 1:
-        gap_px = max(0.0, boxes_px[1][0] - boxes_px[0][2])
-    else:
-        gap_px = px_per_mm
+    gap_px = max(0.0, boxes_px[1][0] - boxes_px[0][2]) if len(boxes_px) > 1 else px_per_mm
     inked = []
     for i, ch in enumerate(text):
         if ch == " ":

@@ -98,6 +98,7 @@ class CampaignBuilder:
         *,
         misread: bool = False,
         crop: bool = True,
+        town: str = "Gdansk",
     ) -> int:
         """One row; ``misread`` swaps one letter for a look-alike in the machine reading."""
         split = sheet_id in self.campaign.split_sheets
@@ -134,7 +135,7 @@ class CampaignBuilder:
                     status,
                     draw_crop(name, self.rng) if crop else None,
                     now_iso(),
-                    "Gdansk",
+                    town,
                 ),
             ).lastrowid
             assert row_id is not None
@@ -179,16 +180,18 @@ class CampaignBuilder:
 def build_campaign(path: Path, seed: int = 11, queue_rows: int = 8) -> Campaign:
     """Two sheets (one with a single name field, one with first name and surname apart).
 
-    Each has uncertain rows, confident rows and a blank row; one person signed both.
+    Each has uncertain rows, confident rows and a blank row. ANNA NOWAK signed
+    both sheets; MAREK WOZNIAK too, but was misread once (a probable match);
+    OLGA DABROWSKA is two namesakes from different towns.
     """
     b = CampaignBuilder(path, seed)
-    twice = "ANNA NOWAK"
     for serial, split in (("PS-000101", False), ("PS-000102", True)):
         sheet = b.sheet(serial, split=split)
-        b.row(sheet, twice, "auto", 0.97)
+        b.row(sheet, "ANNA NOWAK", "auto", 0.97)
         for _ in range(queue_rows // 2):
             b.row(sheet, b.random_name(), "needs_review", round(b.rng.uniform(0.2, 0.85), 4), misread=True)
-        b.row(sheet, b.random_name(), "auto", 0.95)
+        b.row(sheet, "MAREK WOZNIAK" if not split else "MAREK WDZNIAK", "auto", 0.95)
+        b.row(sheet, "OLGA DABROWSKA", "auto", 0.96, town="Gdansk" if not split else "Sopot")
         b.row(sheet, "", "blank", None)
     return b.finish()
 

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from review_data import Campaign
 
+from petitionscan import tally
 from petitionscan.review import ReviewServer
 from petitionscan.review.queries import decide
-from petitionscan.store import COUNTED_STATUSES, connect
+from petitionscan.store import connect
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -89,15 +90,15 @@ def db_rows(path: Path) -> dict[int, sqlite3.Row]:
         return {r["id"]: r for r in conn.execute("SELECT * FROM rows")}
 
 
-def counted(path: Path) -> int:
-    """The tally's count of signatures: rows whose status counts (petitionscan.tally not used here)."""
-    marks = ",".join("?" * len(COUNTED_STATUSES))
+def counts(path: Path) -> dict[str, int]:
+    """The campaign's tally, as ``petitionscan tally`` prints it."""
     with closing(connect(path, create=False)) as conn:
-        return int(conn.execute(f"SELECT count(*) FROM rows WHERE status IN ({marks})", COUNTED_STATUSES).fetchone()[0])
+        table = tally.count(conn, save_decisions=False)
+    return dict(zip(table.columns, table.total, strict=True))
 
 
 def test_keyboard_review_survives_reload(page: object, server: ReviewServer, campaign: Campaign, tmp_path: Path) -> None:
-    before = counted(campaign.path)
+    before = counts(campaign.path)
     q = campaign.queue
     start(page, server)
     kb = page.keyboard  # type: ignore[attr-defined]
@@ -159,7 +160,11 @@ def test_keyboard_review_survives_reload(page: object, server: ReviewServer, cam
         (q[3], "Wanda", "crossed_out"),
         (q[3], "Wanda", "not_signature"),
     ]
-    assert counted(campaign.path) == before + 2
+    after = counts(campaign.path)
+    assert after["signatures"] == before["signatures"] + 2
+    assert after["unreadable"] == before["unreadable"] + 1
+    assert after["not a signature"] == before["not a signature"] + 1
+    assert after["needs review"] == before["needs review"] - 4
 
 
 def test_alternative_key_and_stale_decision_in_browser(page: object, server: ReviewServer, campaign: Campaign) -> None:
@@ -204,7 +209,7 @@ def test_fill_blank_row_on_sheet_and_decide_duplicate(
 ) -> None:
     sheet = next(s for s in campaign.sheets if s in campaign.split_sheets)
     blank = next(i for i in campaign.sheets[sheet] if i in campaign.blank)
-    before = counted(campaign.path)
+    before = counts(campaign.path)
     start(page, server)
     page.goto(server.url.split("?")[0] + f"sheets/{sheet}")  # type: ignore[attr-defined]
     row = page.locator(f'li[data-row-id="{blank}"]')  # type: ignore[attr-defined]
@@ -216,7 +221,7 @@ def test_fill_blank_row_on_sheet_and_decide_duplicate(
     stored = db_rows(campaign.path)[blank]
     assert (stored["name"], stored["first_name"], stored["surname"], stored["status"]) == (
         "HALINA KOT", "HALINA", "KOT", "confirmed")
-    assert counted(campaign.path) == before + 1
+    assert counts(campaign.path)["signatures"] == before["signatures"] + 1
 
     page.goto(server.url.split("?")[0] + "duplicates")  # type: ignore[attr-defined]
     first = page.locator(".pair").first  # type: ignore[attr-defined]
@@ -225,5 +230,32 @@ def test_fill_blank_row_on_sheet_and_decide_duplicate(
     page.keyboard.press("KeyS")  # type: ignore[attr-defined]
     page.wait_for_selector(".pair.decided")  # type: ignore[attr-defined]
     with closing(connect(campaign.path, create=False)) as conn:
-        got = conn.execute("SELECT row_a, row_b, decision, decided_by FROM duplicate_decisions").fetchall()
+        got = conn.execute(
+            "SELECT row_a, row_b, decision, decided_by FROM duplicate_decisions WHERE decided_by IS NOT NULL"
+        ).fetchall()
     assert [tuple(r) for r in got] == [(a, b, "same", "Wanda")]
+
+
+def test_skip_comes_back_last_and_the_queue_ends(page: object, server: ReviewServer, campaign: Campaign) -> None:
+    q = campaign.queue
+    start(page, server)
+    kb = page.keyboard  # type: ignore[attr-defined]
+    wait_for_row(page, q[0])
+    kb.press("Alt+KeyS")
+    for row in q[1:]:
+        wait_for_row(page, row)
+        kb.press("Alt+KeyN")
+    wait_for_row(page, q[0])  # the skipped row comes back at the end
+    kb.press("Enter")
+    page.wait_for_selector("#empty:not([hidden])")  # type: ignore[attr-defined]
+    assert page.inner_text("#left") == "0"  # type: ignore[attr-defined]
+    assert page.is_hidden("#elsewhere")  # type: ignore[attr-defined]
+    # back to the last decision, and return it to the queue
+    kb.press("Alt+KeyB")
+    wait_for_row(page, q[0])
+    kb.press("Alt+KeyR")
+    page.wait_for_selector(f'#card[data-row-id="{q[0]}"][data-status="needs_review"]')  # type: ignore[attr-defined]
+    assert page.inner_text("#left") == "1"  # type: ignore[attr-defined]
+    rows = db_rows(campaign.path)
+    assert rows[q[0]]["status"] == "needs_review"
+    assert all(rows[i]["status"] == "not_signature" for i in q[1:])

@@ -21,6 +21,7 @@ class Corpus:
     scans: Path  # folder with the image files only
     truth: dict[tuple[str, int], dict[str, str]]  # (serial, row) -> truth.csv row
     sheets: dict[str, tuple[Path, Path]]  # profile -> (sheets pdf, layout json)
+    seed: int = SEED
 
 
 def _read_truth(path: Path) -> list[dict[str, str]]:

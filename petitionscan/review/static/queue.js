@@ -228,7 +228,8 @@
     if (current !== row) return;
     if (r.status === 200) {
       PS.setProgress(r.data.progress);
-      decided.push(row.id);
+      if (decision === "reopen") skipped.add(row.id);  // back in the queue: it returns here at the end
+      else decided.push(row.id);
       await next();
     } else if (r.status === 409 && r.data.current) {
       PS.setProgress(r.data.progress);

@@ -1,0 +1,98 @@
+"""Scan benchmark: speed and accuracy of ``petitionscan scan`` on a simulated corpus.
+
+    .venv/bin/python benchmarks/bench_scan.py [--sheets 40] [--engine cnn] [--seed 1] [--jobs 1,2]
+
+Generates sheets, simulates every capture profile (mixed, seeded), scans the
+corpus once per worker count into a fresh database and prints a table: pages
+per second, sheets identified, blank-row accuracy, name exact-match rate and
+character error rate against truth.csv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rapidfuzz.distance import Levenshtein
+
+from petitionscan.forms import generate
+from petitionscan.scan import scan_paths
+from petitionscan.simulate import simulate
+
+
+def make_corpus(root: Path, sheets: int, seed: int) -> Path:
+    os.environ["PETITIONSCAN_HOME"] = str(root / "home")
+    pdf, layout = root / "sheets.pdf", root / "sheets.json"
+    generate(None, sheets=sheets, out=pdf, layout_out=layout, with_appeal=False)
+    simulate(pdf, layout, root / "scans", profile="mixed", seed=seed, fill=0.8)
+    return root / "scans"
+
+
+def evaluate(db: Path, truth_csv: Path) -> dict[str, float]:
+    with truth_csv.open(encoding="utf-8", newline="") as fh:
+        truth = {(r["sheet_id"], int(r["row"])): r for r in csv.DictReader(fh)}
+    serials = {k[0] for k in truth}
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT s.serial, r.row_no, r.name, r.status FROM rows r JOIN sheets s ON s.id = r.sheet_id"
+        ).fetchall()
+        found = {r[0] for r in conn.execute("SELECT serial FROM sheets")}
+    blank_ok = names = exact = 0
+    errors = chars = 0
+    for serial, row_no, name, status in rows:
+        t = truth.get((serial, row_no))
+        if t is None:
+            continue
+        blank_ok += (status == "blank") == (t["name"] == "")
+        if t["name"] and t["crossed_out"] == "no":
+            names += 1
+            exact += name == t["name"]
+            errors += Levenshtein.distance(name, t["name"])
+            chars += len(t["name"])
+    return {
+        "sheets": len(serials),
+        "identified": len(found & serials),
+        "blank_acc": blank_ok / max(1, len(truth)),
+        "exact": exact / max(1, names),
+        "cer": errors / max(1, chars),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sheets", type=int, default=40)
+    parser.add_argument("--engine", default="cnn")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--jobs", default="1,2", help="comma-separated worker counts")
+    parser.add_argument("--corpus", type=Path, help="reuse a simulated scans folder (with truth.csv)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-scan-") as tmp:
+        root = Path(tmp)
+        scans = args.corpus or make_corpus(root, args.sheets, args.seed)
+        print(f"corpus: {scans} ({args.sheets} sheets, seed {args.seed}), engine {args.engine}")
+        header = f"{'jobs':>4} {'pages':>5} {'pages/s':>8} {'identified':>10} {'blank rows':>10} {'exact names':>11} {'CER':>6}"
+        print(header)
+        print("-" * len(header))
+        for jobs in (int(j) for j in args.jobs.split(",")):
+            db = root / f"bench-{jobs}.db"
+            started = time.perf_counter()
+            summary = scan_paths([scans], db=db, jobs=jobs, engine=args.engine, rejected=root / f"rejected-{jobs}.csv")
+            elapsed = time.perf_counter() - started
+            m = evaluate(db, scans / "truth.csv")
+            print(
+                f"{jobs:>4} {summary.pages_read:>5} {summary.pages_read / elapsed:>8.2f} "
+                f"{m['identified']:>4.0f}/{m['sheets']:<5.0f} {m['blank_acc']:>10.1%} {m['exact']:>11.1%} {m['cer']:>6.3f}"
+            )
+            for r in summary.rejected:
+                print(f"     rejected {r.file} page {r.page}: {r.reason}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

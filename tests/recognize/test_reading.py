@@ -1,0 +1,132 @@
+"""The real model on real handwriting of writers it never saw (UJI), and on
+deliberately ambiguous or awkward boxes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from petitionscan.recognize import FieldImage, get_engine
+from petitionscan.recognize.render import field_layout, render_field
+
+from .conftest import hershey_field, write_name
+
+NAMES = ("MARIA", "IVANOV", "JOHN", "KOWALSKI", "DUPONT", "AYGERIM", "PETERS", "SMITH")
+
+
+def test_reads_real_handwritten_names(uji_hands) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(5)
+    engine = get_engine("cnn")
+    writers = sorted(uji_hands)
+    fields = [write_name(uji_hands[writers[i % len(writers)]], name, rng) for i, name in enumerate(NAMES * 2)]
+    readings = engine.read(fields)
+    letters = sum(len(f.key) for f in fields)
+    right = sum(a == b for f, r in zip(fields, readings, strict=False) for a, b in zip(f.key, r.text, strict=False))
+    exact = sum(f.key == r.text for f, r in zip(fields, readings, strict=False))
+    assert right / letters >= 0.93
+    assert exact >= 0.75 * len(fields)
+    # Confident readings are right: the calibrated confidence means something.
+    confident = [f.key == r.text for f, r in zip(fields, readings, strict=False) if r.confidence >= 0.9]
+    assert all(confident)
+
+
+def test_reads_real_handwriting_on_degraded_paper(uji_hands) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(8)
+    engine = get_engine("cnn")
+    writers = sorted(uji_hands)
+    fields = [
+        write_name(uji_hands[writers[(i + 3) % len(writers)]], name, rng, degrade=True)
+        for i, name in enumerate(NAMES * 2)
+    ]
+    readings = engine.read(fields)
+    letters = sum(len(f.key) for f in fields)
+    right = sum(a == b for f, r in zip(fields, readings, strict=False) for a, b in zip(f.key, r.text, strict=False))
+    assert right / letters >= 0.9
+
+
+def test_blank_boxes_make_one_space_and_edges_are_dropped() -> None:
+    engine = get_engine("cnn")
+    _w, _h, _boxes = field_layout(10)
+    base = hershey_field("  ANNA  LI", boxes=10)
+    reading = engine.read([base])[0]
+    assert reading.text == "ANNA LI"
+    assert [lr.box for lr in reading.letters] == [2, 3, 4, 5, 8, 9]
+
+
+def _letter_field(uji_hands, ch: str, writer: str) -> FieldImage:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(1)
+    img, boxes, blank = render_field([uji_hands[writer][ch][0]], rng, degrade=False)
+    return FieldImage(ch, img, boxes, blank, 8.0)
+
+
+def test_ambiguous_letters_get_lower_confidence(uji_hands) -> None:  # type: ignore[no-untyped-def]
+    engine = get_engine("cnn")
+    clean_p, blend_p, half_p = [], [], []
+    for writer in sorted(uji_hands)[:6]:
+        o = _letter_field(uji_hands, "O", writer)
+        q = _letter_field(uji_hands, "Q", writer)
+        hh = _letter_field(uji_hands, "H", writer)
+        blend = np.minimum(o.image, q.image)  # an O with half a tail: O or Q?
+        blend = ((o.image.astype(np.float32) + blend) / 2).astype(np.uint8)
+        x0, _y0, x1, _y1 = hh.boxes_px[0]
+        half = hh.image.copy()
+        half[:, (x0 + x1) // 2 :] = 255  # half an H
+        fields = [
+            o,
+            hh,
+            FieldImage("blend", blend, o.boxes_px, o.blank, 8.0),
+            FieldImage("half", half, hh.boxes_px, hh.blank, 8.0),
+        ]
+        r = engine.read(fields)
+        clean_p += [r[0].confidence, r[1].confidence]
+        blend_p.append(r[2].confidence)
+        half_p.append(r[3].confidence)
+    assert np.mean(blend_p) < np.mean(clean_p) - 0.1
+    assert np.mean(half_p) < np.mean(clean_p) - 0.1
+
+
+def test_hyphen_and_apostrophe_by_shape() -> None:
+    engine = get_engine("cnn")
+    field = hershey_field("ANNA", boxes=8)
+    img = field.image.copy()
+    x0, y0, x1, y1 = field.boxes_px[4]
+    img[(y0 + y1) // 2 - 2 : (y0 + y1) // 2 + 2, x0 + 12 : x1 - 12] = 0  # a dash
+    x0, y0, x1, y1 = field.boxes_px[1]
+    field = hershey_field("O BRIEN", boxes=8)
+    img2 = field.image.copy()
+    img2[y0 + 6 : y0 + 20, (x0 + x1) // 2 - 2 : (x0 + x1) // 2 + 2] = 0  # a tick
+    blank2 = tuple(False if i == 1 else b for i, b in enumerate(field.blank))
+    readings = engine.read(
+        [
+            FieldImage("a", img, field.boxes_px, tuple(i > 4 for i in range(8)), 8.0),
+            FieldImage("b", img2, field.boxes_px, blank2, 8.0),
+        ]
+    )
+    assert readings[0].text == "ANNA-"
+    assert readings[1].text == "O'BRIEN"
+
+
+def test_two_letters_in_one_box_lower_the_confidence() -> None:
+    engine = get_engine("cnn")
+    single = hershey_field("AN", boxes=4)
+    squeezed = single.image.copy()
+    x0, _y0, x1, y1 = single.boxes_px[1]
+    squeezed[:, x0 - 2 : x1 + 6] = 255
+    # Two narrow letters drawn inside box 1.
+    import cv2
+
+    cv2.putText(squeezed, "O", (x0 + 1, y1 - 14), cv2.FONT_HERSHEY_SIMPLEX, 0.75, 0, 3)
+    cv2.putText(squeezed, "C", (x0 + 24, y1 - 14), cv2.FONT_HERSHEY_SIMPLEX, 0.75, 0, 3)
+    r = engine.read([single, FieldImage("sq", squeezed, single.boxes_px, single.blank, 8.0)])
+    assert r[1].confidence < 0.5 * r[0].confidence
+
+
+def test_letter_spilling_into_the_next_box_stays_one_letter() -> None:
+    engine = get_engine("cnn")
+    field = hershey_field("LEA", boxes=5)
+    img = field.image.copy()
+    x0, y0, x1, y1 = field.boxes_px[2]
+    # The A's crossbar runs on into box 3, which the scan saw ink in.
+    img[(y0 + y1) // 2 + 4 : (y0 + y1) // 2 + 7, (x0 + x1) // 2 : x1 + 14] = 0
+    blank = (False, False, False, False, True)
+    r = engine.read([FieldImage("spill", img, field.boxes_px, blank, 8.0)])[0]
+    assert r.text == "LEA"

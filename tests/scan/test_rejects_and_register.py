@@ -1,0 +1,116 @@
+"""Bad input among good pages, and registration of turned and photographed pages."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image, ImageDraw
+
+from petitionscan import geometry
+from petitionscan.cli import main
+from petitionscan.errors import PagesRejected
+from petitionscan.scan.register import Registration, register
+from petitionscan.simulate import render_pages
+
+
+def test_bad_files_are_reported_and_good_pages_read(corpus: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    good = next(corpus.scans.glob("flatbed-*.pdf"))
+    shutil.copy(good, folder / good.name)
+    (folder / "corrupt.pdf").write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 8)
+    (folder / "empty.jpg").write_bytes(b"")
+    rng = np.random.default_rng(7)
+    Image.fromarray(rng.integers(0, 255, (900, 1200, 3), dtype=np.uint8)).save(folder / "photo.jpg")
+    letter = Image.new("L", (1240, 1754), 255)  # a typed letter: some other document
+    draw = ImageDraw.Draw(letter)
+    for i in range(30):
+        draw.text((100, 100 + 45 * i), "Dear colleagues, the meeting is on Thursday at five." * 2, fill=0)
+    letter.save(folder / "letter.png")
+    (folder / "notes.txt").write_text("not a scan")
+
+    result = CliRunner().invoke(main, ["scan", str(folder), "--jobs", "1"])
+    assert result.exit_code == PagesRejected.exit_code, result.output
+    assert "notes.txt" in result.output  # skipped, with its reason
+    with (folder / "rejected.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    rejected = {Path(r["file"]).name: r["reason"] for r in rows}
+    assert set(rejected) == {"corrupt.pdf", "empty.jpg", "photo.jpg", "letter.png"}
+    assert "foreign" in rejected["photo.jpg"] and "foreign" in rejected["letter.png"]
+    assert "empty" in rejected["empty.jpg"]
+    import sqlite3
+
+    with sqlite3.connect(folder / "campaign.db") as conn:
+        statuses = dict(conn.execute("SELECT status, count(*) FROM scans GROUP BY status").fetchall())
+        rows_stored = conn.execute("SELECT count(*) FROM rows").fetchone()[0]
+        jpeg = conn.execute("SELECT page_jpeg FROM scans WHERE status = 'foreign' LIMIT 1").fetchone()[0]
+    assert statuses.get("read") == 1 and statuses.get("foreign") == 2
+    assert rows_stored > 0
+    assert jpeg[:2] == b"\xff\xd8"
+
+
+def test_nothing_readable_is_exit_11(tmp_path: Path) -> None:
+    (tmp_path / "empty.png").write_bytes(b"")
+    result = CliRunner().invoke(main, ["scan", str(tmp_path), "--quiet"])
+    assert result.exit_code == 11, result.output
+
+
+@pytest.fixture(scope="module")
+def upright(corpus: Any) -> tuple[np.ndarray, geometry.SheetGeometry]:
+    pdf, _ = corpus.sheets["flatbed"]
+    page = render_pages(pdf, [0], dpi=150)[0]
+    reg = register(page)
+    assert isinstance(reg, Registration)
+    return page, geometry.sheet_geometry(geometry.parse_layout_code(reg.layout_code))
+
+
+def _where(reg: Registration, point_mm: tuple[float, float]) -> np.ndarray:
+    return cv2.perspectiveTransform(np.array([[point_mm]], np.float64), reg.matrix).reshape(2)
+
+
+@pytest.mark.parametrize("turn", [0, 1, 2, 3])
+def test_turned_pages_register(upright: tuple[np.ndarray, geometry.SheetGeometry], turn: int) -> None:
+    page, sheet = upright
+    turned = np.ascontiguousarray(np.rot90(page, turn))
+    reg = register(turned)
+    assert isinstance(reg, Registration), reg
+    assert reg.rotation == (360 - 90 * turn) % 360
+    assert reg.residual_mm < 0.3
+    # The QR code's centre lands where it is in the turned image.
+    h, w = page.shape[:2]
+    x0, y0, x1, y1 = sheet.qr_rect_mm
+    px = 150 / 25.4
+    cx, cy = (x0 + x1) / 2 * px, (y0 + y1) / 2 * px
+    for _ in range(turn):  # np.rot90 turns counter-clockwise
+        cx, cy, h, w = cy, w - cx, w, h
+    assert np.allclose(_where(reg, ((x0 + x1) / 2, (y0 + y1) / 2)), (cx, cy), atol=2.0)
+
+
+def test_photographed_in_perspective_and_one_marker_lost(upright: tuple[np.ndarray, geometry.SheetGeometry]) -> None:
+    page, sheet = upright
+    h, w = page.shape[:2]
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    squeeze = 0.08 * w
+    dst = np.float32([[squeeze, 40], [w - squeeze, 0], [w + 60, h], [-40, h - 30]]) + 100
+    matrix = cv2.getPerspectiveTransform(src, dst)
+    photo = cv2.warpPerspective(page, matrix, (w + 260, h + 260), borderValue=(90, 80, 70))
+    reg = register(photo)
+    assert isinstance(reg, Registration), reg
+    point = (105.0, 150.0)
+    expected = cv2.perspectiveTransform(np.array([[[point[0] * 150 / 25.4, point[1] * 150 / 25.4]]]), matrix)
+    assert np.allclose(_where(reg, point), expected.reshape(2), atol=2.5)
+    # A photocopier clipped the bottom-left corner: three markers remain.
+    clipped = page.copy()
+    x0, y0, x1, y1 = next(m.rect_mm for m in sheet.markers if m.corner == "bl")
+    px = 150 / 25.4
+    clipped[int(y0 * px) - 5 :, : int(x1 * px) + 5] = 255
+    reg3 = register(clipped)
+    assert isinstance(reg3, Registration), reg3
+    assert reg3.corners == ("tl", "tr", "br")
