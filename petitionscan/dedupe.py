@@ -193,6 +193,17 @@ class _Clusters:
             self.forbid.setdefault(ra, set()).update(self.forbid.pop(rb))
         return None
 
+    def peek(self, i: int) -> int:
+        """The root of ``i`` without recording ``i`` (rows never merged stay out of the tables)."""
+        parent = self.parent
+        while parent.get(i, i) != i:
+            i = parent[i]
+        return i
+
+    def context(self, root: int) -> tuple[str, str]:
+        """A cluster's workplace and town (its rows' values, the first given)."""
+        return self.workplace.get(root, self._wp[root]), self.town.get(root, self._town[root])
+
     def attach(self, i: int, root: int) -> None:
         """Put a fresh row ``i`` under ``root`` without checks (same name, same full context)."""
         self.find(root)
@@ -252,13 +263,13 @@ def _groups(labels: np.ndarray | pd.Series) -> list[np.ndarray]:
 PAIR_BATCH = 2_000_000
 
 
-def _pairs_in_blocks(block: pd.Series, lengths: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def _pairs_in_blocks(block: Sequence[str], lengths: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Pairs (i < j) of positions sharing a block, lengths at most one apart, in bounded batches.
 
     Blocks are taken a batch at a time so that a few large blocks never
     build tens of millions of pairs at once.
     """
-    codes, _ = pd.factorize(block)
+    codes, _ = pd.factorize(np.asarray(block, dtype=object))
     counts = np.bincount(codes)
     multi = np.nonzero(counts[codes] > 1)[0]
     if len(multi) == 0:
@@ -289,22 +300,20 @@ def _fuzzy_pairs(ckeys: Sequence[str]) -> set[tuple[str, str]]:
     (other part + two letters of this part) find every pair. Pairs within a
     block are compared with ``rapidfuzz``'s Levenshtein distance.
     """
-    keys = pd.Series(pd.unique(pd.Series(list(ckeys), dtype=object)), dtype=object)
-    keys = keys[keys.str.replace(" ", "").str.len() >= MIN_PROBABLE_LEN].reset_index(drop=True)
-    if len(keys) < 2:
+    texts = [k for k in dict.fromkeys(ckeys) if len(k.replace(" ", "")) >= MIN_PROBABLE_LEN]
+    if len(texts) < 2:
         return set()
-    parts = keys.str.split(" ", n=1, expand=True)
-    if parts.shape[1] < 2:
-        parts[1] = ""
-    first, rest = parts[0].fillna(""), parts[1].fillna("")
+    split = [k.partition(" ") for k in texts]
+    first = [f for f, _, _ in split]
+    rest = [r for _, _, r in split]
     blocks = (
-        lambda: first + "|<" + rest.str[:2],
-        lambda: first + "|>" + rest.str[-2:],
-        lambda: rest + "|<" + first.str[:2],
-        lambda: rest + "|>" + first.str[-2:],
+        lambda: [f"{f}|<{r[:2]}" for f, r in zip(first, rest, strict=True)],
+        lambda: [f"{f}|>{r[-2:]}" for f, r in zip(first, rest, strict=True)],
+        lambda: [f"{r}|<{f[:2]}" for f, r in zip(first, rest, strict=True)],
+        lambda: [f"{r}|>{f[-2:]}" for f, r in zip(first, rest, strict=True)],
     )
-    lengths = keys.str.len().to_numpy()
-    values = keys.to_numpy()
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    values = np.asarray(texts, dtype=object)
     found: set[tuple[int, int]] = set()
     for make_block in blocks:  # one at a time: each is a column of new strings
         for i, j in _pairs_in_blocks(make_block(), lengths):
@@ -315,7 +324,6 @@ def _fuzzy_pairs(ckeys: Sequence[str]) -> set[tuple[str, str]]:
             )
             close = distance <= MAX_FUZZY_DISTANCE
             found.update(zip(i[close].tolist(), j[close].tolist(), strict=True))
-    texts = values.tolist()
     return {(min(texts[a], texts[b]), max(texts[a], texts[b])) for a, b in found}
 
 
@@ -325,6 +333,41 @@ def _differing_letters(a: str, b: str) -> str:
         return "one letter missing or added"
     diffs = sorted({f"{x}/{y}" for x, y in zip(a, b, strict=True) if x != y})
     return ", ".join(diffs)
+
+
+def _probable_candidates(
+    pairs: list[tuple[str, str, str]], mkey: np.ndarray, clusters: _Clusters
+) -> list[tuple[int, int, str]]:
+    """Signer pairs worth trying for a near-name merge: a workplace or town equal, none different.
+
+    Built with joins on (name key, workplace) and (name key, town), so common
+    names with many namesakes cost no more than rare ones.
+    """
+    if not pairs:
+        return []
+    pair_frame = pd.DataFrame(pairs, columns=["ka", "kb", "why"])
+    needed = pd.Series(mkey, dtype=object).isin(set(pair_frame["ka"]) | set(pair_frame["kb"])).to_numpy()
+    where = np.nonzero(needed)[0].tolist()
+    roots = [clusters.peek(i) for i in where]
+    signers = pd.DataFrame(
+        {
+            "k": mkey[where] if where else np.array([], dtype=object),
+            "root": roots,
+            "w": [clusters.context(r)[0] for r in roots],
+            "t": [clusters.context(r)[1] for r in roots],
+        }
+    ).drop_duplicates(["k", "root"])
+    side_a = pair_frame.merge(signers, left_on="ka", right_on="k")
+    found = []
+    for same, other in (("w", "t"), ("t", "w")):
+        given = signers[signers[same] != ""]
+        both = side_a[side_a[same] != ""].merge(given, left_on=["kb", same], right_on=["k", same], suffixes=("_a", "_b"))
+        a, b = both[f"{other}_a"], both[f"{other}_b"]
+        found.append(both.loc[(a == b) | (a == "") | (b == ""), ["root_a", "root_b", "why"]])
+    candidates = pd.concat(found, ignore_index=True).drop_duplicates(["root_a", "root_b"])
+    candidates = candidates.sort_values(["root_a", "root_b"], kind="stable")
+    return list(zip(candidates["root_a"].tolist(), candidates["root_b"].tolist(), candidates["why"].tolist(),
+                    strict=True))  # fmt: skip
 
 
 def find_duplicates(rows: pd.DataFrame, people: Iterable[Decision] = ()) -> DedupeResult:
@@ -423,29 +466,13 @@ def find_duplicates(rows: pd.DataFrame, people: Iterable[Decision] = ()) -> Dedu
         for ma in ck_to_m[ca]:
             for mb in ck_to_m[cb]:
                 mkey_pairs.append((min(ma, mb), max(ma, mb), f"names one letter apart ({ma} / {mb})"))
-    if mkey_pairs:
-        code_of = {k: c for c, k in enumerate(uniq_keys.tolist())}
-        by_code = np.argsort(key_codes, kind="stable")
-        starts = np.searchsorted(key_codes[by_code], np.arange(len(uniq_keys) + 1))
-
-        def rows_with(key: str) -> list[int]:
-            c = code_of.get(key)
-            return [] if c is None else by_code[starts[c] : starts[c + 1]].tolist()
-
-        for ka, kb, why_text in mkey_pairs:
-            roots_a = sorted({clusters.find(i) for i in rows_with(ka)})
-            roots_b = sorted({clusters.find(i) for i in rows_with(kb)})
-            for ra in roots_a:
-                for rb in roots_b:
-                    ra_now, rb_now = clusters.find(ra), clusters.find(rb)
-                    if ra_now == rb_now:
-                        continue
-                    if clusters.union(ra_now, rb_now, evidence=True) is None:
-                        late = max(ra_now, rb_now)
-                        reason.setdefault(late, ("probable", why_text))
-                        pair = (int(row_ids[min(ra, rb)]), int(row_ids[max(ra, rb)]))
-                        decisions.append(Decision(pair[0], pair[1], True, why_text))
-                        break
+    for ra, rb, why_text in _probable_candidates(mkey_pairs, mkey, clusters):
+        r1, r2 = clusters.find(ra), clusters.find(rb)
+        if r1 == r2:
+            continue
+        if clusters.union(r1, r2, evidence=True) is None:
+            reason.setdefault(max(r1, r2), ("probable", why_text))
+            decisions.append(Decision(int(row_ids[min(ra, rb)]), int(row_ids[max(ra, rb)]), True, why_text))
 
     # 4. Read off clusters: the signer is the earliest row of each cluster.
     root_of = np.arange(n, dtype=np.int64)

@@ -76,27 +76,25 @@ def _erase_box_lines(mask: np.ndarray, boxes: Sequence[Box], px_per_mm: float) -
     reach = max(3, round(0.5 * px_per_mm))
     bw = int(np.median([b[2] - b[0] for b in boxes]))
     bh = int(np.median([b[3] - b[1] for b in boxes]))
-    m = mask.astype(np.uint8)
-    pad = cv2.copyMakeBorder(m, reach, reach, reach, reach, cv2.BORDER_CONSTANT, value=0)
-    up = pad[: h, reach : reach + w]
+    pad = cv2.copyMakeBorder(mask.astype(np.uint8), reach, reach, reach, reach, cv2.BORDER_CONSTANT, value=0) > 0
+    up = pad[:h, reach : reach + w]
     down = pad[2 * reach :, reach : reach + w]
-    left = pad[reach : reach + h, : w]
+    left = pad[reach : reach + h, :w]
     right = pad[reach : reach + h, 2 * reach :]
-    thin_h = m & (1 - up) & (1 - down)
-    thin_v = m & (1 - left) & (1 - right)
-    long_h = cv2.morphologyEx(thin_h, cv2.MORPH_OPEN, np.ones((1, max(4, bw // 4)), np.uint8))
-    long_v = cv2.morphologyEx(thin_v, cv2.MORPH_OPEN, np.ones((max(4, bh // 4), 1), np.uint8))
-    near_h = np.zeros((h, w), np.uint8)
-    near_v = np.zeros((h, w), np.uint8)
+    thin_h = (mask & ~up & ~down).astype(np.uint8)
+    thin_v = (mask & ~left & ~right).astype(np.uint8)
+    long_h = cv2.morphologyEx(thin_h, cv2.MORPH_OPEN, np.ones((1, max(4, bw // 4)), np.uint8)) > 0
+    long_v = cv2.morphologyEx(thin_v, cv2.MORPH_OPEN, np.ones((max(4, bh // 4), 1), np.uint8)) > 0
+    near_h = np.zeros((h, w), bool)
+    near_v = np.zeros((h, w), bool)
     for x0, y0, x1, y1 in boxes:
         xa, xb = max(0, x0 - band), min(w, x1 + band)
         ya, yb = max(0, y0 - band), min(h, y1 + band)
         for e in (y0, y1):
-            near_h[max(0, e - band) : min(h, e + band + 1), xa:xb] = 1
+            near_h[max(0, e - band) : min(h, e + band + 1), xa:xb] = True
         for e in (x0, x1):
-            near_v[ya:yb, max(0, e - band) : min(w, e + band + 1)] = 1
-    erase = (long_h & near_h) | (long_v & near_v)
-    mask &= erase == 0
+            near_v[ya:yb, max(0, e - band) : min(w, e + band + 1)] = True
+    mask &= ~((long_h & near_h) | (long_v & near_v))
 
 
 def _is_line_remnant(
