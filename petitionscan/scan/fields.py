@@ -329,7 +329,7 @@ def _own_ink(sub: np.ndarray) -> int:
     (another row's letter or strike passing by)."""
     if sub.size == 0 or not sub.any():
         return 0
-    count, _, stats, _ = cv2.connectedComponentsWithStats(sub, connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(sub, connectivity=8)
     top = stats[1:, cv2.CC_STAT_TOP]
     bottom = top + stats[1:, cv2.CC_STAT_HEIGHT]
     passing = (top == 0) & (bottom >= sub.shape[0]) & (stats[1:, cv2.CC_STAT_WIDTH] <= 2 * PX_PER_MM)

@@ -108,7 +108,7 @@ def test_photographed_in_perspective_and_one_marker_lost(upright: tuple[np.ndarr
     assert np.allclose(_where(reg, point), expected.reshape(2), atol=2.5)
     # A photocopier clipped the bottom-left corner: three markers remain.
     clipped = page.copy()
-    x0, y0, x1, y1 = next(m.rect_mm for m in sheet.markers if m.corner == "bl")
+    _, y0, x1, _ = next(m.rect_mm for m in sheet.markers if m.corner == "bl")
     px = 150 / 25.4
     clipped[int(y0 * px) - 5 :, : int(x1 * px) + 5] = 255
     reg3 = register(clipped)
