@@ -166,12 +166,12 @@ class _Clusters:
             return "a person decided they differ"
         return None
 
-    def union(self, a: int, b: int, *, force: bool = False, evidence: bool = False) -> str | None:
+    def union(self, a: int, b: int, *, force: bool = False, evidence: int = 0) -> str | None:
         """Merge the clusters of rows ``a`` and ``b``; return why not, or None on success.
 
-        ``force`` (a person decided) skips the workplace and town check;
-        ``evidence`` (names only nearly equal) also needs a workplace or town
-        that is given on both sides and equal.
+        ``force`` (a person decided) skips the workplace and town check.
+        Names that only nearly agree need ``evidence``: 1, a workplace or town
+        given on both sides and equal; 2, both given and equal.
         """
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
@@ -179,11 +179,12 @@ class _Clusters:
         why = self.forbidden(ra, rb) if force else self.conflict(ra, rb)
         if why:
             return why
-        if evidence and not (
-            (self.workplace[ra] and self.workplace[ra] == self.workplace[rb])
-            or (self.town[ra] and self.town[ra] == self.town[rb])
-        ):
-            return "no workplace or town in common"
+        if evidence:
+            agree = bool(self.workplace[ra] and self.workplace[ra] == self.workplace[rb]) + bool(
+                self.town[ra] and self.town[ra] == self.town[rb]
+            )
+            if agree < evidence:
+                return "not enough in common besides the name"
         if rb < ra:
             ra, rb = rb, ra
         self.parent[rb] = ra
@@ -336,8 +337,8 @@ def _differing_letters(a: str, b: str) -> str:
 
 
 def _probable_candidates(
-    pairs: list[tuple[str, str, str]], mkey: np.ndarray, clusters: _Clusters
-) -> list[tuple[int, int, str]]:
+    pairs: list[tuple[str, str, str, int]], mkey: np.ndarray, clusters: _Clusters
+) -> list[tuple[int, int, str, int]]:
     """Signer pairs worth trying for a near-name merge: a workplace or town equal, none different.
 
     Built with joins on (name key, workplace) and (name key, town), so common
@@ -345,7 +346,7 @@ def _probable_candidates(
     """
     if not pairs:
         return []
-    pair_frame = pd.DataFrame(pairs, columns=["ka", "kb", "why"])
+    pair_frame = pd.DataFrame(pairs, columns=["ka", "kb", "why", "needed"])
     needed = pd.Series(mkey, dtype=object).isin(set(pair_frame["ka"]) | set(pair_frame["kb"])).to_numpy()
     where = np.nonzero(needed)[0].tolist()
     roots = [clusters.peek(i) for i in where]
@@ -363,11 +364,11 @@ def _probable_candidates(
         given = signers[signers[same] != ""]
         both = side_a[side_a[same] != ""].merge(given, left_on=["kb", same], right_on=["k", same], suffixes=("_a", "_b"))
         a, b = both[f"{other}_a"], both[f"{other}_b"]
-        found.append(both.loc[(a == b) | (a == "") | (b == ""), ["root_a", "root_b", "why"]])
+        found.append(both.loc[(a == b) | (a == "") | (b == ""), ["root_a", "root_b", "why", "needed"]])
     candidates = pd.concat(found, ignore_index=True).drop_duplicates(["root_a", "root_b"])
     candidates = candidates.sort_values(["root_a", "root_b"], kind="stable")
-    return list(zip(candidates["root_a"].tolist(), candidates["root_b"].tolist(), candidates["why"].tolist(),
-                    strict=True))  # fmt: skip
+    columns = (candidates[c].tolist() for c in ("root_a", "root_b", "why", "needed"))
+    return list(zip(*columns, strict=True))
 
 
 def find_duplicates(rows: pd.DataFrame, people: Iterable[Decision] = ()) -> DedupeResult:
@@ -436,10 +437,13 @@ def find_duplicates(rows: pd.DataFrame, people: Iterable[Decision] = ()) -> Dedu
                 continue
             refused = ""
             for slot, r in enumerate(roots):
+                partial = "" in clusters.context(r) or "" in clusters.context(root_i)
                 why = clusters.union(r, root_i)
                 if why is None:
                     roots[slot] = clusters.find(r)
-                    reason.setdefault(max(r, root_i), ("exact", f"same name as row {row_ids[min(r, root_i)]}"))
+                    note = "; workplace or town missing on one, check" if partial else ""
+                    text = f"same name as row {row_ids[min(r, root_i)]}{note}"
+                    reason.setdefault(max(r, root_i), ("exact", text))
                     decisions.append(Decision(int(row_ids[r]), int(row_ids[i]), True, "same name"))
                     break
                 refused = refused or f"same name as row {row_ids[r]}, {why}"
@@ -455,22 +459,24 @@ def find_duplicates(rows: pd.DataFrame, people: Iterable[Decision] = ()) -> Dedu
     for m, c in zip(uniq_keys.tolist(), ckey[first_pos].tolist(), strict=True):
         if m and len(c.replace(" ", "")) >= MIN_PROBABLE_LEN:
             ck_to_m.setdefault(c, []).append(m)
-    mkey_pairs: list[tuple[str, str, str]] = []
+    # (key, key, reason, evidence needed): a letter the reader confuses is a likely
+    # misreading; any other letter may well be another person's name (HAYES, HAYNES).
+    mkey_pairs: list[tuple[str, str, str, int]] = []
     for mkeys in ck_to_m.values():
         if len(mkeys) > 1:
             mkeys.sort()
             for other in mkeys[1:]:
                 letters = _differing_letters(mkeys[0], other)
-                mkey_pairs.append((mkeys[0], other, f"letters the reader confuses ({letters})"))
+                mkey_pairs.append((mkeys[0], other, f"letters the reader confuses ({letters})", 1))
     for ca, cb in sorted(_fuzzy_pairs(list(ck_to_m))):
         for ma in ck_to_m[ca]:
             for mb in ck_to_m[cb]:
-                mkey_pairs.append((min(ma, mb), max(ma, mb), f"names one letter apart ({ma} / {mb})"))
-    for ra, rb, why_text in _probable_candidates(mkey_pairs, mkey, clusters):
+                mkey_pairs.append((min(ma, mb), max(ma, mb), f"names one letter apart ({ma} / {mb})", 2))
+    for ra, rb, why_text, needed in _probable_candidates(mkey_pairs, mkey, clusters):
         r1, r2 = clusters.find(ra), clusters.find(rb)
         if r1 == r2:
             continue
-        if clusters.union(r1, r2, evidence=True) is None:
+        if clusters.union(r1, r2, evidence=needed) is None:
             reason.setdefault(max(r1, r2), ("probable", why_text))
             decisions.append(Decision(int(row_ids[min(ra, rb)]), int(row_ids[max(ra, rb)]), True, why_text))
 

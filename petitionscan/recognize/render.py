@@ -229,11 +229,16 @@ def render_field(
     rng: np.random.Generator,
     degrade: bool = True,
     px_per_mm: float = PX_PER_MM,
+    scan_marks: bool = False,
 ) -> tuple[np.ndarray, tuple[tuple[int, int, int, int], ...], tuple[bool, ...]]:
     """A field image as the scan stage cuts it out: grey, ink dark, lines removed.
 
     ``None`` entries are blank boxes. With ``degrade`` the pen, placement and
     paper vary widely; without it letters are clean, centred, medium-sized.
+    ``scan_marks`` (training) adds what the scan stage's line removal and
+    thresholding leave on real crops: strokes broken where they ran along a
+    printed line, patchy ink, dotted box outlines and specks. It is off by
+    default so the benchmark's conditions stay fixed.
     Returns (image, boxes, blank).
     """
     width, height, boxes = field_layout(len(letters), px_per_mm)
@@ -254,8 +259,48 @@ def render_field(
     if not degrade:
         img = 255.0 * (1.0 - ink)
         return np.clip(img, 0, 255).astype(np.uint8), tuple(boxes), tuple(s is None for s in letters)
+    if scan_marks:
+        ink = _scan_marks(ink, boxes, rng)
     img = _degrade(ink, boxes, heights, rng, px_per_mm)
     return img, tuple(boxes), tuple(s is None for s in letters)
+
+
+def _scan_marks(ink: np.ndarray, boxes: Sequence[tuple[int, int, int, int]], rng: np.random.Generator) -> np.ndarray:
+    """Marks of the scan stage seen on cut-out fields: gaps, patchy ink, dotted outlines."""
+    h, w = ink.shape
+    ink = ink.copy()
+    if rng.random() < 0.35:
+        # Line removal turns a pixel on a printed line to paper unless ink
+        # continues across it: strokes running along a box edge lose pieces.
+        t = int(rng.integers(1, 3))
+        for x0, y0, x1, y1 in boxes:
+            for e in (y0, y1):
+                if rng.random() < 0.5:
+                    ink[max(0, e - t // 2) : e + t - t // 2, :] *= float(rng.uniform(0.0, 0.4))
+            for e in (x0, x1):
+                if rng.random() < 0.5:
+                    ink[:, max(0, e - t // 2) : e + t - t // 2] *= float(rng.uniform(0.0, 0.4))
+    if rng.random() < 0.35:
+        # Patchy ink (dry pen, light pressure, a threshold close to the ink).
+        noise = cv2.GaussianBlur(rng.random((h, w)).astype(np.float32), (0, 0), float(rng.uniform(0.8, 2.0)))
+        noise = (noise - noise.mean()) / (noise.std() + 1e-6)
+        cut = float(rng.uniform(-2.5, -0.8))
+        ink = ink * np.clip((noise - cut) * 1.5, 0.0, 1.0)
+    if rng.random() < 0.3:
+        # Faint dotted outlines of every box, written or not.
+        level = float(rng.uniform(0.15, 0.6))
+        step = int(rng.integers(2, 5))
+        dots = np.zeros_like(ink)
+        for x0, y0, x1, y1 in boxes:
+            dots[y0, x0:x1:step] = level
+            dots[y1, x0:x1:step] = level
+            dots[y0:y1:step, x0] = level
+            dots[y0:y1:step, x1] = level
+        ink = np.maximum(ink, dots)
+    if rng.random() < 0.3:
+        speck = rng.random((h, w)) < float(rng.uniform(0.0, 0.003))
+        ink[speck] = np.maximum(ink[speck], float(rng.uniform(0.3, 1.0)))
+    return ink
 
 
 def _degrade(

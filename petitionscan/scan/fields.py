@@ -363,9 +363,10 @@ def cut_page(image: np.ndarray, matrix: np.ndarray, sheet: geometry.SheetGeometr
     ink = ink.copy() if ink is gray else ink
     h, w = gray.shape
     # Printed things near the fields that are not handwriting: headings, row numbers.
+    printed: list[Box] = []
     for rect in [sheet.header_rect_mm, *(r.number_rect_mm for r in sheet.rows)]:
         x0, y0, x1, y1 = _rect_px(rect)
-        ink[max(0, y0) : max(0, y1 + 2), max(0, x0 - 4) : max(0, x1 + 1)] = 255
+        printed.append((max(0, x0 - 4), max(0, y0), max(0, x1 + 1), max(0, y1 + 2)))
     margin = round(MARGIN_MM * PX_PER_MM)
     floor = 0 if dropout else _erasable_floor(ink, sheet)
     rows: list[RowCut] = []
@@ -384,6 +385,11 @@ def cut_page(image: np.ndarray, matrix: np.ndarray, sheet: geometry.SheetGeometr
         rxa = max(0, min(r[0] for _, _, r in placed) - margin)
         rxb = min(w, max(r[2] for _, _, r in placed) + margin)
         region = _flatten(ink[ry0:ry1p, rxa:rxb])
+        for x0, y0, x1, y1 in printed:  # after flattening: a white patch would fool the paper estimate
+            xa, ya = max(x0, rxa) - rxa, max(y0, ry0) - ry0
+            xb, yb = min(x1, rxb) - rxa, min(y1, ry1p) - ry0
+            if xb > xa and yb > ya:
+                region[ya:yb, xa:xb] = 255
         mask, widest = _ink_mask(region)
         origin = (rxa, ry0)
         cuts: list[FieldCut] = []

@@ -134,6 +134,15 @@ class ScanSummary:
 ProgressCallback = Callable[[int, int], None]
 
 
+class PageLog(logging.LoggerAdapter):
+    """Log records carry ``file`` and ``page`` (as extra fields and in the text)."""
+
+    def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
+        extra = dict(self.extra or {})
+        kwargs["extra"] = {**extra, **kwargs.get("extra", {})}
+        return f"{extra.get('file')} page {extra.get('page')}: {msg}", kwargs
+
+
 # --- worker side -------------------------------------------------------------------
 
 _engine: Recognizer | None = None
@@ -156,6 +165,9 @@ def _init_worker(engine: str, known: tuple[KnownLayout, ...]) -> None:
     """Once per worker process: load the recognizer; leave Ctrl-C to the main process."""
     global _engine, _known
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import cv2
+
+    cv2.setNumThreads(1)  # the processes are the parallelism; threads on top only contend
     _engine = load_engine(engine)
     _known = known
 
@@ -168,7 +180,7 @@ def _worker_task(task: PageTask) -> PageResult:
 def read_page(task: PageTask, engine: Recognizer, known: Sequence[KnownLayout] = ()) -> PageResult:
     """Load, register, cut and recognise one page; never raises for a bad page."""
     started = time.perf_counter()
-    where = logging.LoggerAdapter(log, {"file": task.source_file, "page": task.page})
+    where = PageLog(log, {"file": task.source_file, "page": task.page})
 
     def result(status: str, reason: str, page_hash: str = "", **kw: Any) -> PageResult:
         base: dict[str, Any] = {

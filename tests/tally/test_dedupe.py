@@ -57,9 +57,19 @@ def test_misread_letters_are_probable_duplicates() -> None:
 
 
 def test_one_other_letter_is_a_probable_duplicate() -> None:
-    result = dedupe.find_duplicates(frame(("MARTIN HOLLOWAY", "DEPOT", ""), ("MARTIN HOLOWAY", "DEPOT", "")))
+    result = dedupe.find_duplicates(frame(("MARTIN HOLLOWAY", "DEPOT", "YORK"), ("MARTIN HOLOWAY", "DEPOT", "YORK")))
     assert result.unique == 1
     assert "one letter" in result.rows["reason"].iloc[1]
+
+
+def test_near_names_need_workplace_or_town_in_common() -> None:
+    """A misread letter needs one of workplace/town to agree; another letter needs both."""
+    confused = frame(("OLGA PETROVA", "DEPOT", ""), ("QLGA PETROVA", "", "YORK"), ("QLGA PETROVA", "DEPOT", ""))
+    assert signers(dedupe.find_duplicates(confused)) == [1, 1, 1]  # row 2 joins row 3 (same name), 3 joins 1
+    other = frame(("MARTIN HOLLOWAY", "DEPOT", ""), ("MARTIN HOLOWAY", "DEPOT", ""))
+    assert dedupe.find_duplicates(other).unique == 2
+    apart = frame(("OLGA PETROVA", "DEPOT", ""), ("QLGA PETROVA", "", "YORK"))
+    assert dedupe.find_duplicates(apart).unique == 2
 
 
 def test_short_or_distant_names_are_not_merged() -> None:
