@@ -113,9 +113,13 @@ def simulate_command(pdf: Path, layout: Path, out: Path, profile: str, seed: int
 # --- counting: tally, export, report, merge -------------------------------------
 
 _DB_OPTION = click.option(
-    "--db", type=click.Path(path_type=Path), default=Path("campaign.db"), show_default=True,
+    "--db",
+    type=click.Path(path_type=Path),
+    default=Path("campaign.db"),
+    show_default=True,
     help="Campaign database.",
 )
+_CSV_OUT = click.Path(path_type=Path, allow_dash=True)
 
 
 def _target(out: Path) -> Any:
@@ -125,8 +129,10 @@ def _target(out: Path) -> Any:
 
 @main.command("tally")
 @_DB_OPTION
-@click.option("--by", type=click.Choice(["branch", "workplace", "town", "sheet", "day"]), help="One line per group.")
-@click.option("--out", "-o", type=click.Path(path_type=Path, allow_dash=True), help="Also write the table as CSV ('-': stdout).")
+@click.option(
+    "--by", type=click.Choice(["branch", "workplace", "town", "sheet", "day"]), help="One line per group."
+)
+@click.option("--out", "-o", type=_CSV_OUT, help="Also write the table as CSV ('-': stdout).")
 @click.option("--excel", is_flag=True, help="CSV for spreadsheets: byte-order mark and ';' separator.")
 def tally_command(db: Path, by: str | None, out: Path | None, excel: bool) -> None:
     """Count rows read, signatures and unique signatures, in total or per group."""
@@ -149,11 +155,9 @@ def tally_command(db: Path, by: str | None, out: Path | None, excel: bool) -> No
 
 @main.command("export")
 @_DB_OPTION
-@click.option("--out", "-o", type=click.Path(path_type=Path, allow_dash=True), required=True,
-              help="CSV to write ('-': stdout).")
+@click.option("--out", "-o", type=_CSV_OUT, required=True, help="CSV to write ('-': stdout).")
 @click.option("--unique", is_flag=True, help="One line per unique signer instead of one per row read.")
-@click.option("--duplicates", type=click.Path(path_type=Path, allow_dash=True),
-              help="Also write every duplicate group with its reason.")
+@click.option("--duplicates", type=_CSV_OUT, help="Also write every duplicate group with its reason.")
 @click.option("--excel", is_flag=True, help="CSV for spreadsheets: byte-order mark and ';' separator.")
 def export_command(db: Path, out: Path, unique: bool, duplicates: Path | None, excel: bool) -> None:
     """Write the rows read (or the unique signers) as CSV."""

@@ -362,7 +362,9 @@ def _probable_candidates(
     found = []
     for same, other in (("w", "t"), ("t", "w")):
         given = signers[signers[same] != ""]
-        both = side_a[side_a[same] != ""].merge(given, left_on=["kb", same], right_on=["k", same], suffixes=("_a", "_b"))
+        both = side_a[side_a[same] != ""].merge(
+            given, left_on=["kb", same], right_on=["k", same], suffixes=("_a", "_b")
+        )
         a, b = both[f"{other}_a"], both[f"{other}_b"]
         found.append(both.loc[(a == b) | (a == "") | (b == ""), ["root_a", "root_b", "why", "needed"]])
     candidates = pd.concat(found, ignore_index=True).drop_duplicates(["root_a", "root_b"])

@@ -119,7 +119,7 @@ def _snapshot(source: Path, folder: Path) -> sqlite3.Connection:
     """A private, migrated copy of ``source``: the original is only read, WAL included."""
     copy = folder / "source.db"
     try:
-        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30.0)
+        src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
         try:
             dst = sqlite3.connect(copy)
             with dst:

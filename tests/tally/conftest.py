@@ -229,9 +229,7 @@ def build_planted(c: Corpus, seed: int = 7) -> Truth:
         ("S0001", "POST", 2, [(first_idx + i, "auto", people[first_idx + i].name) for i in range(len(copy_people))])
     )
 
-    day = 0
-    for serial, branch, copy_no, entries in plan:
-        day += 1
+    for day, (serial, branch, copy_no, entries) in enumerate(plan, start=1):
         sheet_id, scan_id = c.sheet(
             serial, copy_no=copy_no, branch=branch, scanned_at=f"2024-05-{1 + day % 4:02d}T09:00:00+00:00"
         )

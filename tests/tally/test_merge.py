@@ -21,10 +21,7 @@ Make = Callable[[str], Corpus]
 
 def snapshot(conn: sqlite3.Connection) -> dict[str, list[tuple[object, ...]]]:
     tables = ("sheets", "scans", "rows", "letters", "review_log", "duplicate_decisions")
-    return {
-        t: [tuple(r) for r in conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2")]
-        for t in tables
-    }
+    return {t: [tuple(r) for r in conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2")] for t in tables}
 
 
 def unique(path: Path) -> int:
@@ -148,7 +145,9 @@ def test_merge_of_a_planted_corpus_into_half_of_it(corpus: Make, tmp_path: Path)
             full.conn.backup(dst)
         with sqlite3.connect(path) as conn:
             marks = ",".join("?" * len(keep))
-            conn.execute(f"DELETE FROM letters WHERE row_id IN (SELECT id FROM rows WHERE sheet_id NOT IN ({marks}))", keep)
+            conn.execute(
+                f"DELETE FROM letters WHERE row_id IN (SELECT id FROM rows WHERE sheet_id NOT IN ({marks}))", keep
+            )
             conn.execute(f"DELETE FROM rows WHERE sheet_id NOT IN ({marks})", keep)
             conn.execute(f"DELETE FROM scans WHERE sheet_id NOT IN ({marks})", keep)
             conn.execute(f"DELETE FROM sheets WHERE id NOT IN ({marks})", keep)

@@ -89,7 +89,7 @@ def test_export_to_stdout(planted: tuple[Corpus, Truth]) -> None:
 
 def test_csv_injection_is_neutralised(corpus, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     c = corpus("inj.db")
-    sheet, scan = c.sheet("S1", branch="=HYPERLINK(\"http://x\")")
+    sheet, scan = c.sheet("S1", branch='=HYPERLINK("http://x")')
     dangerous = ["=CMD()", "+SUM(A1)", "-2+3", "@IMPORT", "\tTAB", "\rCR"]
     for i, name in enumerate(dangerous, start=1):
         c.row(sheet, scan, i, name, workplace=name)
@@ -100,7 +100,7 @@ def test_csv_injection_is_neutralised(corpus, tmp_path: Path) -> None:  # type: 
     for line in lines:
         for column in ("name", "workplace", "branch"):
             assert not line[column].startswith(("=", "+", "-", "@", "\t", "\r")), line[column]
-    assert [line["name"] for line in lines[:len(dangerous)]] == ["'" + d for d in dangerous]
+    assert [line["name"] for line in lines[: len(dangerous)]] == ["'" + d for d in dangerous]
     assert lines[-1]["name"] == "ANNA SMITH-JONES" and lines[-1]["workplace"] == "A=B"
     assert lines[-1]["confidence"] == "0.97"
 
