@@ -136,12 +136,9 @@ def _target(out: Path) -> Any:
 @click.option("--excel", is_flag=True, help="CSV for spreadsheets: byte-order mark and ';' separator.")
 def tally_command(db: Path, by: str | None, out: Path | None, excel: bool) -> None:
     """Count rows read, signatures and unique signatures, in total or per group."""
-    from contextlib import closing
+    from petitionscan import export, tally
 
-    from petitionscan import export, store, tally
-
-    with closing(store.connect(db, create=False)) as conn:
-        table, conflicts = tally.count_with_conflicts(conn, by)
+    table, conflicts = tally.tally_database(db, by)
     for line in conflicts:
         click.echo(f"petitionscan: warning: {line}", err=True)
     if out is None or str(out) != "-":
@@ -161,24 +158,14 @@ def tally_command(db: Path, by: str | None, out: Path | None, excel: bool) -> No
 @click.option("--excel", is_flag=True, help="CSV for spreadsheets: byte-order mark and ';' separator.")
 def export_command(db: Path, out: Path, unique: bool, duplicates: Path | None, excel: bool) -> None:
     """Write the rows read (or the unique signers) as CSV."""
-    from contextlib import closing
-
-    from petitionscan import export, store, tally
     from petitionscan.errors import UsageError
+    from petitionscan.export import export_database
 
     if duplicates is not None and str(duplicates) == "-" and str(out) == "-":
         raise UsageError("only one of --out and --duplicates can be '-' (stdout)")
-    with closing(store.connect(db, create=False)) as conn:
-        rows = tally.load_rows(conn, detail=True)
-        result = tally.dedupe_rows(rows, tally.people_decisions(conn)) if unique or duplicates else None
-    if unique and result is not None:
-        export.write_csv(_target(out), export.UNIQUE_COLUMNS, export.unique_lines(rows, result), excel=excel)
-    else:
-        export.write_csv(_target(out), export.ROW_COLUMNS, export.row_lines(rows), excel=excel)
-    if duplicates is not None and result is not None:
-        export.write_csv(
-            _target(duplicates), export.DUPLICATE_COLUMNS, export.duplicate_lines(rows, result), excel=excel
-        )
+    export_database(
+        db, _target(out), unique=unique, duplicates=None if duplicates is None else _target(duplicates), excel=excel
+    )
     for path in (out, duplicates):
         if path is not None and str(path) != "-":
             click.echo(f"wrote {path}", err=str(out) == "-" or str(duplicates) == "-")
@@ -192,24 +179,9 @@ def export_command(db: Path, out: Path, unique: bool, duplicates: Path | None, e
 @click.option("--title", help="Title on the first page.")
 def report_command(db: Path, out: Path, target: int | None, signatories: bool, title: str | None) -> None:
     """Write the count report as PDF (charts per branch and per day), or the signatory list."""
-    from contextlib import closing
+    from petitionscan.report import report_database
 
-    from petitionscan import report, store, tally
-
-    with closing(store.connect(db, create=False)) as conn:
-        rows = tally.load_rows(conn)
-        result = tally.dedupe_rows(rows, tally.people_decisions(conn))
-    if signatories:
-        report.write_signatories(rows, result, out, title or "Signatories")
-    else:
-        data = report.ReportData(
-            title=title or "Signature count",
-            by_branch=tally.tally(rows, result, "branch"),
-            per_day=report.per_day(rows, result),
-            target=target,
-        )
-        report.write_report(data, out)
-    click.echo(f"wrote {out}")
+    click.echo(f"wrote {report_database(db, out, target=target, signatories=signatories, title=title)}")
 
 
 @main.command("merge")

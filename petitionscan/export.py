@@ -171,3 +171,27 @@ def duplicate_lines(rows: pd.DataFrame, result: dedupe.DedupeResult) -> list[lis
 def _lines(frame: pd.DataFrame, columns: Sequence[str]) -> list[list[object]]:
     present = frame.reindex(columns=list(columns))
     return [list(line) for line in present.astype(object).where(present.notna(), None).itertuples(index=False)]
+
+
+def export_database(
+    db: Path,
+    out: Path | TextIO,
+    *,
+    unique: bool = False,
+    duplicates: Path | TextIO | None = None,
+    excel: bool = False,
+) -> None:
+    """The ``export`` command: rows read (or unique signers), and optionally the duplicate groups."""
+    from contextlib import closing
+
+    from petitionscan import store, tally
+
+    with closing(store.connect(db, create=False)) as conn:
+        rows = tally.load_rows(conn, detail=True)
+        result = tally.dedupe_rows(rows, tally.people_decisions(conn)) if unique or duplicates else None
+    if unique and result is not None:
+        write_csv(out, UNIQUE_COLUMNS, unique_lines(rows, result), excel=excel)
+    else:
+        write_csv(out, ROW_COLUMNS, row_lines(rows), excel=excel)
+    if duplicates is not None and result is not None:
+        write_csv(duplicates, DUPLICATE_COLUMNS, duplicate_lines(rows, result), excel=excel)

@@ -255,3 +255,25 @@ def _build(out: Path, story: list[Flowable], label: str) -> None:
         )
         footer = _footer(font, label)
         doc.build(story, onFirstPage=footer, onLaterPages=footer)
+
+
+def report_database(
+    db: Path, out: Path, *, target: int | None = None, signatories: bool = False, title: str | None = None
+) -> Path:
+    """The ``report`` command: the count report, or the printable list of unique signatories."""
+    from contextlib import closing
+
+    from petitionscan import store, tally
+
+    with closing(store.connect(db, create=False)) as conn:
+        rows = tally.load_rows(conn)
+        result = tally.dedupe_rows(rows, tally.people_decisions(conn))
+    if signatories:
+        return write_signatories(rows, result, out, title or "Signatories")
+    data = ReportData(
+        title=title or "Signature count",
+        by_branch=tally.tally(rows, result, "branch"),
+        per_day=per_day(rows, result),
+        target=target,
+    )
+    return write_report(data, out)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 from pandas.api.types import union_categoricals
@@ -212,6 +213,14 @@ def count_with_conflicts(
         except sqlite3.OperationalError as exc:
             log.warning("duplicate decisions not stored (%s); the count is unaffected", exc)
     return tally(rows, result, by), result.conflicts
+
+
+def tally_database(db: Path, by: str | None = None) -> tuple[Tally, tuple[str, ...]]:
+    """The ``tally`` command: count a campaign database; also the conflicting people's decisions."""
+    from contextlib import closing
+
+    with closing(store.connect(db, create=False)) as conn:
+        return count_with_conflicts(conn, by)
 
 
 def count(conn: sqlite3.Connection, by: str | None = None, *, save_decisions: bool = True) -> Tally:
