@@ -11,13 +11,28 @@ pen width, slant, off-centre, low resolution, blur, box-line remnants,
 bitonal/fax/photocopy, JPEG), and read by the full engine, all boxes in one
 batch. Prints a table: letters, accuracy, mean confidence, calibration error,
 read time per box, and the most frequent confusions.
+
+Whole pages, side by side with the Tesseract engine:
+
+    .venv/bin/python benchmarks/bench_recognizer.py --pages 40 [--engines cnn,tesseract] [--time-pages 10]
+
+generates ``--pages`` sheets spread evenly over every capture profile of the
+simulator (seeded), scans them with 2 workers once per engine and prints, per
+engine: pages per second, names exact, character error rate, the share of
+names accepted automatically and how many of those are exact, and the
+recognizer's own time per page (the same cut-out fields of ``--time-pages``
+pages read in this process), with its ratio to Tesseract's.
 """
 
 # ruff: noqa: E402
 from __future__ import annotations
 
 import argparse
+import csv
+import os
+import sqlite3
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -59,13 +74,142 @@ def ece(conf: np.ndarray, ok: np.ndarray, bins: int = 10) -> float:
     return float(total)
 
 
+def make_pages(root: Path, pages: int, seed: int) -> list[Path]:
+    """Sheets spread over every capture profile: one generated PDF and scans folder each."""
+    from petitionscan.forms import generate
+    from petitionscan.simulate import PROFILES, simulate
+
+    os.environ["PETITIONSCAN_HOME"] = str(root / "home")
+    per = -(-pages // len(PROFILES))
+    folders = []
+    for i, profile in enumerate(PROFILES):
+        pdf, layout = root / f"{profile}.pdf", root / f"{profile}.json"
+        generate(None, sheets=per, out=pdf, layout_out=layout, with_appeal=False)
+        simulate(pdf, layout, root / profile, profile=profile, seed=seed + i, fill=0.8)
+        folders.append(root / profile)
+    return folders
+
+
+def score_db(db: Path, folders: list[Path]) -> dict[str, float]:
+    """Names exact, CER, auto share and auto precision against the simulator's truth."""
+    from rapidfuzz.distance import Levenshtein
+
+    truth: dict[tuple[str, int], dict[str, str]] = {}
+    for folder in folders:
+        with (folder / "truth.csv").open(encoding="utf-8", newline="") as fh:
+            truth.update({(r["sheet_id"], int(r["row"])): r for r in csv.DictReader(fh)})
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT s.serial, r.row_no, r.name, r.machine_status FROM rows r JOIN sheets s ON s.id = r.sheet_id"
+        ).fetchall()
+    names = exact = errors = chars = auto = auto_ok = 0
+    for serial, row_no, name, status in rows:
+        t = truth.get((serial, row_no))
+        if t is None or not t["name"] or t["crossed_out"] != "no":
+            continue
+        names += 1
+        ok = name == t["name"]
+        exact += ok
+        errors += Levenshtein.distance(name or "", t["name"])
+        chars += len(t["name"])
+        if status == "auto":
+            auto += 1
+            auto_ok += ok
+    return {
+        "names": names,
+        "exact": exact / max(1, names),
+        "cer": errors / max(1, chars),
+        "auto": auto / max(1, names),
+        "auto_ok": auto_ok / max(1, auto),
+        "auto_n": auto,
+    }
+
+
+def page_fields(folders: list[Path], limit: int) -> list[list[FieldImage]]:
+    """The written fields of the first ``limit`` pages, cut out by the scan library."""
+    from petitionscan import geometry
+    from petitionscan.scan.fields import PX_PER_MM, cut_page
+    from petitionscan.scan.load import find_inputs, load_page, page_count
+    from petitionscan.scan.register import Registration, register
+
+    out: list[list[FieldImage]] = []
+    files, _ = find_inputs(folders)
+    for item in files:
+        for page in range(1, page_count(item) + 1):
+            if len(out) >= limit:
+                return out
+            reg = register(load_page(item, page).image)
+            if not isinstance(reg, Registration):
+                continue
+            sheet = geometry.sheet_geometry(geometry.parse_layout_code(reg.layout_code))
+            cut = cut_page(load_page(item, page).image, reg.matrix, sheet)
+            out.append(
+                [
+                    FieldImage(f"{rc.row}:{fc.key}", fc.image, fc.boxes_px, fc.blank, PX_PER_MM)
+                    for rc in cut.rows
+                    if rc.name_written
+                    for fc in rc.fields
+                    if fc.written
+                ]
+            )
+    return out
+
+
+def bench_pages(pages: int, seed: int, engines: list[str], time_pages: int) -> None:
+    from petitionscan.scan import scan_paths
+
+    with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
+        root = Path(tmp)
+        t0 = time.perf_counter()
+        folders = make_pages(root, pages, seed)
+        print(
+            f"corpus: {pages} sheets over {len(folders)} capture profiles, seed {seed}, "
+            f"simulated in {time.perf_counter() - t0:.0f} s"
+        )
+        fields = page_fields(folders, time_pages)
+        boxes = sum(len([b for f in fs for b in f.blank if not b]) for fs in fields)
+        print(f"recognizer timing: {len(fields)} pages, {boxes / max(1, len(fields)):.0f} written boxes per page")
+        header = (
+            f"{'engine':<10} {'pages':>5} {'pages/s':>8} {'names':>6} {'exact':>7} {'CER':>6} "
+            f"{'auto':>6} {'auto exact':>10} {'read ms/page':>12} {'vs tess.':>8}"
+        )
+        print(header)
+        print("-" * len(header))
+        read_ms: dict[str, float] = {}
+        results = []
+        for name in engines:
+            engine = get_engine(name)
+            engine.read(fields[0])  # load the model outside the timing
+            t = time.perf_counter()
+            for fs in fields:
+                engine.read(fs)
+            read_ms[name] = 1000 * (time.perf_counter() - t) / max(1, len(fields))
+            db = root / f"{name}.db"
+            t = time.perf_counter()
+            summary = scan_paths(folders, db=db, jobs=2, engine=name, rejected=root / f"{name}-rejected.csv")
+            elapsed = time.perf_counter() - t
+            results.append((name, summary.pages_read, summary.pages_read / elapsed, score_db(db, folders)))
+        for name, n_pages, rate, m in results:
+            ratio = read_ms.get("tesseract", float("nan")) / read_ms[name]
+            print(
+                f"{name:<10} {n_pages:>5} {rate:>8.2f} {m['names']:>6.0f} {m['exact']:>7.1%} {m['cer']:>6.3f} "
+                f"{m['auto']:>6.1%} {m['auto_ok']:>10.1%} {read_ms[name]:>12.0f} {ratio:>7.1f}x"
+            )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=Path("/work/shared/handwriting"))
     ap.add_argument("--per-writer", type=int, default=2, help="samples per writer and letter")
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--engine", default="cnn")
+    ap.add_argument("--pages", type=int, default=0, help="whole-page mode: this many simulated sheets")
+    ap.add_argument("--engines", default="cnn,tesseract", help="engines compared in page mode")
+    ap.add_argument("--time-pages", type=int, default=10, help="pages read in-process to time the recognizer")
     args = ap.parse_args()
+    if args.pages:
+        bench_pages(args.pages, args.seed, args.engines.split(","), args.time_pages)
+        return
     rng = np.random.default_rng(args.seed)
     samples = test_samples(args.data, args.per_writer, rng)
     engine = get_engine(args.engine)

@@ -281,8 +281,8 @@ def sheet_geometry(spec: LayoutSpec) -> SheetGeometry:
     inner_right = width - m - s - marker_quiet_mm - 2.0
     qr_x1 = inner_right
     qr = (qr_x1 - qr_size_mm, m, qr_x1, m + qr_size_mm)
-    serial = (qr[0] - 2.0 - 60.0, m + qr_size_mm - 7.0, qr[0] - 2.0, m + qr_size_mm)
-    title = (inner_left, m, qr[0] - 4.0, m + qr_size_mm - 8.0)
+    serial = (qr[0] - 2.0 - 60.0, m + qr_size_mm - 9.0, qr[0] - 2.0, m + qr_size_mm - 3.0)  # the serial text line
+    title = (inner_left, m, qr[0] - 4.0, m + qr_size_mm - 12.5)  # clear of the branch line
     left, right = table_x_mm(spec.paper)
     statement = (left, m + qr_size_mm + 3.0, right, table_top_mm - 17.0)
     instructions = (left, table_top_mm - 16.0, right, table_top_mm - 9.5)

@@ -319,8 +319,6 @@ def main() -> None:
     for epoch in range(args.epochs):
         model.train()
         perm = torch.randperm(len(xt), generator=gen).to(dev)
-        total = 0.0
-        nb = 0
         for b in range(steps_per_epoch):
             f = progress(step)
             if f >= 1.0:
@@ -337,10 +335,10 @@ def main() -> None:
             loss.backward()
             opt.step()
             step += 1
-            nb += 1
-            total += float(loss.detach()) if b % 50 == 0 else 0.0
         acc, _ = evaluate()
-        log(f"epoch {epoch + 1} steps {step} progress {progress(step):.2f} lr {lr_at(progress(step)):.5f} val acc {acc:.4f}")
+        log(
+            f"epoch {epoch + 1} steps {step} progress {progress(step):.2f} lr {lr_at(progress(step)):.5f} val acc {acc:.4f}"
+        )
         if acc > best_acc:
             best_acc, best_epoch = acc, epoch + 1
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}

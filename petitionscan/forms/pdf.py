@@ -140,10 +140,10 @@ def draw_sheet(
     c.setFillColorRGB(0, 0, 0)
     page.paragraph(sheet.title_rect_mm, f"<b>{escape(campaign.petition_title)}</b>", regular, 13, 9)
     _sx0, sy0, sx1, sy1 = sheet.serial_rect_mm
-    page.text(sx1, sy1 - 4.0, f"{text(lang, 'sheet')} {serial}", 10, bold, align="right")
+    page.text(sx1, sy1 - 1.5, f"{text(lang, 'sheet')} {serial}", 10, bold, align="right")
     if branch:
-        page.text(sx1, sy0 - 0.5, f"{text(lang, 'branch')}: {branch}", 8, regular, align="right")
-    page.text(sx1, sy1 + 0.3, f"{index} / {total}", 6, regular, align="right")
+        page.text(sx1, sy0 - 1.0, f"{text(lang, 'branch')}: {branch}", 8, regular, align="right")
+    page.text(sx1, sy1 + 2.6, f"{index} / {total}", 6, regular, align="right")
 
     page.paragraph(sheet.statement_rect_mm, escape(campaign.statement), regular, 10.5, 7)
     c.setFillColor(DROPOUT_TEXT)

@@ -9,8 +9,9 @@ Safety rules, enforced for every request before any route runs:
 * every request that changes something must also carry the token in a header
   (``X-Petitionscan-Token``), which another site's page cannot add, so the
   cookie alone never authorises a write (CSRF);
-* only the database is served: crops come from rows, the few static files
-  are read once from the package by fixed names.
+* only the database is served: crops come from rows, page pictures from a
+  sheet's scan (both looked up by number), the few static files are read
+  once from the package by fixed names.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from petitionscan.errors import PetitionscanError
-from petitionscan.review import images, queries
+from petitionscan.review import images, pages, queries
 from petitionscan.store import connect
 
 TOKEN_HEADER = "X-Petitionscan-Token"
@@ -140,7 +141,7 @@ def create_app(db_path: Path, token: str, *, reviewer: str | None = None) -> Fla
             if origin and origin != request.host_url.rstrip("/"):
                 return error(403, "requests from other sites are refused")
         g.set_token_cookie = token_ok(from_query)
-        if g.set_token_cookie and request.method == "GET" and not request.path.startswith(("/api/", "/crop/")):
+        if g.set_token_cookie and request.method == "GET" and not request.path.startswith(("/api/", "/crop/", "/page/")):
             # Take the key out of the address bar (and of any later Referer) once the cookie holds it.
             args = [(k, v) for k, v in request.args.items(multi=True) if k != "token"]
             target = request.path + ("?" + urlencode(args) if args else "")
@@ -211,7 +212,19 @@ def create_app(db_path: Path, token: str, *, reviewer: str | None = None) -> Fla
             summary, rows = queries.sheet_rows(db(), sheet_id)
         except queries.RowNotFound:
             abort(404, "no such sheet")
-        return page("sheet.html", active="sheets", sheet=summary, rows=rows)
+        picture = queries.sheet_page(db(), sheet_id)
+        layout = pages.page_layout(picture.layout_code) if picture.scan_id is not None else None
+        by_no = {r.row_no: r for r in rows}
+        return page(
+            "sheet.html",
+            active="sheets",
+            sheet=summary,
+            rows=rows,
+            picture=picture,
+            layout=layout,
+            row_at=by_no,
+            status_words=pages.STATUS_WORDS,
+        )
 
     @app.get("/duplicates")
     def duplicates_page() -> str:
@@ -245,6 +258,23 @@ def create_app(db_path: Path, token: str, *, reviewer: str | None = None) -> Fla
             abort(404, "the stored image of this row is damaged")
         response = Response(data, content_type="image/png")
         response.headers["Cache-Control"] = "private, max-age=86400"  # crops never change
+        return response
+
+    @app.get("/page/<int:sheet_id>.jpg")
+    def page_picture(sheet_id: int) -> Response:
+        """The registered page as the scan stored it: no re-encoding, so nothing is lost."""
+        try:
+            data = queries.page_jpeg(db(), sheet_id)
+        except queries.RowNotFound:
+            abort(404, "no such sheet")
+        if data is None:
+            abort(404, "this sheet was scanned before page pictures were kept")
+        try:
+            kind = pages.image_type(data)
+        except ValueError:
+            abort(404, "the stored page picture of this sheet is damaged")
+        response = Response(data, content_type=kind)
+        response.headers["Cache-Control"] = "private, max-age=86400"  # a read scan never changes
         return response
 
     # --- API ----------------------------------------------------------------------------

@@ -144,6 +144,14 @@ class SheetSummary:
 
 
 @dataclass(frozen=True)
+class SheetPage:
+    """The sheet's layout and, when its scan stored one, the scan whose page picture is shown."""
+
+    layout_code: str
+    scan_id: int | None
+
+
+@dataclass(frozen=True)
 class PairDecision:
     decision: str
     decided_by: str | None
@@ -374,6 +382,34 @@ def sheet_rows(conn: sqlite3.Connection, sheet_id: int) -> tuple[SheetSummary, l
         raise RowNotFound(sheet_id)
     rows = conn.execute(f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE r.sheet_id = ? ORDER BY r.row_no", (sheet_id,))
     return summary, _views(conn, rows.fetchall(), force_split=_sheet_is_split(conn, sheet_id))
+
+
+def _latest_read_scan(conn: sqlite3.Connection, sheet_id: int) -> tuple[int, bool] | None:
+    """The sheet's latest read scan and whether it kept the page picture (the blob is not loaded)."""
+    if conn.execute("SELECT 1 FROM sheets WHERE id = ?", (sheet_id,)).fetchone() is None:
+        raise RowNotFound(sheet_id)
+    scan = conn.execute(
+        """SELECT id, coalesce(length(page_jpeg), 0) > 0 FROM scans
+           WHERE sheet_id = ? AND status = 'read' ORDER BY id DESC LIMIT 1""",
+        (sheet_id,),
+    ).fetchone()
+    return (int(scan[0]), bool(scan[1])) if scan is not None else None
+
+
+def sheet_page(conn: sqlite3.Connection, sheet_id: int) -> SheetPage:
+    """The layout and the scan with the page picture; scans from before pictures were kept have none."""
+    scan = _latest_read_scan(conn, sheet_id)
+    code = conn.execute("SELECT layout_code FROM sheets WHERE id = ?", (sheet_id,)).fetchone()[0]
+    return SheetPage(str(code), scan[0] if scan is not None and scan[1] else None)
+
+
+def page_jpeg(conn: sqlite3.Connection, sheet_id: int) -> bytes | None:
+    """The registered page picture of the sheet's latest read scan (None if it has none)."""
+    scan = _latest_read_scan(conn, sheet_id)
+    if scan is None or not scan[1]:
+        return None
+    found = conn.execute("SELECT page_jpeg FROM scans WHERE id = ?", (scan[0],)).fetchone()
+    return bytes(found[0])
 
 
 # --- deciding ---------------------------------------------------------------------------

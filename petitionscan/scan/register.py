@@ -256,7 +256,7 @@ def read_printed_serial(gray: np.ndarray, matrix: np.ndarray, paper: str) -> str
         return None
     sheet = paper_geometry(paper)
     x0, y0, x1, y1 = sheet.serial_rect_mm
-    crop = warp(gray, matrix, 12.0, (x0, y0 + 1.0, x1 + 1.0, y1 + 0.5), cv2.INTER_AREA)
+    crop = warp(gray, matrix, 12.0, (x0, y0, x1 + 1.0, y1), cv2.INTER_AREA)
     try:
         text = pytesseract.image_to_string(
             crop, config="--psm 7 -c tessedit_char_whitelist=0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-*~$="

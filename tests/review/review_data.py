@@ -19,6 +19,9 @@ import numpy as np
 from anyascii import anyascii
 from flask.testing import FlaskClient
 
+from petitionscan import geometry
+from petitionscan.forms.campaign import load_campaign
+from petitionscan.scan.fields import JPEG_PX_PER_MM
 from petitionscan.store import connect, now_iso, transaction
 
 FIRST = ["ANNA", "PIOTR", "MARIA", "JAN", "EWA", "TOMASZ", "KATARZYNA", "ADAM", "ZOFIA", "MAREK", "OLGA"]
@@ -45,6 +48,49 @@ def draw_crop(text: str, rng: random.Random) -> bytes:
     return png.tobytes()
 
 
+def draw_page(layout_code: str, written: dict[int, dict[str, str]], rng: random.Random) -> bytes:
+    """A registered page as the scan stage keeps it: the layout printed, the names written in.
+
+    ``written`` maps a row number to its fields' text; rows not in it stay empty.
+    Drawn at ``JPEG_PX_PER_MM`` from the page's top-left corner, greyscale JPEG.
+    """
+    sheet = geometry.sheet_geometry(geometry.parse_layout_code(layout_code))
+    px = JPEG_PX_PER_MM
+
+    def pt(x: float, y: float) -> tuple[int, int]:
+        return round(x * px), round(y * px)
+
+    width, height = sheet.page_size_mm
+    img = np.full((round(height * px), round(width * px)), 250, np.uint8)
+    for marker in sheet.markers:
+        x0, y0, x1, y1 = marker.rect_mm
+        cv2.rectangle(img, pt(x0, y0), pt(x1, y1), 10, -1)
+    x0, y0, _, _ = sheet.title_rect_mm
+    cv2.putText(img, "PETITION", pt(x0 + 12, y0 + 12), cv2.FONT_HERSHEY_DUPLEX, 1.2, 20, 2, cv2.LINE_AA)
+    for row in sheet.rows:
+        nx0, ny0, _, ny1 = row.number_rect_mm
+        cv2.putText(img, str(row.row), pt(nx0 + 1, ny1 - 1.5), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 90, 1, cv2.LINE_AA)
+        texts = written.get(row.row, {})
+        for f in row.fields:
+            for bx0, by0, bx1, by1 in f.boxes_mm:
+                cv2.rectangle(img, pt(bx0, by0), pt(bx1, by1), 150, 1)
+            if not f.boxes_mm:
+                fx0, fy0, fx1, fy1 = f.rect_mm
+                cv2.rectangle(img, pt(fx0, fy0), pt(fx1, fy1), 150, 1)
+                if texts:  # a signature: a scribble across the rectangle
+                    ys = [fy0 + (fy1 - fy0) * rng.uniform(0.3, 0.8) for _ in range(6)]
+                    points = np.array([pt(fx0 + 3 + i * (fx1 - fx0 - 6) / 5, y) for i, y in enumerate(ys)], np.int32)
+                    cv2.polylines(img, [points], False, 30, 2, cv2.LINE_AA)
+                continue
+            for (bx0, _, _, by1), ch in zip(f.boxes_mm, anyascii(texts.get(f.key, "")), strict=False):
+                if ch != " ":
+                    where = pt(bx0 + 1.0 + rng.uniform(-0.3, 0.3), by1 - 1.6 + rng.uniform(-0.3, 0.3))
+                    cv2.putText(img, ch, where, cv2.FONT_HERSHEY_SIMPLEX, 0.7, 25, 2, cv2.LINE_AA)
+    ok, jpeg = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    assert ok
+    return jpeg.tobytes()
+
+
 @dataclass
 class Campaign:
     """The seeded database and what the tests need to know about it."""
@@ -56,6 +102,7 @@ class Campaign:
     blank: list[int] = field(default_factory=list)
     sheets: dict[int, list[int]] = field(default_factory=dict)  # sheet id -> row ids by row_no
     split_sheets: set[int] = field(default_factory=set)
+    pages: dict[int, str] = field(default_factory=dict)  # sheet id -> layout code, for sheets with a page picture
 
     def connect(self) -> closing[sqlite3.Connection]:
         """``with campaign.connect() as conn``: a connection that is closed afterwards."""
@@ -70,20 +117,25 @@ class CampaignBuilder:
         self.rng = random.Random(seed)
         self.conn = connect(path)
         self._scan = 0
+        self._scans: dict[int, int] = {}
+        self._written: dict[int, dict[int, dict[str, str]]] = {}  # sheet -> row_no -> field -> text
 
-    def sheet(self, serial: str, split: bool = False) -> int:
+    def sheet(self, serial: str, split: bool = False, layout_code: str = "A4-NAME") -> int:
+        """A sheet and its read scan; ``layout_code`` is only a real code where a page is drawn."""
         stamp = now_iso()
         with transaction(self.conn):
             sheet_id = self.conn.execute(
                 "INSERT INTO sheets (serial, campaign_id, layout_code, branch, first_seen_at) VALUES (?, ?, ?, ?, ?)",
-                (serial, "test", "A4-NAME", "Depot 4", stamp),
+                (serial, "test", layout_code, "Depot 4", stamp),
             ).lastrowid
             self._scan = self.conn.execute(
                 "INSERT INTO scans (source_file, page, file_hash, page_hash, status, sheet_id, engine, scanned_at) "
                 "VALUES (?, 1, ?, ?, 'read', ?, 'cnn', ?)",
                 (f"{serial}.pdf", f"f{serial}", f"p{serial}", sheet_id, stamp),
             ).lastrowid
-        assert sheet_id is not None
+        assert sheet_id is not None and self._scan is not None
+        self._scans[sheet_id] = self._scan
+        self._written[sheet_id] = {}
         self.campaign.sheets[sheet_id] = []
         if split:
             self.campaign.split_sheets.add(sheet_id)
@@ -155,6 +207,8 @@ class CampaignBuilder:
                                alt2_probability, alt3, alt3_probability) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                         (row_id, key, pos, pos, alts[0], probs[0], alts[1], probs[1], alts[2], probs[2]),
                     )
+        if name:
+            self._written[sheet_id][row_no] = dict(fields, town=town.upper())
         self.campaign.truth[row_id] = name
         self.campaign.machine[row_id] = machine
         self.campaign.sheets[sheet_id].append(row_id)
@@ -163,6 +217,14 @@ class CampaignBuilder:
         if status == "blank":
             self.campaign.blank.append(row_id)
         return row_id
+
+    def page(self, sheet_id: int) -> None:
+        """Store the registered page picture of the sheet's scan, drawn from its rows' true names."""
+        code = self.conn.execute("SELECT layout_code FROM sheets WHERE id = ?", (sheet_id,)).fetchone()[0]
+        jpeg = draw_page(code, self._written[sheet_id], self.rng)
+        with transaction(self.conn):
+            self.conn.execute("UPDATE scans SET page_jpeg = ? WHERE id = ?", (jpeg, self._scans[sheet_id]))
+        self.campaign.pages[sheet_id] = code
 
     def random_name(self) -> str:
         return f"{self.rng.choice(FIRST)} {self.rng.choice(LAST)}"
@@ -182,17 +244,21 @@ def build_campaign(path: Path, seed: int = 11, queue_rows: int = 8) -> Campaign:
 
     Each has uncertain rows, confident rows and a blank row. ANNA NOWAK signed
     both sheets; MAREK WOZNIAK too, but was misread once (a probable match);
-    OLGA DABROWSKA is two namesakes from different towns.
+    OLGA DABROWSKA is two namesakes from different towns. The split sheet has
+    the default campaign's real layout and its page picture stored; the other
+    one is old data, scanned before page pictures were kept.
     """
     b = CampaignBuilder(path, seed)
     for serial, split in (("PS-000101", False), ("PS-000102", True)):
-        sheet = b.sheet(serial, split=split)
+        sheet = b.sheet(serial, split=split, layout_code=load_campaign().layout.code if split else "A4-NAME")
         b.row(sheet, "ANNA NOWAK", "auto", 0.97)
         for _ in range(queue_rows // 2):
             b.row(sheet, b.random_name(), "needs_review", round(b.rng.uniform(0.2, 0.85), 4), misread=True)
         b.row(sheet, "MAREK WOZNIAK" if not split else "MAREK WDZNIAK", "auto", 0.95)
         b.row(sheet, "OLGA DABROWSKA", "auto", 0.96, town="Gdansk" if not split else "Sopot")
         b.row(sheet, "", "blank", None)
+        if split:
+            b.page(sheet)
     return b.finish()
 
 

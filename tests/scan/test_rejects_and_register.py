@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 from petitionscan import geometry
 from petitionscan.cli import main
 from petitionscan.errors import PagesRejected
-from petitionscan.scan.register import Registration, register
+from petitionscan.scan.register import KnownLayout, Registration, Unregistered, register
 from petitionscan.simulate import render_pages
 
 
@@ -114,3 +114,19 @@ def test_photographed_in_perspective_and_one_marker_lost(upright: tuple[np.ndarr
     reg3 = register(clipped)
     assert isinstance(reg3, Registration), reg3
     assert reg3.corners == ("tl", "tr", "br")
+
+
+def test_damaged_qr_falls_back_to_the_printed_serial(upright: tuple[np.ndarray, geometry.SheetGeometry]) -> None:
+    page, sheet = upright
+    reference = register(page)
+    assert isinstance(reference, Registration) and reference.id_source == "qr"
+    damaged = page.copy()
+    px = 150 / 25.4
+    x0, y0, x1, y1 = sheet.qr_rect_mm
+    damaged[int(y0 * px) : int(y1 * px), int(x0 * px) : int(x1 * px)] = 255  # coffee, a hole, a staple
+    assert isinstance(register(damaged), Unregistered)  # nothing tells the layout without the QR
+    known = (KnownLayout("mangystau", reference.layout_code),)
+    reg = register(damaged, known)
+    assert isinstance(reg, Registration), reg
+    assert reg.id_source == "printed serial"
+    assert (reg.serial, reg.layout_code, reg.campaign_id) == (reference.serial, reference.layout_code, "mangystau")

@@ -1,5 +1,6 @@
 /* Browse one sheet: every row with its handwriting; fix any row, including the
-   ones the machine thought blank. Each row carries the version it was loaded at. */
+   ones the machine thought blank. Each row carries the version it was loaded at.
+   When the scan kept the whole page, clicking a row's outline on it picks that row. */
 "use strict";
 
 (function () {
@@ -8,9 +9,10 @@
   function rowOf(node) { return node && node.closest ? node.closest(".sheet-row") : null; }
 
   function show(li, row, note) {
+    const wasSelected = li.classList.contains("selected");
     li.dataset.version = String(row.version);
     li.dataset.status = row.status;
-    li.className = "sheet-row status-" + row.status;
+    li.className = "sheet-row status-" + row.status + (wasSelected ? " selected" : "");
     li.querySelector("[data-badge]").textContent = PS.statusWord(row.status);
     row.fields.forEach(function (f) {
       const box = li.querySelector('input[data-field="' + f.field + '"]');
@@ -19,7 +21,68 @@
     const banner = li.querySelector("[data-banner]");
     banner.textContent = note || "";
     banner.hidden = !note;
+    const outline = pageRow(li.dataset.rowId);
+    if (outline) {
+      outline.setAttribute("class", "page-row status-" + row.status + (outline === selectedBox ? " selected" : ""));
+      outline.setAttribute("aria-label", "row " + row.row_no + ", " + PS.statusWord(row.status));
+      outline.querySelector("title").textContent = "Row " + row.row_no + ": " + PS.statusWord(row.status) +
+        (row.name ? " \u00b7 " + row.name : "");
+    }
   }
+
+  // --- the scanned page: its row outlines select rows in the list, and the other way round ---
+  const svg = document.getElementById("page");
+  let selectedBox = null;
+
+  function pageRow(rowId) {
+    return svg ? svg.querySelector('.page-row[data-row-id="' + rowId + '"]') : null;
+  }
+
+  function select(li, fromPage) {
+    document.querySelectorAll(".sheet-row.selected").forEach(function (x) { if (x !== li) x.classList.remove("selected"); });
+    li.classList.add("selected");
+    const box = pageRow(li.dataset.rowId);
+    if (selectedBox && selectedBox !== box) selectedBox.classList.remove("selected");
+    selectedBox = box;
+    if (box) {
+      box.classList.add("selected");
+      if (!fromPage) box.scrollIntoView({ block: "nearest", inline: "nearest" });
+    }
+  }
+
+  if (svg) {
+    svg.addEventListener("click", function (e) {
+      const box = e.target.closest ? e.target.closest("a.page-row") : null;
+      if (!box) return;
+      e.preventDefault();
+      const li = document.getElementById("row-" + box.dataset.rowId);
+      if (!li) return;
+      select(li, true);
+      li.scrollIntoView({ block: "center" });
+      const input = li.querySelector("input.name-input");
+      if (input) { input.focus({ preventScroll: true }); input.select(); }
+    });
+    const scroller = svg.parentElement;
+    document.querySelectorAll("button[data-zoom]").forEach(function (b) {
+      b.addEventListener("click", function () {
+        // keep the middle of what is shown in the middle after zooming
+        const before = scroller.scrollWidth, beforeH = scroller.scrollHeight;
+        const cx = (scroller.scrollLeft + scroller.clientWidth / 2) / before;
+        const cy = (scroller.scrollTop + scroller.clientHeight / 2) / beforeH;
+        scroller.dataset.zoom = b.dataset.zoom;
+        document.querySelectorAll("button[data-zoom]").forEach(function (o) {
+          o.setAttribute("aria-pressed", String(o === b));
+        });
+        scroller.scrollLeft = cx * scroller.scrollWidth - scroller.clientWidth / 2;
+        scroller.scrollTop = cy * scroller.scrollHeight - scroller.clientHeight / 2;
+      });
+    });
+  }
+
+  document.addEventListener("focusin", function (e) {
+    const li = rowOf(e.target);
+    if (li) select(li, false);
+  });
 
   async function decide(li, decision) {
     if (li.dataset.busy) return;
