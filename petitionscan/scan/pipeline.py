@@ -22,7 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from petitionscan import geometry, store
-from petitionscan.errors import InputFileError, Interrupted, NothingRead, PetitionscanError, RecognizerError
+from petitionscan.errors import (
+    InputFileError,
+    Interrupted,
+    NothingRead,
+    PetitionscanError,
+    RecognizerError,
+)
 from petitionscan.fileio import atomic_output
 from petitionscan.recognize import DEFAULT_ENGINE, FieldImage, LetterReading, Reading, Recognizer, name_confidence
 from petitionscan.scan import persist
@@ -192,8 +198,14 @@ def read_page(task: PageTask, engine: Recognizer, known: Sequence[KnownLayout] =
         }
         base.update(kw)
         return PageResult(
-            task.source_file, task.page, task.file_hash, page_hash or f"{task.file_hash}:{task.page}",
-            status, _short(reason, task.source_file), seconds=time.perf_counter() - started, **base,
+            task.source_file,
+            task.page,
+            task.file_hash,
+            page_hash or f"{task.file_hash}:{task.page}",
+            status,
+            _short(reason, task.source_file),
+            seconds=time.perf_counter() - started,
+            **base,
         )
 
     try:
@@ -206,7 +218,9 @@ def read_page(task: PageTask, engine: Recognizer, known: Sequence[KnownLayout] =
         if isinstance(reg, Unregistered):
             where.info("%s", reg.reason)
             return result(
-                "foreign" if reg.foreign else "rejected", reg.reason, page.page_hash,
+                "foreign" if reg.foreign else "rejected",
+                reg.reason,
+                page.page_hash,
                 page_jpeg=preview_jpeg(page.image),
             )
         sheet = geometry.sheet_geometry(geometry.parse_layout_code(reg.layout_code))
@@ -248,9 +262,11 @@ def _recognise(rows: Sequence[RowCut], engine: Recognizer) -> tuple[RowResult, .
         if not rc.name_written:
             status = "blank"
         else:
-            confidence = name_confidence(
-                [Reading(r.text, r.letters, r.confidence, engine.name) for r in name_reads]
-            ) if name_reads else 0.0
+            confidence = (
+                name_confidence([Reading(r.text, r.letters, r.confidence, engine.name) for r in name_reads])
+                if name_reads
+                else 0.0
+            )
             status = "auto" if confidence >= threshold else "needs_review"
         if rc.crossed_out:
             status = "crossed_out"
@@ -352,7 +368,9 @@ def _plan(conn: Any, files: Sequence[InputFile], summary: ScanSummary) -> list[P
                 continue
             summary.already_stored += 1
             if status == "foreign":
-                summary.rejected.append(Rejection(item.path, page, "foreign page: not a petition sheet (stored earlier)"))
+                summary.rejected.append(
+                    Rejection(item.path, page, "foreign page: not a petition sheet (stored earlier)")
+                )
     return tasks
 
 
@@ -406,7 +424,9 @@ def _store(conn: Any, res: PageResult, summary: ScanSummary) -> None:
         return
     summary.pages_read += 1
     if outcome.kind == "copy":
-        summary.copies.append(f"{Path(res.source_file).name} page {res.page}: sheet {outcome.serial} copy {outcome.copy_no}")
+        summary.copies.append(
+            f"{Path(res.source_file).name} page {res.page}: sheet {outcome.serial} copy {outcome.copy_no}"
+        )
     for r in res.rows:
         summary.rows += 1
         if r.status in ("auto", "needs_review", "unsigned") and r.name:

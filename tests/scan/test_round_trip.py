@@ -103,7 +103,18 @@ def test_interrupted_scan_resumes_cleanly(corpus: Any, tmp_path: Path) -> None:
     scans = tmp_path / "scans"
     shutil.copytree(corpus.scans, scans)
     db = tmp_path / "campaign.db"
-    cmd = [sys.executable, "-c", "from petitionscan.cli import main; main()", "scan", str(scans), "--db", str(db), "--jobs", "1", "-q"]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from petitionscan.cli import main; main()",
+        "scan",
+        str(scans),
+        "--db",
+        str(db),
+        "--jobs",
+        "1",
+        "-q",
+    ]
     log = (tmp_path / "first.log").open("wb")
     proc = subprocess.Popen(cmd, stdout=log, stderr=log)
     deadline = time.monotonic() + 120
@@ -139,3 +150,39 @@ def test_interrupted_scan_resumes_cleanly(corpus: Any, tmp_path: Path) -> None:
         ):
             got, want = a.execute(query).fetchone()[0], b.execute(query).fetchone()[0]
             assert got == want, f"{query}: {got!r} != {want!r}"
+
+
+def test_full_disk_stops_cleanly_and_the_rerun_completes(
+    corpus: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills up in the middle of a page: that page leaves no trace, the run says what to do."""
+    from click.testing import CliRunner
+
+    from petitionscan.cli import main
+    from petitionscan.scan import persist
+
+    db = tmp_path / "campaign.db"
+    real_insert_row = persist._insert_row
+    calls = {"n": 0}
+
+    def insert_row(*args: Any, **kwargs: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 12:  # the third row of the second page
+            raise sqlite3.OperationalError("database or disk is full")
+        real_insert_row(*args, **kwargs)
+
+    monkeypatch.setattr(persist, "_insert_row", insert_row)
+    result = CliRunner().invoke(main, ["scan", str(corpus.scans), "--db", str(db), "--jobs", "1", "--quiet"])
+    assert result.exit_code == 6, result.output
+    assert "disk is full" in result.output and "run again" in result.output
+    conn = sqlite3.connect(db)
+    pages = conn.execute("SELECT COUNT(*) FROM scans WHERE status = 'read'").fetchone()[0]
+    rows = conn.execute("SELECT COUNT(*) FROM rows").fetchone()[0]
+    per_page = conn.execute("SELECT COUNT(*) FROM rows GROUP BY scan_id").fetchall()
+    conn.close()
+    assert pages == 1 and rows == 9 and per_page == [(9,)]  # the first page whole, the second not at all
+
+    monkeypatch.setattr(persist, "_insert_row", real_insert_row)
+    again = CliRunner().invoke(main, ["scan", str(corpus.scans), "--db", str(db), "--jobs", "1", "--quiet"])
+    assert again.exit_code == 0, again.output
+    assert len(_rows(db)) == len(corpus.truth)
