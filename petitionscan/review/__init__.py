@@ -3,7 +3,8 @@
 A small local web application over the campaign database. ``create_app``
 builds it for one database and one run's secret token; ``serve`` runs it on
 127.0.0.1 until interrupted. Queries live in :mod:`.queries`, crop scaling in
-:mod:`.images`, the safety rules in :mod:`.app`.
+:mod:`.images`, where rows lie on the scanned page in :mod:`.pages`, the
+safety rules in :mod:`.app`.
 """
 
 from petitionscan.review.app import create_app

@@ -18,8 +18,9 @@ from petitionscan import geometry
 
 # Rows are outlined this far outside their boxes, so the outline never hides the printed lines.
 OUTLINE_MM = 0.9
-# The row number tag sits in the left margin, this wide.
+# The row number tag sits in the left margin, this big.
 TAG_WIDTH_MM = 7.5
+TAG_HEIGHT_MM = 7.0
 
 # The words the pages use for each status (the same as the scripts').
 STATUS_WORDS = {
@@ -45,7 +46,19 @@ class RowBox:
     y: float
     width: float
     height: float
-    tag_x: float  # the number tag, left of the row
+    tag_x: float  # the number tag, in the margin left of the row
+    tag_width: float
+    tag_height: float
+
+    @property
+    def label_x(self) -> float:
+        """Middle of the tag, where the number is centred."""
+        return round(self.tag_x + self.tag_width / 2, 2)
+
+    @property
+    def label_y(self) -> float:
+        """Baseline of the number in the tag."""
+        return round(self.y + self.tag_height * 0.73, 2)
 
 
 @dataclass(frozen=True)
@@ -70,7 +83,18 @@ def page_layout(layout_code: str) -> PageLayout | None:
         x0, y0 = max(0.0, x0 - OUTLINE_MM), max(0.0, y0 - OUTLINE_MM)
         x1, y1 = min(width, x1 + OUTLINE_MM), min(height, y1 + OUTLINE_MM)
         tag_x = max(0.0, x0 - TAG_WIDTH_MM - 0.4)
-        boxes.append(RowBox(row.row, x0, y0, x1 - x0, y1 - y0, tag_x))
+        boxes.append(
+            RowBox(
+                row.row,
+                round(x0, 2),
+                round(y0, 2),
+                round(x1 - x0, 2),
+                round(y1 - y0, 2),
+                round(tag_x, 2),
+                round(x0 - 0.3 - tag_x, 2),
+                TAG_HEIGHT_MM,
+            )
+        )
     return PageLayout(width, height, tuple(boxes))
 
 

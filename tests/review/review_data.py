@@ -48,10 +48,11 @@ def draw_crop(text: str, rng: random.Random) -> bytes:
     return png.tobytes()
 
 
-def draw_page(layout_code: str, written: dict[int, dict[str, str]], rng: random.Random) -> bytes:
+def draw_page(layout_code: str, written: dict[int, tuple[dict[str, str], int]], rng: random.Random) -> bytes:
     """A registered page as the scan stage keeps it: the layout printed, the names written in.
 
-    ``written`` maps a row number to its fields' text; rows not in it stay empty.
+    ``written`` maps a row number to its fields' text and the ink's grey level
+    (a faint pencil is light); rows not in it stay empty.
     Drawn at ``JPEG_PX_PER_MM`` from the page's top-left corner, greyscale JPEG.
     """
     sheet = geometry.sheet_geometry(geometry.parse_layout_code(layout_code))
@@ -68,9 +69,9 @@ def draw_page(layout_code: str, written: dict[int, dict[str, str]], rng: random.
     x0, y0, _, _ = sheet.title_rect_mm
     cv2.putText(img, "PETITION", pt(x0 + 12, y0 + 12), cv2.FONT_HERSHEY_DUPLEX, 1.2, 20, 2, cv2.LINE_AA)
     for row in sheet.rows:
-        nx0, ny0, _, ny1 = row.number_rect_mm
+        nx0, _, _, ny1 = row.number_rect_mm
         cv2.putText(img, str(row.row), pt(nx0 + 1, ny1 - 1.5), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 90, 1, cv2.LINE_AA)
-        texts = written.get(row.row, {})
+        texts, ink = written.get(row.row, ({}, 0))
         for f in row.fields:
             for bx0, by0, bx1, by1 in f.boxes_mm:
                 cv2.rectangle(img, pt(bx0, by0), pt(bx1, by1), 150, 1)
@@ -80,12 +81,12 @@ def draw_page(layout_code: str, written: dict[int, dict[str, str]], rng: random.
                 if texts:  # a signature: a scribble across the rectangle
                     ys = [fy0 + (fy1 - fy0) * rng.uniform(0.3, 0.8) for _ in range(6)]
                     points = np.array([pt(fx0 + 3 + i * (fx1 - fx0 - 6) / 5, y) for i, y in enumerate(ys)], np.int32)
-                    cv2.polylines(img, [points], False, 30, 2, cv2.LINE_AA)
+                    cv2.polylines(img, [points], False, ink, 2, cv2.LINE_AA)
                 continue
             for (bx0, _, _, by1), ch in zip(f.boxes_mm, anyascii(texts.get(f.key, "")), strict=False):
                 if ch != " ":
                     where = pt(bx0 + 1.0 + rng.uniform(-0.3, 0.3), by1 - 1.6 + rng.uniform(-0.3, 0.3))
-                    cv2.putText(img, ch, where, cv2.FONT_HERSHEY_SIMPLEX, 0.7, 25, 2, cv2.LINE_AA)
+                    cv2.putText(img, ch, where, cv2.FONT_HERSHEY_SIMPLEX, 0.7, ink, 2, cv2.LINE_AA)
     ok, jpeg = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 80])
     assert ok
     return jpeg.tobytes()
@@ -118,7 +119,7 @@ class CampaignBuilder:
         self.conn = connect(path)
         self._scan = 0
         self._scans: dict[int, int] = {}
-        self._written: dict[int, dict[int, dict[str, str]]] = {}  # sheet -> row_no -> field -> text
+        self._written: dict[int, dict[int, tuple[dict[str, str], int]]] = {}  # sheet -> row_no -> (texts, ink)
 
     def sheet(self, serial: str, split: bool = False, layout_code: str = "A4-NAME") -> int:
         """A sheet and its read scan; ``layout_code`` is only a real code where a page is drawn."""
@@ -151,8 +152,12 @@ class CampaignBuilder:
         misread: bool = False,
         crop: bool = True,
         town: str = "Gdansk",
+        faint: str = "",
     ) -> int:
-        """One row; ``misread`` swaps one letter for a look-alike in the machine reading."""
+        """One row; ``misread`` swaps one letter for a look-alike in the machine reading.
+
+        ``faint`` is a name written so lightly on the page picture that the machine saw a blank row.
+        """
         split = sheet_id in self.campaign.split_sheets
         parts = name.split(" ", 1) if split and name else [name]
         fields = dict(zip(("first_name", "surname"), parts, strict=False)) if split else {"name": name}
@@ -208,7 +213,10 @@ class CampaignBuilder:
                         (row_id, key, pos, pos, alts[0], probs[0], alts[1], probs[1], alts[2], probs[2]),
                     )
         if name:
-            self._written[sheet_id][row_no] = dict(fields, town=town.upper())
+            self._written[sheet_id][row_no] = (dict(fields, town=town.upper()), 25)
+        elif faint:
+            first, _, last = faint.partition(" ")
+            self._written[sheet_id][row_no] = ({"first_name": first, "surname": last, "name": faint}, 185)
         self.campaign.truth[row_id] = name
         self.campaign.machine[row_id] = machine
         self.campaign.sheets[sheet_id].append(row_id)
@@ -256,7 +264,7 @@ def build_campaign(path: Path, seed: int = 11, queue_rows: int = 8) -> Campaign:
             b.row(sheet, b.random_name(), "needs_review", round(b.rng.uniform(0.2, 0.85), 4), misread=True)
         b.row(sheet, "MAREK WOZNIAK" if not split else "MAREK WDZNIAK", "auto", 0.95)
         b.row(sheet, "OLGA DABROWSKA", "auto", 0.96, town="Gdansk" if not split else "Sopot")
-        b.row(sheet, "", "blank", None)
+        b.row(sheet, "", "blank", None, faint="HALINA KOT")
         if split:
             b.page(sheet)
     return b.finish()

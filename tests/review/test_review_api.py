@@ -15,10 +15,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from review_data import TOKEN, Campaign
 
-from petitionscan import tally
+from petitionscan import geometry, tally
 from petitionscan.errors import DatabaseError, UsageError
 from petitionscan.review import create_app
 from petitionscan.review.queries import clean_name
+from petitionscan.scan.fields import JPEG_PX_PER_MM
 
 
 def decide(client: FlaskClient, headers: dict[str, str], row_id: int, decision: str, **values: str) -> tuple[int, dict]:
@@ -34,7 +35,9 @@ def decide(client: FlaskClient, headers: dict[str, str], row_id: int, decision: 
 # --- the token, the host, CSRF ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/", "/sheets", "/duplicates", "/api/queue", "/static/queue.js", "/crop/2.png"])
+@pytest.mark.parametrize(
+    "path", ["/", "/sheets", "/duplicates", "/api/queue", "/static/queue.js", "/crop/2.png", "/page/2.jpg"]
+)
 def test_every_path_needs_the_token(client: FlaskClient, path: str) -> None:
     assert client.get(path).status_code == 403
     assert client.get(path + ("&" if "?" in path else "?") + "token=wrong").status_code == 403
@@ -88,8 +91,8 @@ def test_only_the_packaged_static_files_are_served(client: FlaskClient, headers:
 
 
 def test_pages_load_no_outside_resources(client: FlaskClient, headers: dict[str, str], campaign: Campaign) -> None:
-    sheet = next(iter(campaign.sheets))
-    for path in ("/", "/sheets", f"/sheets/{sheet}", "/duplicates", "/static/style.css", "/static/common.js"):
+    sheets = [f"/sheets/{s}" for s in campaign.sheets]
+    for path in ("/", "/sheets", *sheets, "/duplicates", "/static/style.css", "/static/common.js", "/static/sheet.js"):
         text = client.get(path).get_data(as_text=True)
         assert "http://" not in text and "https://" not in text and "//" + "cdn" not in text, path
 
@@ -348,6 +351,103 @@ def test_sheet_page_lists_rows_in_order_with_crops(
         assert all(f"/crop/{i}.png" in html for i in ids)
     listing = client.get("/sheets").get_data(as_text=True)
     assert all(f'href="/sheets/{s}"' in listing for s in campaign.sheets)
+
+
+def _outlines(html: str) -> dict[int, tuple[str, float, float, float, float]]:
+    """Row id -> (status, x, y, width, height in mm) of each row outlined on the sheet's page."""
+    found = {}
+    for m in re.finditer(r'<a class="page-row status-(\w+)" href="#row-(\d+)".*?<rect class="outline" (.*?)/>', html, re.S):
+        attrs = dict(re.findall(r'(\w+)="([\d.]+)"', m.group(3)))
+        found[int(m.group(2))] = (m.group(1), *(float(attrs[k]) for k in ("x", "y", "width", "height")))
+    return found
+
+
+def test_page_picture_is_served_whole_at_the_layouts_scale(
+    client: FlaskClient, headers: dict[str, str], campaign: Campaign
+) -> None:
+    sheet, code = next(iter(campaign.pages.items()))
+    width_mm, height_mm = geometry.sheet_geometry(geometry.parse_layout_code(code)).page_size_mm
+    r = client.get(f"/page/{sheet}.jpg")
+    assert r.status_code == 200 and r.headers["Content-Type"] == "image/jpeg"
+    picture = cv2.imdecode(np.frombuffer(r.data, np.uint8), cv2.IMREAD_UNCHANGED)
+    assert picture is not None and picture.ndim == 2  # greyscale, as the scan keeps it
+    assert picture.shape == (round(height_mm * JPEG_PX_PER_MM), round(width_mm * JPEG_PX_PER_MM))
+    with campaign.connect() as conn:
+        stored = conn.execute("SELECT page_jpeg FROM scans WHERE sheet_id = ?", (sheet,)).fetchone()[0]
+    assert r.data == stored  # served as stored, never re-compressed
+    assert client.get("/page/424242.jpg").status_code == 404
+    old = next(s for s in campaign.sheets if s not in campaign.pages)
+    assert client.get(f"/page/{old}.jpg").status_code == 404
+    assert client.get(f"/page/{sheet}.png").status_code == 404
+    assert client.get("/page/..%2f..%2fetc%2fpasswd.jpg").status_code == 404
+
+
+def test_page_picture_needs_the_token(app: Flask, campaign: Campaign) -> None:
+    sheet = next(iter(campaign.pages))
+    stranger = app.test_client()
+    assert stranger.get(f"/page/{sheet}.jpg").status_code == 403
+    assert stranger.get(f"/page/{sheet}.jpg", headers={"Cookie": "ps_token_x=" + TOKEN}).status_code == 403
+    assert stranger.get(f"/page/{sheet}.jpg?token=wrong").status_code == 403
+    assert stranger.get(f"/page/{sheet}.jpg?token={TOKEN}").status_code == 200
+
+
+def test_damaged_page_picture_is_404_and_the_sheet_still_opens(
+    client: FlaskClient, headers: dict[str, str], campaign: Campaign
+) -> None:
+    sheet = next(iter(campaign.pages))
+    with campaign.connect() as conn:
+        conn.execute("UPDATE scans SET page_jpeg = ? WHERE sheet_id = ?", (b"\xff\xd8\xff broken", sheet))
+    r = client.get(f"/page/{sheet}.jpg")
+    assert r.status_code == 404 and "damaged" in r.get_data(as_text=True)
+    assert client.get(f"/sheets/{sheet}").status_code == 200
+
+
+def test_sheet_view_outlines_each_row_where_it_is_written(
+    client: FlaskClient, headers: dict[str, str], campaign: Campaign
+) -> None:
+    sheet, code = next(iter(campaign.pages.items()))
+    html = client.get(f"/sheets/{sheet}").get_data(as_text=True)
+    layout = geometry.sheet_geometry(geometry.parse_layout_code(code))
+    width_mm, height_mm = layout.page_size_mm
+    assert f'viewBox="0 0 {width_mm} {height_mm}"' in html and f"/page/{sheet}.jpg" in html
+    outlines = _outlines(html)
+    ids = campaign.sheets[sheet]
+    assert sorted(outlines) == sorted(ids)  # every stored row, each linked to its place in the list
+    with campaign.connect() as conn:
+        status = dict(conn.execute("SELECT id, status FROM rows WHERE sheet_id = ?", (sheet,)).fetchall())
+    assert {i: o[0] for i, o in outlines.items()} == status
+    # unstored rows of the layout are drawn but lead nowhere
+    assert html.count('class="page-row missing"') == len(layout.rows) - len(ids)
+    picture = cv2.imdecode(np.frombuffer(client.get(f"/page/{sheet}.jpg").data, np.uint8), cv2.IMREAD_GRAYSCALE)
+    for row_no, row_id in enumerate(ids, start=1):
+        _, x, y, w, h = outlines[row_id]
+        printed = layout.rows[row_no - 1].rect_mm
+        assert x <= printed[0] and y <= printed[1] and x + w >= printed[2] and y + h >= printed[3]
+        assert y > printed[1] - 2 and y + h < printed[3] + 2  # and not reaching into the next row
+        inside = picture[round(y * JPEG_PX_PER_MM) : round((y + h) * JPEG_PX_PER_MM),
+                         round(x * JPEG_PX_PER_MM) : round((x + w) * JPEG_PX_PER_MM)]
+        dark = int((inside < 110).sum())
+        if campaign.truth[row_id]:
+            assert dark > 200, f"row {row_no}: the name written there should be inside its outline"
+        else:  # the row the machine thought blank: its printed number, and a faint pencil
+            assert dark < 50 and int((inside < 215).sum()) > 200
+
+
+def test_sheet_without_a_page_picture_or_known_layout(
+    client: FlaskClient, headers: dict[str, str], campaign: Campaign
+) -> None:
+    old = next(s for s in campaign.sheets if s not in campaign.pages)
+    html = client.get(f"/sheets/{old}").get_data(as_text=True)
+    assert "<svg" not in html and "/page/" not in html
+    assert all(f"/crop/{i}.png" in html for i in campaign.sheets[old])
+    sheet = next(iter(campaign.pages))
+    evil = '<script>alert("x")</script>'
+    with campaign.connect() as conn:
+        conn.execute("UPDATE sheets SET layout_code = ? WHERE id = ?", (evil, sheet))
+    html = client.get(f"/sheets/{sheet}").get_data(as_text=True)
+    assert f"/page/{sheet}.jpg" in html and "<script>alert" not in html  # the picture, without outlines
+    assert not _outlines(html) and "&lt;script&gt;" in html
+    assert client.get(f"/page/{sheet}.jpg").status_code == 200
 
 
 def test_duplicates_page_shows_the_counts_pairs_likeliest_mistakes_first(

@@ -210,14 +210,40 @@ def test_fill_blank_row_on_sheet_and_decide_duplicate(
     sheet = next(s for s in campaign.sheets if s in campaign.split_sheets)
     blank = next(i for i in campaign.sheets[sheet] if i in campaign.blank)
     before = counts(campaign.path)
+    assert sheet in campaign.pages
     start(page, server)
-    page.goto(server.url.split("?")[0] + f"sheets/{sheet}")  # type: ignore[attr-defined]
+    with page.expect_response(lambda r: f"/page/{sheet}.jpg" in r.url) as picture:  # type: ignore[attr-defined]
+        page.goto(server.url.split("?")[0] + f"sheets/{sheet}")  # type: ignore[attr-defined]
+    assert picture.value.status == 200 and picture.value.headers["content-type"] == "image/jpeg"
+    # the whole page is shown large: at least half the window wide, every row outlined
+    box = page.locator("svg#page").bounding_box()  # type: ignore[attr-defined]
+    assert box["width"] >= 1280 / 2 - 100 and box["height"] > box["width"] * 1.3
+    assert page.locator("svg#page a.page-row").count() == len(campaign.sheets[sheet])  # type: ignore[attr-defined]
+    page.screenshot(path=str(tmp_path / "sheet-page.png"))  # type: ignore[attr-defined]
+
+    # the blank row is found on the page and clicked there: the list jumps to it, ready to type
+    outline = page.locator(f'svg#page a.page-row[data-row-id="{blank}"]')  # type: ignore[attr-defined]
+    assert "status-blank" in outline.get_attribute("class")
+    outline.click()
     row = page.locator(f'li[data-row-id="{blank}"]')  # type: ignore[attr-defined]
-    row.locator('input[data-field="first_name"]').fill("Halina")
-    row.locator('input[data-field="surname"]').fill("Kot")
-    row.locator('input[data-field="surname"]').press("Enter")
+    page.wait_for_selector(f'li[data-row-id="{blank}"].selected')  # type: ignore[attr-defined]
+    assert page.evaluate("document.activeElement.closest('li').dataset.rowId") == str(blank)  # type: ignore[attr-defined]
+    assert page.evaluate("document.activeElement.dataset.field") == "first_name"  # type: ignore[attr-defined]
+    assert row.is_visible() and "selected" in outline.get_attribute("class")
+    page.keyboard.type("Halina")  # type: ignore[attr-defined]
+    page.keyboard.press("Tab")  # type: ignore[attr-defined]
+    page.keyboard.type("Kot")  # type: ignore[attr-defined]
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
     page.wait_for_selector(f'li[data-row-id="{blank}"][data-status="confirmed"]')  # type: ignore[attr-defined]
-    page.screenshot(path=str(tmp_path / "sheet.png"), full_page=True)  # type: ignore[attr-defined]
+    page.wait_for_selector(f'svg#page a.page-row.status-confirmed[data-row-id="{blank}"]')  # type: ignore[attr-defined]
+    page.screenshot(path=str(tmp_path / "sheet.png"))  # type: ignore[attr-defined]
+    # zoom: the page grows inside its panel
+    page.click('button[data-zoom="2"]')  # type: ignore[attr-defined]
+    assert page.locator("svg#page").bounding_box()["width"] > box["width"] * 1.8  # type: ignore[attr-defined]
+    page.click('button[data-zoom="page"]')  # type: ignore[attr-defined]
+    whole = page.locator("svg#page").bounding_box()  # type: ignore[attr-defined]
+    assert whole["y"] + whole["height"] <= 900 and whole["width"] < box["width"]
+    page.screenshot(path=str(tmp_path / "sheet-whole.png"))  # type: ignore[attr-defined]
     stored = db_rows(campaign.path)[blank]
     assert (stored["name"], stored["first_name"], stored["surname"], stored["status"]) == (
         "HALINA KOT", "HALINA", "KOT", "confirmed")

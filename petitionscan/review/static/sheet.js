@@ -46,8 +46,18 @@
     selectedBox = box;
     if (box) {
       box.classList.add("selected");
-      if (!fromPage) box.scrollIntoView({ block: "nearest", inline: "nearest" });
+      if (!fromPage) reveal(box, false);
     }
+  }
+
+  /* Scroll the page panel (never the window) so the row's outline is in view. */
+  function reveal(box, centre) {
+    const scroller = svg.parentElement;
+    const r = box.getBoundingClientRect(), s = scroller.getBoundingClientRect();
+    const inside = r.top >= s.top && r.bottom <= s.bottom && r.left >= s.left && r.right <= s.right;
+    if (inside && !centre) return;
+    scroller.scrollTop += (r.top + r.height / 2) - (s.top + s.height / 2);
+    if (r.left < s.left || r.right > s.right) scroller.scrollLeft += r.left - s.left - 8;
   }
 
   if (svg) {
@@ -73,6 +83,7 @@
         document.querySelectorAll("button[data-zoom]").forEach(function (o) {
           o.setAttribute("aria-pressed", String(o === b));
         });
+        if (selectedBox) { reveal(selectedBox, true); return; }  // zoom into the row being fixed
         scroller.scrollLeft = cx * scroller.scrollWidth - scroller.clientWidth / 2;
         scroller.scrollTop = cy * scroller.scrollHeight - scroller.clientHeight / 2;
       });
