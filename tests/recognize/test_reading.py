@@ -130,3 +130,21 @@ def test_letter_spilling_into_the_next_box_stays_one_letter() -> None:
     blank = (False, False, False, False, True)
     r = engine.read([FieldImage("spill", img, field.boxes_px, blank, 8.0)])[0]
     assert r.text == "LEA"
+
+
+def test_reads_through_scan_marks(uji_hands) -> None:  # type: ignore[no-untyped-def]
+    """Broken strokes, patchy ink and dotted outlines (as left by the scan stage) are survivable."""
+    rng = np.random.default_rng(21)
+    engine = get_engine("cnn")
+    writers = sorted(uji_hands)
+    fields = []
+    for i, name in enumerate(NAMES * 2):
+        hand = uji_hands[writers[(i + 5) % len(writers)]]
+        letters = [hand[ch][-1] for ch in name] + [None] * (10 - len(name))
+        img, bx, blank = render_field(letters, rng, degrade=True, scan_marks=True)
+        assert img.shape == render_field(letters, rng, degrade=False)[0].shape
+        fields.append(FieldImage(name, img, bx, blank, 8.0))
+    readings = engine.read(fields)
+    letters_n = sum(len(f.key) for f in fields)
+    right = sum(a == b for f, r in zip(fields, readings, strict=False) for a, b in zip(f.key, r.text, strict=False))
+    assert right / letters_n >= 0.85
