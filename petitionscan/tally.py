@@ -174,8 +174,8 @@ def tally(rows: pd.DataFrame, result: dedupe.DedupeResult, by: str | None = None
     for title, statuses in STATUS_COLUMNS:
         parts[title] = rows["status"].isin(statuses).astype(int)
     dup = result.rows.set_index("row_id")
-    is_dup = rows["row_id"].map(dup["is_duplicate"]).fillna(False).astype(bool)
-    probable = rows["row_id"].map(dup["match"]).fillna("").eq("probable")
+    is_dup = rows["row_id"].map(dup["is_duplicate"]).eq(True)  # rows without a signer map to NaN
+    probable = rows["row_id"].map(dup["match"]).eq("probable")
     parts["duplicates removed"] = is_dup.astype(int)
     parts["of which probable"] = (is_dup & probable).astype(int)
     parts["unique signatures"] = parts["signatures"] - parts["duplicates removed"]
