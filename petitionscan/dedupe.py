@@ -80,6 +80,29 @@ def match_key(text: str) -> str:
     return ascii_text
 
 
+# Two readings of one serial are the same paper (a re-scan) when most written
+# rows read alike; a photocopied blank sheet filled by other people reads
+# differently almost everywhere. Readings of one paper differ by a few letters
+# (another scan, another engine), hence a fuzzy comparison of match keys.
+SAME_PAPER_NAME_RATIO = 75.0
+SAME_PAPER_SHARE = 0.6
+
+
+def same_paper(ours: dict[int, str], theirs: dict[int, str]) -> bool:
+    """Whether two readings of one sheet serial (row number -> name, "" for blank) are one paper."""
+    from rapidfuzz import fuzz
+
+    compared = agreed = 0
+    for row_no in set(ours) | set(theirs):
+        a, b = match_key(ours.get(row_no, "")), match_key(theirs.get(row_no, ""))
+        if not a and not b:
+            continue
+        compared += 1
+        if a and b and (a == b or confusion_key(a) == confusion_key(b) or fuzz.ratio(a, b) >= SAME_PAPER_NAME_RATIO):
+            agreed += 1
+    return compared == 0 or agreed >= SAME_PAPER_SHARE * compared
+
+
 def confusion_key(key: str) -> str:
     """Fold a match key's confusable letters, so misread names collide."""
     return key.translate(_CONFUSION_TABLE)

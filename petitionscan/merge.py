@@ -25,12 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from petitionscan import store
-from petitionscan.dedupe import confusion_key, match_key
+from petitionscan.dedupe import same_paper
 from petitionscan.errors import DatabaseError, UsageError
 
-# Share of compared rows whose names must agree for two readings of one serial
-# to be the same paper (rather than a photocopy signed by others).
-SAME_SHEET_SHARE = 0.6
 CONTENT_FIELDS = (
     "name",
     "first_name",
@@ -145,11 +142,6 @@ def _merge_one(conn: sqlite3.Connection, source: Path) -> MergeResult:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _name_keys(name: str) -> tuple[str, str]:
-    key = match_key(name)
-    return key, confusion_key(key)
-
-
 class _Merger:
     """One merge, inside the target's transaction; counts what it does."""
 
@@ -225,7 +217,7 @@ class _Merger:
                 int(r["row_no"]): r["name"]
                 for r in self.conn.execute("SELECT row_no, name FROM rows WHERE sheet_id = ?", (local_id,))
             }
-            if _same_readings(local_rows, {int(r["row_no"]): r["name"] for r in rows}):
+            if same_paper(local_rows, {int(r["row_no"]): r["name"] for r in rows}):
                 return int(local_id)
         return None
 
@@ -387,15 +379,3 @@ class _Merger:
                 (a, b, d["decision"], d["reason"], d["decided_by"], d["decided_at"]),
             )
             self.counts["decisions_added"] += 1
-
-
-def _same_readings(ours: dict[int, str], theirs: dict[int, str]) -> bool:
-    """Whether two readings of one serial are the same paper: most written names agree."""
-    compared = agreed = 0
-    for row_no in set(ours) | set(theirs):
-        a, b = _name_keys(ours.get(row_no, "")), _name_keys(theirs.get(row_no, ""))
-        if not a[0] and not b[0]:
-            continue
-        compared += 1
-        agreed += a[0] == b[0] or a[1] == b[1]
-    return compared == 0 or agreed >= SAME_SHEET_SHARE * compared
