@@ -137,3 +137,14 @@ def test_decide_duplicate_refuses_bad_input(corpus) -> None:  # type: ignore[no-
         dedupe.decide_duplicate(c.conn, a, a + 99, same=True, who="ann")
     with pytest.raises(UsageError):
         dedupe.decide_duplicate(c.conn, a, a + 1, same=True, who="  ")
+
+
+def test_same_paper_tolerates_misreads_but_not_other_signers() -> None:
+    from petitionscan.dedupe import same_paper
+
+    first = {1: "AIGUL NURLANOVA", 2: "", 3: "JOHN SMITH", 4: "MARIA LOPEZ"}
+    rescan = {1: "AIGUL NURLAN0VA", 2: "", 3: "JOHN SMITN", 4: "MARIA LOPEZ"}  # another scan, other misreads
+    photocopy = {1: "ERLAN SADYKOV", 2: "OLGA PETROVA", 3: "", 4: "ANNA KOWALSKA"}
+    assert same_paper(first, rescan)
+    assert not same_paper(first, photocopy)
+    assert same_paper({1: "", 2: ""}, {1: ""})
