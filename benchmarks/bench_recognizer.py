@@ -102,13 +102,21 @@ def score_db(db: Path, folders: list[Path]) -> dict[str, float]:
         rows = conn.execute(
             "SELECT s.serial, r.row_no, r.name, r.machine_status FROM rows r JOIN sheets s ON s.id = r.sheet_id"
         ).fetchall()
+    from petitionscan.recognize.names import known_name
+
     names = exact = errors = chars = auto = auto_ok = 0
+    group: dict[bool, list[int]] = {True: [0, 0, 0, 0], False: [0, 0, 0, 0]}  # names, exact, auto, auto exact
     for serial, row_no, name, status in rows:
         t = truth.get((serial, row_no))
         if t is None or not t["name"] or t["crossed_out"] != "no":
             continue
         names += 1
         ok = name == t["name"]
+        g = group[known_name(t["name"])]
+        g[0] += 1
+        g[1] += ok
+        g[2] += status == "auto"
+        g[3] += ok and status == "auto"
         exact += ok
         errors += Levenshtein.distance(name or "", t["name"])
         chars += len(t["name"])
@@ -122,6 +130,7 @@ def score_db(db: Path, folders: list[Path]) -> dict[str, float]:
         "auto": auto / max(1, names),
         "auto_ok": auto_ok / max(1, auto),
         "auto_n": auto,
+        "groups": group,
     }
 
 
@@ -195,6 +204,13 @@ def bench_pages(pages: int, seed: int, engines: list[str], time_pages: int) -> N
                 f"{name:<10} {n_pages:>5} {rate:>8.2f} {m['names']:>6.0f} {m['exact']:>7.1%} {m['cer']:>6.3f} "
                 f"{m['auto']:>6.1%} {m['auto_ok']:>10.1%} {read_ms[name]:>12.0f} {ratio:>7.1f}x"
             )
+        for name, _n, _r, m in results:
+            for known, (n, ex, au, au_ok) in sorted(m["groups"].items(), reverse=True):
+                label = "every word in the lexicon" if known else "a word not in the lexicon"
+                print(
+                    f"  {name}: {n} names ({n / max(1, m['names']):.0%}) with {label}: exact {ex / max(1, n):.1%}, "
+                    f"auto {au / max(1, n):.1%}, auto exact {au_ok / max(1, au):.1%}"
+                )
 
 
 def main() -> None:

@@ -1,9 +1,14 @@
 """Build petitionscan/recognize/names.json.gz: a name lexicon and character n-grams.
 
-Source: the person-name lists of the Faker package (MIT licence), many locales,
-transliterated to the capitals written on the sheets (A-Z, hyphen, apostrophe)
-with anyascii (ISC licence). Run with the project's venv:
+Sources: the person-name lists of the Faker package (MIT licence) and of the
+Mimesis package (MIT licence; its Kazakh list fills the largest gap, Faker has
+no Kazakh locale), transliterated to the capitals written on the sheets (A-Z,
+hyphen, apostrophe) with anyascii (ISC licence). Cyrillic names are entered
+with and without the soft/hard sign (written as an apostrophe or left out),
+and Kazakh given names also as patronymic surnames (name + ULY / QYZY).
+Run with the project's venv (Mimesis is needed only here):
 
+    .venv/bin/pip install mimesis==22.2.0
     .venv/bin/python training/build_names.py
 
 The output is small and deterministic (sorted), so it is committed.
@@ -36,11 +41,30 @@ LOCALES = {
     "sl_SI": 1, "hr_HR": 1, "el_GR": 1, "fa_IR": 1, "ar_AA": 1, "hi_IN": 1, "id_ID": 1,
 }  # fmt: skip
 
+# Mimesis locales (its datasets/<locale>/person.json), weighted the same way.
+MIMESIS = {
+    "kk": 4, "ru": 2, "uk": 1, "tr": 1, "az": 1, "pl": 1, "cs": 1, "sk": 1, "de": 1, "en": 1,
+    "fr": 1, "es": 1, "it": 1, "nl": 1, "pt": 1, "hu": 1, "et": 1, "fi": 1, "sv": 1, "no": 1,
+    "da": 1, "el": 1, "fa": 1, "hr": 1,
+}  # fmt: skip
+PATRONYMIC = ("ұлы", "қызы")
+"""Kazakh patronymic endings ("son of", "daughter of"), written after the father's name."""
+
 ATTRS = ("first_names", "first_names_male", "first_names_female", "last_names",
          "last_names_male", "last_names_female")  # fmt: skip
 
 
 def clean(name: str) -> str | None:
+    return _clean(name)
+
+
+def variants(name: str) -> set[str]:
+    """The ways a name is written in capitals: soft and hard signs as apostrophes or left out."""
+    out = {_clean(name), _clean(re.sub("[ьъЬЪ]", "", name))}
+    return {v for v in out if v}
+
+
+def _clean(name: str) -> str | None:
     text = anyascii(name).upper().replace("`", "'").replace("’", "'")
     text = re.sub(r"[^A-Z' -]", "", text).strip()
     if not text or len(text) > 30 or not re.fullmatch(r"[A-Z]+(?:[ '-][A-Z]+)*", text):
@@ -60,19 +84,59 @@ def names_of(locale: str) -> set[str]:
                 continue
             for item in value:
                 if isinstance(item, str):
-                    c = clean(item)
-                    if c:
-                        out.add(c)
+                    out |= variants(item)
     return out
+
+
+def mimesis_names(locale: str) -> set[str]:
+    """Given names and surnames of one Mimesis locale (both genders)."""
+    import mimesis
+
+    path = Path(mimesis.__file__).parent / "datasets" / locale / "person.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    raw: list[str] = []
+    for key in ("names", "surnames"):
+        value = data.get(key)
+        if isinstance(value, dict):
+            for items in value.values():
+                raw += [v for v in items if isinstance(v, str)]
+        elif isinstance(value, list):
+            raw += [v for v in value if isinstance(v, str)]
+    out: set[str] = set()
+    for item in raw:
+        out |= variants(item)
+    if locale == "kk":
+        names = data.get("names", {})
+        for given in names.get("male", []) if isinstance(names, dict) else []:
+            for ending in PATRONYMIC:
+                out |= variants(given + ending)
+            out |= {s for v in variants(given) for s in surnames_from(v)}
+    return out
+
+
+def surnames_from(given: str) -> set[str]:
+    """Surnames formed from a man's given name the Russian way, as most Kazakh
+    surnames are: + OV / EV (a final AY or EY gives AEV / EEV), and + A for women."""
+    if not given.isalpha() or len(given) < 3:
+        return set()
+    if given.endswith("Y") and given[-2] in "AEIOU":
+        stem = given[:-1] + "EV"
+    elif given[-1] in "AEIOUY":
+        stem = given + "EV"
+    else:
+        stem = given + "OV"
+    return {stem, stem + "A"}
 
 
 def main() -> None:
     lexicon: set[str] = set()
     counts: Counter[str] = Counter()
-    for locale, weight in sorted(LOCALES.items()):
+    sources = [(f"faker:{loc}", w, lambda loc=loc: names_of(loc)) for loc, w in sorted(LOCALES.items())]
+    sources += [(f"mimesis:{loc}", w, lambda loc=loc: mimesis_names(loc)) for loc, w in sorted(MIMESIS.items())]
+    for locale, weight, load in sources:
         try:
-            names = names_of(locale)
-        except AttributeError:
+            names = load()
+        except (AttributeError, OSError):
             continue
         lexicon |= names
         for name in names:
@@ -83,8 +147,8 @@ def main() -> None:
         print(f"{locale}: {len(names)} names", file=sys.stderr)
     words = sorted({w for n in lexicon for w in n.split(" ") if len(w) >= 2})
     data = {
-        "source": "Faker person-name lists (MIT), transliterated with anyascii (ISC)",
-        "locales": sorted(LOCALES),
+        "source": "Faker and Mimesis person-name lists (both MIT), transliterated with anyascii (ISC)",
+        "locales": sorted(LOCALES) + [f"mimesis:{loc}" for loc in sorted(MIMESIS)],
         "words": words,
         "trigrams": dict(sorted(counts.items())),
     }

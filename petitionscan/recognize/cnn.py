@@ -5,7 +5,9 @@ pen strokes of several hundred writers) runs with OpenCV's dnn module, one
 forward pass for all written boxes of a page. Its softmax is temperature
 scaled on held-out writers, so a letter's probability means what it says;
 :mod:`petitionscan.recognize.names` then picks between close alternatives
-with what names look like and gives the field's confidence.
+with what names look like (a name lexicon and character trigrams), and a small
+logistic model fitted on validation writers turns what the decision rests on
+(posterior, known names, margin, weakest letter) into the field's confidence.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from petitionscan.recognize.glyph import (
     extract_glyphs,
     words_of,
 )
-from petitionscan.recognize.names import choose
+from petitionscan.recognize.names import DecoderParams, decode, field_features
+from petitionscan.recognize.names import confidence_of as _confidence_of
 
 HERE = Path(__file__).resolve().parent
 WEIGHTS = HERE / "letters.onnx"
@@ -42,6 +45,16 @@ SPILL_FACTOR = 0.85
 """Probability kept by a glyph with much of its ink outside its box."""
 SHAPE_RULE_P = 0.97
 """Probability given to a hyphen or apostrophe recognised by its shape."""
+
+
+@dataclass(frozen=True)
+class FieldEvidence:
+    """A field's written boxes grouped into words, and each box's probability list."""
+
+    words: tuple[tuple[int, ...], ...]
+    dists: dict[int, list[tuple[str, float]]]
+    continuation: bool
+    """A box held ink but no letter of its own (a neighbour's letter spilled into it)."""
 
 
 @dataclass
@@ -57,6 +70,9 @@ class CnnRecognizer:
     temperature: float = 1.0
     input_size: int = 32
     field_power: float = 1.0
+    decoder: DecoderParams = field(default_factory=DecoderParams)
+    coef: tuple[float, ...] = ()
+    intercept: float = 0.0
     _net: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -70,6 +86,10 @@ class CnnRecognizer:
         self.auto_threshold = float(meta["auto_threshold"])
         self.input_size = int(meta["input_size"])
         self.field_power = float(meta.get("field_power", 1.0))
+        self.decoder = DecoderParams(**meta.get("decoder", {}))
+        conf = meta.get("field_confidence") or {}
+        self.coef = tuple(float(c) for c in conf.get("coef", ()))
+        self.intercept = float(conf.get("intercept", 0.0))
         self.version = f"cnn-{digest}"
 
     def __getstate__(self) -> dict[str, Any]:
@@ -99,10 +119,18 @@ class CnnRecognizer:
         return p / p.sum(axis=1, keepdims=True)
 
     def read(self, fields: Sequence[FieldImage]) -> list[Reading]:
+        return [self.reading_of(e) for e in self.evidence(fields)]
+
+    def evidence(self, fields: Sequence[FieldImage]) -> list[FieldEvidence]:
+        """Each field's words as box probability lists: what the decoder works on.
+
+        Separate from :meth:`reading_of` so that calibration can run the network
+        once and try decoder settings on the same evidence.
+        """
         per_field = [extract_glyphs(f.image, f.boxes_px, f.blank, f.px_per_mm) for f in fields]
         images = [g.image for gs in per_field for g in gs if g.kind == KIND_LETTER and g.image is not None]
         probs = self.probabilities(images)
-        readings: list[Reading] = []
+        out: list[FieldEvidence] = []
         k = 0
         for f, glyphs in zip(fields, per_field, strict=False):
             dists: dict[int, list[tuple[str, float]]] = {}
@@ -112,8 +140,31 @@ class CnnRecognizer:
                     k += 1
                 elif g.kind in (KIND_DASH, KIND_TICK):
                     dists[g.box] = _shape_rule(g)
-            readings.append(self._field_reading(f, glyphs, dists))
-        return readings
+            words = words_of(glyphs, f.blank)
+            continuation = any(
+                g.kind != KIND_LETTER and g.kind not in (KIND_DASH, KIND_TICK) and not f.blank[g.box] for g in glyphs
+            )
+            out.append(FieldEvidence(tuple(tuple(b) for b in words), dists, continuation))
+        return out
+
+    def reading_of(self, ev: FieldEvidence, params: DecoderParams | None = None) -> Reading:
+        """Decode one field's evidence; its confidence from the fitted logistic model."""
+        if not ev.words:
+            return Reading("", (), 1.0, self.name)
+        d = decode([[ev.dists[b] for b in word] for word in ev.words], params=params or self.decoder)
+        if self.coef and any(len(p.text) >= 2 for p in d.pieces):
+            confidence = _confidence_of(field_features(d, ev.continuation), self.coef, self.intercept)
+        else:  # initials only (no name model applies), or before calibration: the posterior
+            confidence = d.posterior * (SPILL_FACTOR if ev.continuation else 1.0)
+        letters: list[LetterReading] = []
+        for word, chars in zip(ev.words, d.chars, strict=False):
+            for b, ch in zip(word, chars, strict=False):
+                dist = ev.dists[b]
+                top = [(ch, _prob_of(dist, ch))]
+                top += [(c, p) for c, p in dist if c != ch][:2]
+                letters.append(LetterReading(b, ch, tuple(top)))
+        text = " ".join("".join(chars) for chars in d.chars)
+        return Reading(text, tuple(letters), float(min(1.0, confidence)), self.name)
 
     def _distribution(self, g: Glyph, p: np.ndarray) -> list[tuple[str, float]]:
         order = np.argsort(-p)
@@ -123,31 +174,6 @@ class CnnRecognizer:
         if g.spill > 0.35:
             factor *= SPILL_FACTOR
         return [(self.classes[int(i)], float(p[int(i)]) * factor) for i in order]
-
-    def _field_reading(
-        self, f: FieldImage, glyphs: Sequence[Glyph], dists: dict[int, list[tuple[str, float]]]
-    ) -> Reading:
-        words = words_of(glyphs, f.blank)
-        if not words:
-            return Reading("", (), 1.0, self.name)
-        chosen, confidence = choose([[dists[b] for b in word] for word in words])
-        continuation = any(
-            g.kind != KIND_LETTER and g.kind not in (KIND_DASH, KIND_TICK) and not f.blank[g.box] for g in glyphs
-        )
-        if continuation:
-            confidence *= SPILL_FACTOR  # a box with ink but no letter of its own
-        # The beam's posterior is monotone but under-confident on validation
-        # names; a power fitted there (training/calibrate.py) makes it honest.
-        confidence = confidence**self.field_power
-        letters: list[LetterReading] = []
-        for word, chars in zip(words, chosen, strict=False):
-            for b, ch in zip(word, chars, strict=False):
-                dist = dists[b]
-                top = [(ch, _prob_of(dist, ch))]
-                top += [(c, p) for c, p in dist if c != ch][:2]
-                letters.append(LetterReading(b, ch, tuple(top)))
-        text = " ".join("".join(chars) for chars in chosen)
-        return Reading(text, tuple(letters), float(min(1.0, confidence)), self.name)
 
 
 def _prob_of(dist: Sequence[tuple[str, float]], ch: str) -> float:

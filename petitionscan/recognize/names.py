@@ -1,15 +1,26 @@
-"""What names look like: a character trigram model and a lexicon, for choosing
-among a letter's alternatives.
+"""What names look like: a character trigram model and a lexicon of name words,
+for choosing among a letter's alternatives and for judging a field's reading.
 
-The classifier gives each box calibrated probabilities; names are far from
-random strings (``MARIA`` is likelier than ``MAPIA``). A small beam search
-combines the two: it only ranks strings built from each box's own top
-alternatives and never touches a letter the classifier is sure of, so a
-confident reading is never replaced by a dictionary word. The field's
-confidence is the combined model's probability of the chosen string.
+The classifier gives each box calibrated probabilities P(image | letter). A
+field's text is chosen as the string with the highest
+
+    sum of log P(letter) + lm_weight * log P_ngram(word) + lexicon_bonus * [word is a known name]
+
+that is, classifier evidence times a prior over words in which a known name
+word is much likelier than a string that merely looks like a name. Strings
+are built only from each box's own alternatives: a beam over the top few (with
+the trigram model) plus every lexicon word of the right length whose letters
+are all among the box's alternatives. A letter whose probability is at least
+``sure`` is never changed, so a confident reading is never replaced by a
+dictionary word. Hyphenated and apostrophe names (SMITH-JONES, O'BRIEN) are
+judged piece by piece.
+
+Besides the text, :func:`decode` reports what the field's confidence is built
+from: the posterior of the chosen string, whether its words are known names,
+the margin to the runner-up and the weakest letter (see :func:`field_features`).
 
 The statistics come from ``names.json.gz``, built by training/build_names.py
-from Faker's name lists (MIT licence).
+from the person-name lists of Faker and Mimesis (both MIT licence).
 """
 
 from __future__ import annotations
@@ -18,6 +29,7 @@ import gzip
 import json
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,20 +39,32 @@ DATA = Path(__file__).with_name("names.json.gz")
 CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ-'"
 _BOS = len(CHARS)  # start of word
 _EOS = len(CHARS) + 1  # end of word
-LM_WEIGHT = 0.5
-"""Exponent on the name model: below 1 because real signers' names are more
-varied than any list."""
-LEXICON_BONUS = 2.0
-"""Factor for a word found in the lexicon (after the exponent)."""
-SURE = 0.9
-"""A letter at least this probable is never changed."""
-CANDIDATE_MIN = 0.02
-"""Alternatives less probable than this are not tried (they stay in 'other')."""
-BEAM = 48
+_SEPARATORS = "-'"
+_FLOOR = 1e-6
+MARGIN_CAP = 12.0
+"""Margins above this many nats mean the same: no rival at all."""
+
+
+@dataclass(frozen=True)
+class DecoderParams:
+    """Weights of the decoder; the shipped values are fitted on validation writers
+    by training/calibrate.py and stored in letters.json."""
+
+    lm_weight: float = 0.5
+    """Exponent on the trigram model: below 1 because real names are more varied than any list."""
+    lexicon_bonus: float = 3.0
+    """Log factor for a known name word."""
+    sure: float = 0.98
+    """A letter at least this probable is never changed."""
+    candidate_min: float = 0.02
+    """Alternatives below this are not tried by the beam (they stay in 'other')."""
+    lexicon_min: float = 0.005
+    """A lexicon word may use an alternative down to this probability."""
+    beam: int = 32
 
 
 class NameModel:
-    """Interpolated character trigram model over words of names, plus a lexicon."""
+    """Interpolated character trigram model over name words, plus a lexicon."""
 
     def __init__(self, trigrams: dict[str, int], words: Sequence[str]) -> None:
         n = len(CHARS) + 2
@@ -60,7 +84,30 @@ class NameModel:
         p_tri = np.where(tri_tot > 0, tri / np.maximum(tri_tot, 1.0), 0.0)
         p = lam * p_tri + (1.0 - lam) * p_bi[None, :, :]
         self.logp = np.log(p)
+        # The same with an "unknown letter" state (index n): its context is neutral.
+        context = np.full((n + 1, n + 1, n + 1), math.log(1.0 / 26.0))
+        context[:n, :n, :n] = self.logp
+        self.context = context
         self.words = frozenset(words)
+        # Lexicon pieces (split at hyphen and apostrophe) by length, as letter
+        # index arrays with their trigram log-probability, for vectorised matching.
+        pieces = sorted({p for w in words for p in _pieces(w) if len(p) >= 2})
+        self.pieces = frozenset(pieces)
+        self.by_length: dict[int, tuple[np.ndarray, np.ndarray, list[str]]] = {}
+        for length in sorted({len(p) for p in pieces}):
+            group = [p for p in pieces if len(p) == length]
+            codes = np.array([[CHARS.index(ch) for ch in p] for p in group], np.int64)
+            self.by_length[length] = (codes, self._codes_logp(codes), group)
+
+    def _codes_logp(self, codes: np.ndarray) -> np.ndarray:
+        a = np.full(len(codes), _BOS)
+        b = np.full(len(codes), _BOS)
+        total = np.zeros(len(codes))
+        for k in range(codes.shape[1]):
+            c = codes[:, k]
+            total += self.logp[a, b, c]
+            a, b = b, c
+        return total + self.logp[a, b, np.full(len(codes), _EOS)]
 
     def step(self, a: int, b: int, c: int) -> float:
         return float(self.logp[a, b, c])
@@ -75,6 +122,22 @@ class NameModel:
             a, b = b, c
         return total + self.step(a, b, _EOS)
 
+    def known(self, piece: str) -> bool:
+        """Whether a word piece (no hyphen or apostrophe) is a known name."""
+        return piece in self.pieces
+
+
+def _pieces(word: str) -> list[str]:
+    out, cur = [], ""
+    for ch in word:
+        if ch in _SEPARATORS:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    out.append(cur)
+    return out
+
 
 @lru_cache(maxsize=1)
 def load_model() -> NameModel:
@@ -85,58 +148,238 @@ def load_model() -> NameModel:
 Alternatives = Sequence[tuple[str, float]]
 
 
-def choose(words: Sequence[Sequence[Alternatives]], model: NameModel | None = None) -> tuple[list[list[str]], float]:
-    """Best characters per box and the probability that all of them are right.
+@dataclass(frozen=True)
+class PieceChoice:
+    """The decision for one piece of a word (between separators)."""
 
-    ``words`` holds, per word of the field, each box's full probability list
-    (character, probability), best first. Returns the chosen characters per
-    word and the posterior of the whole field under classifier x name model.
-    """
+    text: str
+    posterior: float
+    known: bool
+    margin: float
+    changed: bool
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """The chosen characters per word and what the confidence is built from."""
+
+    chars: list[list[str]]
+    pieces: list[PieceChoice]
+    letter_probs: list[float]
+    separators: list[float]
+
+    @property
+    def posterior(self) -> float:
+        p = 1.0
+        for q in self.separators:
+            p *= q
+        for piece in self.pieces:
+            p *= piece.posterior
+        return p
+
+
+def choose(
+    words: Sequence[Sequence[Alternatives]], model: NameModel | None = None, params: DecoderParams | None = None
+) -> tuple[list[list[str]], float]:
+    """Best characters per box and the combined model's probability that all are right."""
+    d = decode(words, model, params)
+    return d.chars, d.posterior
+
+
+def decode(
+    words: Sequence[Sequence[Alternatives]], model: NameModel | None = None, params: DecoderParams | None = None
+) -> Decoded:
+    """Choose the text of a field; ``words`` holds, per word, each box's probability
+    list (character, probability), best first."""
     model = model or load_model()
-    chosen: list[list[str]] = []
-    confidence = 1.0
+    params = params or DecoderParams()
+    chars: list[list[str]] = []
+    pieces: list[PieceChoice] = []
+    probs: list[float] = []
+    separators: list[float] = []
     for word in words:
-        best, posterior = _beam_word(word, model)
-        chosen.append(best)
-        confidence *= posterior
-    return chosen, confidence
+        out: list[str] = []
+        start = 0
+        for i in range(len(word) + 1):
+            # Only inside a word: a name neither starts nor ends with a hyphen,
+            # so an edge dash stays a character that the name model judges.
+            is_sep = 0 < i < len(word) - 1 and i > start and bool(word[i]) and word[i][0][0] in _SEPARATORS
+            if i < len(word) and not is_sep:
+                continue
+            if i > start:
+                piece = _decode_piece(word[start:i], model, params)
+                pieces.append(piece)
+                out.extend(piece.text)
+            if is_sep:
+                out.append(word[i][0][0])
+                separators.append(word[i][0][1])
+            start = i + 1
+        chars.append(out)
+        for box, ch in zip(word, out, strict=False):
+            probs.append(_prob_of(box, ch))
+    return Decoded(chars, pieces, probs, separators)
 
 
-def _beam_word(boxes: Sequence[Alternatives], model: NameModel) -> tuple[list[str], float]:
-    # Hypothesis: (log score, chars, last two states). "other" stands for all
-    # alternatives not tried; it has the classifier's leftover mass and a
-    # neutral model factor (the uniform 1/26), and can never be chosen.
-    neutral = math.log(1.0 / 26.0)
-    hyps: list[tuple[float, tuple[str, ...], int, int]] = [(0.0, (), _BOS, _BOS)]
-    for alts in boxes:
-        top_p = alts[0][1] if alts else 0.0
-        cands = [alts[0]] if top_p >= SURE else [a for a in alts if a[1] >= CANDIDATE_MIN][:4] or [alts[0]]
-        rest = max(1e-6, 1.0 - sum(p for _, p in cands))
-        new: list[tuple[float, tuple[str, ...], int, int]] = []
-        for score, chars, a, b in hyps:
-            for ch, p in cands:
-                c = CHARS.index(ch)
-                lm = model.step(a if a != -1 else _BOS, b, c) if b != -1 else neutral
-                new.append((score + math.log(max(p, 1e-9)) + LM_WEIGHT * lm, (*chars, ch), b, c))
-            new.append((score + math.log(rest) + LM_WEIGHT * neutral, (*chars, "?"), b, -1))
-        new.sort(key=lambda h: -h[0])
-        hyps = new[:BEAM]
-    finals: list[tuple[float, tuple[str, ...]]] = []
-    for score, chars, a, b in hyps:
-        text = "".join(chars)
-        if "?" in text:
-            finals.append((score, chars))
-            continue
-        end = LEXICON_BONUS_LOG if (len(text) >= 2 and text in model.words) else 0.0
-        eos = LM_WEIGHT * model.step(a if a != -1 else _BOS, b, _EOS) if b != -1 else 0.0
-        finals.append((score + eos + end, chars))
-    top = max(s for s, _ in finals)
-    total = sum(math.exp(s - top) for s, _ in finals)
-    real = [(s, c) for s, c in finals if "?" not in c]
-    if not real:
-        return [a[0][0] if a else "?" for a in boxes], 0.0
-    best_score, best_chars = max(real, key=lambda h: h[0])
-    return list(best_chars), math.exp(best_score - top) / total
+def _prob_of(alts: Alternatives, ch: str) -> float:
+    for c, p in alts:
+        if c == ch:
+            return p
+    return 0.0
 
 
-LEXICON_BONUS_LOG = math.log(LEXICON_BONUS)
+def _logprob_matrix(boxes: Sequence[Alternatives]) -> np.ndarray:
+    m = np.full((len(boxes), len(CHARS)), math.log(_FLOOR))
+    for i, alts in enumerate(boxes):
+        for ch, p in alts:
+            j = CHARS.find(ch)
+            if j >= 0:
+                m[i, j] = math.log(max(p, _FLOOR))
+    return m
+
+
+def _beam(
+    boxes: Sequence[Alternatives], fixed: Sequence[bool], model: NameModel, params: DecoderParams
+) -> tuple[dict[str, float], list[float]]:
+    """Beam over each box's top alternatives with the trigram model, vectorised.
+
+    A hypothesis that took "other" (all alternatives not tried: the box's
+    leftover mass, a neutral model factor) can never be chosen; its score only
+    counts toward the normalisation. Returns the complete strings' scores (end
+    of word and lexicon bonus included) and the scores of the "other" ones.
+    """
+    w = params.lm_weight
+    table = model.context
+    unknown = len(CHARS) + 2
+    scores = np.zeros(1)
+    a = np.full(1, _BOS)
+    b = np.full(1, _BOS)
+    has_other = np.zeros(1, bool)
+    trail: list[tuple[np.ndarray, np.ndarray]] = []
+    for alts, sure in zip(boxes, fixed, strict=True):
+        cands = [alts[0]] if sure else [x for x in alts if x[1] >= params.candidate_min][:4] or [alts[0]]
+        cands = [(c, p) for c, p in cands if c in CHARS]
+        codes = np.array([CHARS.index(c) for c, _ in cands] + [unknown])
+        rest = max(_FLOOR, 1.0 - sum(p for _, p in cands))
+        logp = np.log(np.maximum([p for _, p in cands] + [rest], _FLOOR))
+        new = scores[:, None] + logp[None, :] + w * table[a[:, None], b[:, None], codes[None, :]]
+        flat = new.ravel()
+        keep = np.argpartition(-flat, params.beam)[: params.beam] if flat.size > params.beam else np.arange(flat.size)
+        parent, k = np.divmod(keep, len(codes))
+        scores = flat[keep]
+        a, b = b[parent], codes[k]
+        has_other = has_other[parent] | (k == len(codes) - 1)
+        trail.append((parent, codes[k]))
+    done = ~has_other
+    final = scores + np.where(done, w * table[a, b, np.full(len(a), _EOS)], 0.0)
+    out: dict[str, float] = {}
+    for i in np.flatnonzero(done):
+        j, chars = int(i), []
+        for parent, code in reversed(trail):
+            chars.append(CHARS[int(code[j])])
+            j = int(parent[j])
+        text = "".join(reversed(chars))
+        bonus = params.lexicon_bonus if len(text) >= 2 and model.known(text) else 0.0
+        out[text] = float(final[i]) + bonus
+    return out, sorted((float(v) for v in final[has_other]), reverse=True)
+
+
+def _decode_piece(boxes: Sequence[Alternatives], model: NameModel, params: DecoderParams) -> PieceChoice:
+    """Posterior ranking of the strings one piece may read as."""
+    if len(boxes) == 1:  # an initial, or the O of O'BRIEN: no name word to model
+        params = replace(params, lm_weight=0.0)
+    w = params.lm_weight
+    top = [alts[0] if alts else ("?", 0.0) for alts in boxes]
+    fixed = [p >= params.sure for _, p in top]
+    scores, other = _beam(boxes, fixed, model, params)
+    # Every lexicon word of this length that the boxes allow.
+    group = model.by_length.get(len(boxes))
+    if group is not None:
+        codes, lm_words, names = group
+        logp = _logprob_matrix(boxes)
+        allowed = logp >= math.log(params.lexicon_min)
+        for i, (ch, _p) in enumerate(top):
+            if fixed[i]:
+                allowed[i] = False
+                if ch in CHARS:
+                    allowed[i, CHARS.index(ch)] = True
+        # Narrow down position by position, most selective (sure) boxes first.
+        idx = np.arange(len(codes))
+        for i in sorted(range(len(boxes)), key=lambda i: int(allowed[i].sum())):
+            idx = idx[allowed[i, codes[idx, i]]]
+            if not idx.size:
+                break
+        if idx.size:
+            rows = np.arange(len(boxes))
+            s = logp[rows[None, :], codes[idx]].sum(axis=1) + w * lm_words[idx] + params.lexicon_bonus
+            for j, v in zip(idx, s, strict=True):
+                scores[names[int(j)]] = float(v)
+    if not scores:
+        text = "".join(ch for ch, _ in top)
+        return PieceChoice(text, 0.0, model.known(text), 0.0, False)
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    best_text, best = ranked[0]
+    all_scores = np.array([v for _, v in ranked] + other)
+    norm = float(np.logaddexp.reduce(all_scores))
+    rivals = [v for _, v in ranked[1:2]] + other[:1]
+    rival = max(rivals) if rivals else best - MARGIN_CAP
+    margin = min(MARGIN_CAP, best - rival)
+    changed = any(ch != t for ch, (t, _) in zip(best_text, top, strict=True))
+    return PieceChoice(
+        best_text, math.exp(best - norm), len(best_text) >= 2 and model.known(best_text), margin, changed
+    )
+
+
+def known_name(text: str, model: NameModel | None = None) -> bool:
+    """Whether every piece of two or more letters of ``text`` is a known name."""
+    model = model or load_model()
+    pieces = [p for w in text.split(" ") for p in _pieces(w) if len(p) >= 2]
+    return all(model.known(p) for p in pieces)
+
+
+FEATURES = (
+    "log_posterior",
+    "unknown_words",
+    "margin",
+    "log_min_letter",
+    "continuation",
+    "single_letters",
+    "margin_if_all_known",
+    "log_min_letter_if_unknown",
+    "log_posterior_if_unknown",
+)
+
+
+def field_features(d: Decoded, continuation: bool) -> list[float]:
+    """What a field's confidence is computed from (see training/calibrate.py).
+
+    The chosen string's log posterior, the number of pieces of two or more
+    letters that are no known name, the smallest margin to a runner-up (nats),
+    the log probability of the weakest chosen letter, whether a box held ink
+    but no letter of its own, and the number of one-letter pieces (initials
+    and the O of O'BRIEN, which no lexicon vouches for). The last three let
+    the evidence count differently for known and unknown names: a known name
+    is trusted on its margin, an unknown one only on its letters.
+    """
+    long = [p for p in d.pieces if len(p.text) >= 2]
+    log_post = max(-30.0, math.log(max(d.posterior, 1e-300)))
+    unknown = float(sum(not p.known for p in long))
+    margin = min((p.margin for p in d.pieces), default=MARGIN_CAP)
+    min_letter = max(-14.0, math.log(max(min(d.letter_probs, default=1.0), 1e-12)))
+    is_unknown = float(unknown > 0)
+    return [
+        log_post,
+        unknown,
+        margin,
+        min_letter,
+        float(continuation),
+        float(sum(len(p.text) < 2 for p in d.pieces)),
+        margin * (1.0 - is_unknown),
+        min_letter * is_unknown,
+        log_post * is_unknown,
+    ]
+
+
+def confidence_of(features: Sequence[float], coef: Sequence[float], intercept: float) -> float:
+    """Logistic model of P(field text exactly right), coefficients from letters.json."""
+    z = intercept + sum(c * f for c, f in zip(coef, features, strict=True))
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))

@@ -1,30 +1,94 @@
-"""The name model picks between close alternatives and never overrides a sure letter."""
+"""The name decoder picks between close alternatives with the lexicon and the
+trigram model, never overrides a sure letter, and the field confidence does
+not trust a name the lexicon does not know when its letters are in doubt."""
 
 from __future__ import annotations
 
-from petitionscan.recognize.names import choose, load_model
+import string
+
+from petitionscan.recognize import name_confidence
+from petitionscan.recognize.cnn import CnnRecognizer, FieldEvidence
+from petitionscan.recognize.names import DecoderParams, choose, decode, load_model
+
+SURE = DecoderParams().sure
+
+
+def box(*alts: tuple[str, float]) -> list[tuple[str, float]]:
+    """A box's full probability list: the given alternatives, the rest spread thin."""
+    used = {c for c, _ in alts}
+    rest = max(0.0, 1.0 - sum(p for _, p in alts))
+    others = [c for c in string.ascii_uppercase if c not in used]
+    return sorted([*alts, *((c, rest / len(others)) for c in others)], key=lambda a: -a[1])
+
+
+def clear(text: str, p: float = 0.995) -> list[list[tuple[str, float]]]:
+    return [box((ch, p)) for ch in text]
 
 
 def test_real_names_are_likelier_than_misreadings() -> None:
     m = load_model()
     assert m.word_logp("MARIA") > m.word_logp("MAPIA")
     assert m.word_logp("IVANOV") > m.word_logp("IVANQV")
+    assert m.known("GORDEEV") and not m.known("GORDEEU")
 
 
-def test_close_alternatives_are_decided_by_the_name_model() -> None:
-    word = [[("M", 0.99)], [("A", 0.97)], [("P", 0.5), ("R", 0.45), ("B", 0.05)], [("I", 0.99)], [("A", 0.97)]]
-    chosen, conf = choose([word])
-    assert "".join(chosen[0]) == "MARIA"
-    assert 0.0 < conf < 1.0
+def test_ambiguous_v_u_inside_a_known_name_is_resolved() -> None:
+    # The classifier prefers U (the most frequent confusion of handwritten V).
+    word = [*clear("GORDEE"), box(("U", 0.55), ("V", 0.42))]
+    chosen, _ = choose([word])
+    assert "".join(chosen[0]) == "GORDEEV"
+
+
+def test_second_alternative_far_below_the_first_is_taken_for_a_known_name() -> None:
+    word = [*clear("KO"), box(("U", 0.8), ("V", 0.15)), *clear("ALE"), box(("U", 0.7), ("V", 0.25))]
+    assert "".join(choose([word])[0][0]) == "KOVALEV"
 
 
 def test_a_sure_letter_is_never_replaced() -> None:
-    word = [[("M", 0.99)], [("A", 0.97)], [("P", 0.95), ("R", 0.05)], [("I", 0.99)], [("A", 0.97)]]
-    chosen, _conf = choose([word])
-    assert "".join(chosen[0]) == "MAPIA"
+    word = [*clear("MA"), box(("P", SURE + 0.005), ("R", 1 - SURE - 0.006)), *clear("IA")]
+    assert "".join(choose([word])[0][0]) == "MAPIA"
+    unsure = [*clear("MA"), box(("P", 0.6), ("R", 0.35)), *clear("IA")]
+    assert "".join(choose([unsure])[0][0]) == "MARIA"
+
+
+def test_double_names_are_decided_piece_by_piece() -> None:
+    word = [*clear("SMITH"), box(("-", 0.97), ("I", 0.015)), box(("I", 0.5), ("J", 0.45)), *clear("ONES")]
+    d = decode([word])
+    assert "".join(d.chars[0]) == "SMITH-JONES"
+    assert [p.text for p in d.pieces] == ["SMITH", "JONES"]
+    assert all(p.known for p in d.pieces)
 
 
 def test_confidence_falls_with_letter_doubt() -> None:
-    sure = [[("A", 0.99)], [("N", 0.99)], [("N", 0.99)], [("A", 0.99)]]
-    unsure = [[("A", 0.99)], [("N", 0.6), ("M", 0.4)], [("N", 0.99)], [("A", 0.99)]]
+    sure = clear("ANNA")
+    unsure = [box(("A", 0.99)), box(("N", 0.6), ("M", 0.4)), *clear("NA")]
     assert choose([unsure])[1] < choose([sure])[1]
+
+
+def _reading(engine: CnnRecognizer, word: list[list[tuple[str, float]]]) -> tuple[str, float]:
+    ev = FieldEvidence((tuple(range(len(word))),), dict(enumerate(word)), False)
+    r = engine.reading_of(ev)
+    return r.text, r.confidence
+
+
+def test_unknown_name_with_uncertain_letters_is_not_auto_accepted() -> None:
+    engine = CnnRecognizer()
+    first = _reading(engine, clear("ANNA", 0.999))
+    known = _reading(engine, clear("IVANOVA", 0.999))
+    # A clear known name is accepted: the threshold is reachable.
+    assert name_confidence([_as_reading(first), _as_reading(known)]) >= engine.auto_threshold
+    # An invented surname with two letters in doubt is not, however name-like.
+    doubt = [*clear("ZORBLA", 0.999), box(("K", 0.7), ("R", 0.25)), *clear("E", 0.999), box(("U", 0.75), ("V", 0.2))]
+    text, conf = _reading(engine, doubt)
+    assert not load_model().known(text)
+    assert name_confidence([_as_reading(first), _as_reading((text, conf))]) < engine.auto_threshold
+    # The same doubt inside a known name is trusted more than inside an unknown one.
+    in_lexicon = [*clear("KOV", 0.999), box(("A", 0.7), ("R", 0.25)), *clear("LE", 0.999), box(("V", 0.75), ("U", 0.2))]
+    text2, conf2 = _reading(engine, in_lexicon)
+    assert text2 == "KOVALEV" and conf2 > conf
+
+
+def _as_reading(tc: tuple[str, float]):  # type: ignore[no-untyped-def]
+    from petitionscan.recognize import Reading
+
+    return Reading(tc[0], (), tc[1], "cnn")
