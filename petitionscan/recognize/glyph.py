@@ -6,8 +6,9 @@ why:
 
 * ink is separated from paper with a clipped Otsu threshold, so faint grey
   remnants of the printed boxes and paper noise drop out;
-* thin remnants of box lines that survived (bitonal scans, photocopies) are
-  erased where they run along a box edge and no stroke crosses them;
+* thin remnants of box lines that survived are erased where they run along
+  a box edge, are lighter than the pen ink and no stroke crosses them (dark
+  strokes written on a line stay: the scan stage already removed the lines);
 * connected components are given to the box that holds most of their pixels,
   so a letter spilling over into its neighbour stays whole and the neighbour
   does not read a fragment;
@@ -62,14 +63,18 @@ def ink_threshold(gray: np.ndarray) -> float:
     return float(np.clip(otsu, 110.0, 185.0))
 
 
-def _erase_box_lines(mask: np.ndarray, boxes: Sequence[Box], px_per_mm: float) -> None:
-    """Erase thin straight remnants along the printed box edges, in place.
+def _erase_box_lines(mask: np.ndarray, gray: np.ndarray, boxes: Sequence[Box], px_per_mm: float, paper: float) -> None:
+    """Erase faint straight remnants along the printed box edges, in place.
 
-    Near each box edge, a run of pixels is erased if it is long (a quarter of
-    the box side or more) and thin: paper a little above and below it (left
-    and right for upright edges). A pen stroke crossing the line survives.
+    Near each box edge, a run of ink pixels is a candidate if it is long (a
+    quarter of the box side or more) and thin: paper a little above and below
+    it (left and right for upright edges). Only runs clearly lighter than the
+    field's pen ink go: a remnant of a grey printed line is. A dark pen stroke
+    drawn on the line (the foot of an L, the top bar of an E, a stem along the
+    side) looks the same in the mask and must stay; separate dark pieces along
+    an edge are dropped later by shape (:func:`_is_line_remnant`).
     """
-    if not boxes:
+    if not boxes or not mask.any():
         return
     h, w = mask.shape
     band = max(2, round(0.5 * px_per_mm))
@@ -83,8 +88,12 @@ def _erase_box_lines(mask: np.ndarray, boxes: Sequence[Box], px_per_mm: float) -
     right = pad[reach : reach + h, 2 * reach :]
     thin_h = (mask & ~up & ~down).astype(np.uint8)
     thin_v = (mask & ~left & ~right).astype(np.uint8)
+    if not thin_h.any() and not thin_v.any():
+        return
     long_h = cv2.morphologyEx(thin_h, cv2.MORPH_OPEN, np.ones((1, max(4, bw // 4)), np.uint8)) > 0
     long_v = cv2.morphologyEx(thin_v, cv2.MORPH_OPEN, np.ones((max(4, bh // 4), 1), np.uint8)) > 0
+    if not long_h.any() and not long_v.any():
+        return
     near_h = np.zeros((h, w), bool)
     near_v = np.zeros((h, w), bool)
     for x0, y0, x1, y1 in boxes:
@@ -94,7 +103,21 @@ def _erase_box_lines(mask: np.ndarray, boxes: Sequence[Box], px_per_mm: float) -
             near_h[max(0, e - band) : min(h, e + band + 1), xa:xb] = True
         for e in (x0, x1):
             near_v[ya:yb, max(0, e - band) : min(w, e + band + 1)] = True
-    mask &= ~((long_h & near_h) | (long_v & near_v))
+    cand = ((long_h & near_h) | (long_v & near_v)).astype(np.uint8)
+    count, labels = cv2.connectedComponents(cand, connectivity=8)
+    if count <= 1:
+        return
+    hist = cv2.calcHist([gray], [0], mask.astype(np.uint8), [256], [0, 256]).ravel().cumsum()
+    ink = float(np.searchsorted(hist, 0.05 * hist[-1]))  # the pen's own darkness
+    light = ink + 0.45 * max(0.0, paper - ink)
+    ys, xs = np.nonzero(cand)
+    lab = labels[ys, xs]
+    sums = np.bincount(lab, weights=gray[ys, xs], minlength=count)
+    sizes = np.bincount(lab, minlength=count)
+    means = sums / np.maximum(sizes, 1)
+    faint = means > light
+    faint[0] = False
+    mask &= ~faint[labels]
 
 
 def _is_line_remnant(
@@ -165,7 +188,9 @@ def extract_glyphs(
     if n == 0:
         return []
     mask = gray < ink_threshold(gray)
-    _erase_box_lines(mask, boxes, px_per_mm)
+    hist = cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel().cumsum()
+    paper = float(np.searchsorted(hist, 0.9 * hist[-1]))  # 90th percentile grey
+    _erase_box_lines(mask, gray, boxes, px_per_mm, paper)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     # Columns owned by each box: box extents widened to the middle of each gap.
     _h, w = gray.shape
@@ -190,7 +215,11 @@ def extract_glyphs(
         owners = owner[x : x + cw]
         per_box = np.bincount(owners[owners >= 0], weights=col_counts[owners >= 0], minlength=n)
         best = int(np.argmax(per_box))
-        shared = [j for j in range(n) if j != best and not blank[j] and per_box[j] >= 0.2 * area]
+        # A box's part counts next to the biggest part, not the whole: in a
+        # chain of touching letters each box's part is a letter of its own.
+        shared = [
+            j for j in range(n) if j != best and not blank[j] and per_box[j] >= max(0.2 * per_box[best], min_area)
+        ]
         if shared:
             # Letters of neighbouring boxes touching: cut the component at the
             # box borders and give each box its own part.
@@ -213,8 +242,6 @@ def extract_glyphs(
         ys, xs = np.nonzero(piece)
         stats = np.vstack([stats, [x + xs.min(), y + ys.min(), np.ptp(xs) + 1, np.ptp(ys) + 1, len(xs)]])
         members[j].append(new)
-    hist = cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel().cumsum()
-    paper = float(np.searchsorted(hist, 0.9 * hist[-1]))  # 90th percentile grey
     glyphs: list[Glyph] = []
     for i in range(n):
         if blank[i] or not members[i]:
@@ -226,7 +253,9 @@ def extract_glyphs(
         sy0 = min(int(stats[c][1]) for c in members[i])
         sx1 = max(int(stats[c][0] + stats[c][2]) for c in members[i])
         sy1 = max(int(stats[c][1] + stats[c][3]) for c in members[i])
-        sub = np.isin(labels[sy0:sy1, sx0:sx1], members[i])
+        own = np.zeros(stats.shape[0], bool)
+        own[members[i]] = True
+        sub = own[labels[sy0:sy1, sx0:sx1]]
         total = float(sub.sum())
         ix0, ix1 = max(bx0, sx0) - sx0, min(bx1, sx1) - sx0
         iy0, iy1 = max(by0, sy0) - sy0, min(by1, sy1) - sy0

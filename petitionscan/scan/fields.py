@@ -4,8 +4,12 @@ The page is warped once onto the sheet's own millimetres at 8 px/mm. On a
 colour scan the red channel is read: the boxes are printed in a drop-out
 colour that vanishes there while blue and black ink stay dark. Photocopies
 and faxes have grey or black box lines, so the lines are also removed where
-the geometry says they are: a pixel on a line turns to paper unless ink
-continues on both sides of it (a stroke crossing the line).
+the geometry says they are, and only there: the exact rows (columns) a line
+occupies are found near its expected place, a pixel on them turns to paper
+unless it is darker than the line (pen over a grey line) or ink continues on
+both sides of it (a stroke crossing). Ink lying next to a line (the foot of
+an L on the bottom edge) is never touched. This is the only place lines are
+removed; the recognizer's cutter drops only faint leftovers.
 
 Registration is good to a few tenths of a millimetre over the page; paper
 stretch and lens distortion are corrected per field by sliding the expected
@@ -31,10 +35,20 @@ JPEG_PX_PER_MM = 4.0
 SEARCH_PX = 10
 """How far (pixels) a field's boxes may sit from where the homography puts them."""
 LINE_HALF = 3
-"""Half-width (pixels) of the band around a printed line that line removal rewrites."""
+"""Half-width (pixels) of the band around an expected line position where line removal looks."""
+LINE_COVER = 0.5
+"""Share of a strip a line offset must be dark along to be taken for the printed line."""
 MIN_COMPONENT_PX = 12
+FAINT_INK_DROP = 50.0
+"""How far below the paper a faint stroke still counts as ink when it joins darker ink."""
+FAINT_LETTER_MM = 3.0
+"""Height of a faint blob that counts as a letter on its own."""
 BOX_INK_PX = 30
 """Ink pixels that make a box written (a hyphen has ~50, an apostrophe ~35)."""
+INNER_INSET_MM = 1.5
+"""Margin of a box left out when looking for a letter in its middle."""
+INNER_INK_PX = 110
+"""Ink pixels in a box's middle that make it written even when joined to its neighbours."""
 SIGNATURE_INK_PX = 60
 STRIKE_WIDTH_MM = 40.0
 """A single stroke this wide across a row is a strike-out; no capital letter is."""
@@ -149,16 +163,13 @@ def _profile_shift(profile: np.ndarray, positions: list[int], search: int) -> in
     """Shift (within +-search) that puts most darkness under the expected line positions."""
     n = profile.shape[0]
     smooth = np.convolve(profile, np.ones(3, np.float32), mode="same")
-    best_shift, best_score = 0, -1.0
-    scores: list[float] = []
-    pos = np.array(positions)
-    for s in range(-search, search + 1):
-        p = pos + s
-        p = p[(p >= 0) & (p < n)]
-        score = float(smooth[p].sum()) if p.size else 0.0
-        scores.append(score)
-        if score > best_score:
-            best_shift, best_score = s, score
+    shifts = np.arange(-search, search + 1)
+    at = np.asarray(positions)[None, :] + shifts[:, None]
+    inside = (at >= 0) & (at < n)
+    score_arr = np.where(inside, smooth[np.clip(at, 0, n - 1)], 0.0).sum(axis=1)
+    best = int(np.argmax(score_arr))  # first maximum: the most negative shift on a tie
+    best_shift, best_score = int(shifts[best]), float(score_arr[best])
+    scores = score_arr.tolist()
     median = float(np.median(scores))
     zero = scores[search]
     # Lines not visible (drop-out on a bitonal scan): keep the homography.
@@ -188,11 +199,13 @@ def _align(gray: np.ndarray, rect: geometry.Rect, boxes: tuple[geometry.Rect, ..
     return dx, dy
 
 
-def _erasable_floor(ink: np.ndarray, sheet: geometry.SheetGeometry) -> int:
-    """Grey level below which a pixel on a printed line is ink, not line.
+def _line_levels(ink: np.ndarray, sheet: geometry.SheetGeometry) -> tuple[int, float]:
+    """(floor, cut): grey levels that tell the printed lines from ink and paper.
 
-    Ink over a grey photocopied line is darker than the line; on a bitonal
-    fax both are black and everything on a line may be erased.
+    A pixel on a line darker than ``floor`` is ink (ink over a grey
+    photocopied line is darker than the line; on a bitonal fax both are black
+    and the floor is 0). ``cut`` lies between the line and the paper: it finds
+    where a line actually runs.
     """
     ys: list[int] = []
     xs: list[int] = []
@@ -204,48 +217,76 @@ def _erasable_floor(ink: np.ndarray, sheet: geometry.SheetGeometry) -> int:
                     xs.extend(range(x0 + 4, x1 - 4, 2))
                     ys.extend([y] * len(range(x0 + 4, x1 - 4, 2)))
     if not xs:
-        return 0
+        return 0, 128.0
     yy, xx = np.array(ys), np.array(xs)
     hh, ww = ink.shape
     line = np.min(np.stack([ink[np.clip(yy + d, 0, hh - 1), np.clip(xx, 0, ww - 1)] for d in (-1, 0, 1)]), axis=0)
     level = float(np.median(line))
-    paper = float(np.percentile(ink[:: 7, :: 7], 90))
-    return int(max(0.0, level - 0.35 * max(0.0, paper - level)))
+    paper = float(np.percentile(ink[::7, ::7], 90))
+    return int(max(0.0, level - 0.35 * max(0.0, paper - level))), (level + paper) / 2.0
 
 
-def _erase_hline(img: np.ndarray, y: int, xa: int, xb: int, floor: int = 0) -> None:
-    """Turn a printed horizontal line to paper unless ink runs on through it."""
+def _clean_strips(strips: np.ndarray, floor: int, cut: float) -> np.ndarray:
+    """Printed lines removed from strips across them, shape (lines, along, across).
+
+    Only the offsets where the line really runs are rewritten (found as the
+    offsets darker than ``cut`` along most of the strip), one pixel either
+    side for blur; ink lying next to the line stays whatever its darkness. A
+    rewritten pixel becomes the lighter of the pixels just outside the line
+    on either side, so a stroke crossing the line stays joined; ink darker
+    than ``floor`` is kept as it is (pen over a grey line).
+    """
+    n, _, width = strips.shape
+    runs = (strips < cut).mean(axis=1) >= LINE_COVER
+    runs[:, :2] = False
+    runs[:, width - 2 :] = False
+    has = runs.any(axis=1)
+    first = runs.argmax(axis=1)
+    last = width - 1 - runs[:, ::-1].argmax(axis=1)
+    lo = np.maximum(first - 1, 1)
+    hi = np.minimum(last + 1, width - 2)
+    k = np.arange(width)
+    rewrite = has[:, None] & (k[None, :] >= lo[:, None]) & (k[None, :] <= hi[:, None])
+    idx = np.arange(n)
+    keep = np.minimum(strips[idx, :, lo - 1], strips[idx, :, hi + 1])[:, :, None]
+    return np.where(rewrite[:, None, :] & (strips >= floor), np.maximum(strips, keep), strips)
+
+
+def _erase_hlines(img: np.ndarray, ys: list[int], xa: int, xb: int, floor: int, cut: float) -> None:
+    """Remove printed horizontal lines at rows ``ys`` (expected) between columns xa and xb."""
     h, w = img.shape
-    b = LINE_HALF
-    if y - b - 1 < 0 or y + b + 1 >= h:
-        return
     xa, xb = max(0, xa), min(w, xb)
-    if xb <= xa:
+    offs = np.arange(-LINE_HALF - 1, LINE_HALF + 2)
+    ys = [y for y in ys if y - LINE_HALF - 1 >= 0 and y + LINE_HALF + 1 < h]
+    if xb <= xa or not ys:
         return
-    keep = np.minimum(img[y - b - 1, xa:xb], img[y + b + 1, xa:xb])
-    band = img[y - b : y + b + 1, xa:xb]
-    np.copyto(band, np.maximum(band, keep[None, :]), where=band >= floor)
+    rows = np.array(ys)[:, None] + offs[None, :]  # (lines, across)
+    strips = img[rows, xa:xb].transpose(0, 2, 1)  # (lines, along, across)
+    img[rows, xa:xb] = _clean_strips(strips, floor, cut).transpose(0, 2, 1)
 
 
-def _erase_vline(img: np.ndarray, x: int, ya: int, yb: int, floor: int = 0) -> None:
+def _erase_vlines(img: np.ndarray, xs: list[int], ya: int, yb: int, floor: int, cut: float) -> None:
+    """Remove printed upright lines at columns ``xs`` (expected) between rows ya and yb."""
     h, w = img.shape
-    b = LINE_HALF
-    if x - b - 1 < 0 or x + b + 1 >= w:
-        return
     ya, yb = max(0, ya), min(h, yb)
-    if yb <= ya:
+    offs = np.arange(-LINE_HALF - 1, LINE_HALF + 2)
+    xs = [x for x in xs if x - LINE_HALF - 1 >= 0 and x + LINE_HALF + 1 < w]
+    if yb <= ya or not xs:
         return
-    keep = np.minimum(img[ya:yb, x - b - 1], img[ya:yb, x + b + 1])
-    band = img[ya:yb, x - b : x + b + 1]
-    np.copyto(band, np.maximum(band, keep[:, None]), where=band >= floor)
+    cols = np.array(xs)[:, None] + offs[None, :]  # (lines, across)
+    part = img[ya:yb]
+    strips = part[:, cols].transpose(1, 0, 2)  # (lines, along, across)
+    part[:, cols] = _clean_strips(strips, floor, cut).transpose(1, 0, 2)
 
 
-def _erase_box_lines(img: np.ndarray, boxes: list[Box], floor: int) -> None:
-    for x0, y0, x1, y1 in boxes:
-        _erase_hline(img, y0, x0 - LINE_HALF, x1 + LINE_HALF + 1, floor)
-        _erase_hline(img, y1, x0 - LINE_HALF, x1 + LINE_HALF + 1, floor)
-        _erase_vline(img, x0, y0 - LINE_HALF, y1 + LINE_HALF + 1, floor)
-        _erase_vline(img, x1, y0 - LINE_HALF, y1 + LINE_HALF + 1, floor)
+def _erase_box_lines(img: np.ndarray, boxes: list[Box], floor: int, cut: float) -> None:
+    """Remove the printed outlines of one field's boxes (they share their top and bottom rows)."""
+    if not boxes:
+        return
+    y0, y1 = boxes[0][1], boxes[0][3]
+    _erase_hlines(img, [y0, y1], boxes[0][0] - LINE_HALF, boxes[-1][2] + LINE_HALF + 1, floor, cut)
+    xs = sorted({b[0] for b in boxes} | {b[2] for b in boxes})
+    _erase_vlines(img, xs, y0 - LINE_HALF, y1 + LINE_HALF + 1, floor, cut)
 
 
 def _flatten(region: np.ndarray) -> np.ndarray:
@@ -266,29 +307,45 @@ def _flatten(region: np.ndarray) -> np.ndarray:
 
 
 def _ink_mask(region: np.ndarray) -> tuple[np.ndarray, int]:
-    """Ink pixels of a row (a threshold relative to this row's paper, specks removed)
-    and the width of its widest ink component."""
+    """Ink pixels of a row, their components and the width of the widest one.
+
+    The threshold sits halfway between this row's paper and its darkest ink.
+    A faint letter next to dark ones (a photocopy, a pen running dry) would
+    fall apart into specks there, so ink is grown by hysteresis: lighter
+    pixels count where they join dark ink, or where they form a blob of a
+    letter's size on their own. Specks are dropped.
+    """
     sample = region[::3, ::3]
-    paper = float(np.percentile(sample, 90))
-    darkest = float(region.min()) if sample.size < 100 else float(np.percentile(sample, 0.3))
+    hist = cv2.calcHist([sample], [0], None, [256], [0, 256]).ravel().cumsum()
+    paper = float(np.searchsorted(hist, 0.9 * hist[-1]))
+    darkest = float(region.min()) if sample.size < 100 else float(np.searchsorted(hist, 0.003 * hist[-1]))
     thr = paper - max(60.0, 0.5 * (paper - darkest))
-    mask = (region < thr).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    weak_thr = max(thr, paper - FAINT_INK_DROP)
+    strong = region < thr
+    weak = (region < weak_thr).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(weak, connectivity=8)
     if count <= 1:
-        return mask, 0
-    keep = stats[:, cv2.CC_STAT_AREA] >= MIN_COMPONENT_PX
+        return weak, 0
+    anchored = np.bincount(labels[strong], minlength=count) >= MIN_COMPONENT_PX
+    side = round(FAINT_LETTER_MM * PX_PER_MM)
+    area = stats[:, cv2.CC_STAT_AREA]
+    height = stats[:, cv2.CC_STAT_HEIGHT]
+    # Not a hairline: a scanner streak is as long but one or two pixels thin.
+    letter_sized = (height >= side) & (area >= 4 * MIN_COMPONENT_PX) & (area >= 2.5 * height)
+    keep = (anchored | letter_sized) & (area >= MIN_COMPONENT_PX)
     keep[0] = False
-    mask = keep.astype(np.uint8)[labels]
-    return mask, int(stats[keep, cv2.CC_STAT_WIDTH].max(initial=0))
+    return keep.astype(np.uint8)[labels], int(stats[keep, cv2.CC_STAT_WIDTH].max(initial=0))
 
 
 def _written_boxes(mask: np.ndarray, boxes: list[Box], origin: tuple[int, int]) -> list[bool]:
     """Which boxes hold a letter of their own.
 
-    Each ink component is shared out to the boxes by columns (a gap goes to
-    its nearer box); a box is written when it holds a good share of some
-    component. A neighbour's letter spilling over its edge gives only a small
-    share, a letter hugging its own box edges (L, J) still a large one.
+    Each ink component is shared out to the boxes by columns (a gap
+    goes to its nearer box); a box is written when it holds a good share of
+    some component (next to its share in the box holding most of it). A
+    neighbour's letter spilling over its edge gives only a small share, a
+    letter hugging its own box edges (L, J) or joined to its neighbours still
+    a large one.
     """
     n = len(boxes)
     if n == 0:
@@ -303,8 +360,9 @@ def _written_boxes(mask: np.ndarray, boxes: list[Box], origin: tuple[int, int]) 
     band = mask[ya:yb, xa:xb]
     if yb <= ya or xb <= xa or not band.any():
         return [False] * n
+    # Components of the band alone: a stroke of another row or a scanner streak
+    # running through it is cut at the band's edges and shows as passing.
     count, labels, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8)
-    # A thin stroke through the whole band and beyond is another row's ink passing by.
     passing = (
         (stats[:, cv2.CC_STAT_TOP] == 0)
         & (stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT] >= band.shape[0])
@@ -314,14 +372,35 @@ def _written_boxes(mask: np.ndarray, boxes: list[Box], origin: tuple[int, int]) 
     mids = [(boxes[i][2] + boxes[i + 1][0]) // 2 - ox - xa for i in range(n - 1)]
     for i, m in enumerate(mids):
         owner[max(0, m) :] = i + 1
-    ys, xs = np.nonzero(band)
+    ys, xs = np.nonzero(labels)
     lab = labels[ys, xs].astype(np.int64)
     counts = np.bincount(lab * n + owner[xs], minlength=count * n).reshape(count, n)
+    # A component over two boxes is a letter and maybe its spill: a share is
+    # measured against the whole. Over three or more it is a chain of touching
+    # letters, each a box's worth: a share counts next to the biggest one.
     totals = counts.sum(axis=1, keepdims=True)
-    share = counts >= np.maximum(BOX_INK_PX, 0.25 * totals)
+    chain = (counts >= BOX_INK_PX).sum(axis=1, keepdims=True) >= 3
+    ref = np.where(chain, counts.max(axis=1, keepdims=True), totals)
+    share = counts >= np.maximum(BOX_INK_PX, 0.25 * ref)
     share[0] = False
     share[passing] = False
-    return [bool(v) for v in share.any(axis=0)]
+    written = share.any(axis=0)
+    # Letters touching their neighbours make one big component, of which a
+    # box's own letter may be a small share (a T between an S and an E): a box
+    # whose middle holds a letter's worth of ink, tall like a letter, is written
+    # whatever it is joined to. A neighbour's spill reaches only its edge.
+    own = (labels > 0) & ~passing[labels]
+    inset = round(INNER_INSET_MM * PX_PER_MM)
+    inked = counts[1:][~passing[1:]].sum(axis=0) >= INNER_INK_PX
+    for i, (x0, y0, x1, y1) in enumerate(boxes):
+        if written[i] or not inked[i]:
+            continue
+        inner = own[max(0, y0 - oy - ya) : max(0, y1 - oy - ya), max(0, x0 + inset - ox - xa) : max(0, x1 - inset - ox - xa)]
+        if inner.sum() < INNER_INK_PX:
+            continue
+        rows = np.flatnonzero(inner.any(axis=1))
+        written[i] = rows[-1] - rows[0] + 1 >= 0.45 * (y1 - y0)
+    return [bool(v) for v in written]
 
 
 def _own_ink(sub: np.ndarray) -> int:
@@ -368,7 +447,7 @@ def cut_page(image: np.ndarray, matrix: np.ndarray, sheet: geometry.SheetGeometr
         x0, y0, x1, y1 = _rect_px(rect)
         printed.append((max(0, x0 - 4), max(0, y0), max(0, x1 + 1), max(0, y1 + 2)))
     margin = round(MARGIN_MM * PX_PER_MM)
-    floor = 0 if dropout else _erasable_floor(ink, sheet)
+    floor, cut = (0, 0.0) if dropout else _line_levels(ink, sheet)
     rows: list[RowCut] = []
     for row in sheet.rows:
         placed: list[tuple[geometry.FieldGeometry, list[Box], Box]] = []
@@ -377,9 +456,10 @@ def cut_page(image: np.ndarray, matrix: np.ndarray, sheet: geometry.SheetGeometr
             boxes = [_rect_px(b, dx, dy) for b in f.boxes_mm] or [_rect_px(f.rect_mm, dx, dy)]
             placed.append((f, boxes, _rect_px(f.rect_mm, dx, dy)))
             if not dropout:
-                _erase_box_lines(ink, boxes, floor)
+                _erase_box_lines(ink, boxes, floor, cut)
         rx0, _, rx1, ry1 = row.rect_mm
-        _erase_hline(ink, _px(ry1 + 1.0), _px(rx0) - 2, _px(rx1) + 2, floor)
+        # The rule under a row is printed dark even on drop-out sheets.
+        _erase_hlines(ink, [_px(ry1 + 1.0)], _px(rx0) - 2, _px(rx1) + 2, floor, cut if not dropout else 128.0)
         ry0 = max(0, min(r[1] for _, _, r in placed) - margin)
         ry1p = min(h, max(r[3] for _, _, r in placed) + margin)
         rxa = max(0, min(r[0] for _, _, r in placed) - margin)
@@ -419,10 +499,15 @@ def cut_page(image: np.ndarray, matrix: np.ndarray, sheet: geometry.SheetGeometr
         struck = _struck(mask, widest, name_boxes or other_boxes, origin)
         crop_png = _name_crop(gray, name_boxes, margin)
         rows.append(RowCut(row.row, tuple(cuts), signed, has_signature, struck, crop_png))
+    return PageCut(tuple(rows), encode_jpeg(_page_preview(image, matrix, sheet)), dropout)
+
+
+def _page_preview(image: np.ndarray, matrix: np.ndarray, sheet: geometry.SheetGeometry) -> np.ndarray:
+    """The whole registered page at JPEG_PX_PER_MM for the review view (one direct warp:
+    shrinking the scan first costs more than it saves)."""
     page_gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
     width, height = sheet.page_size_mm
-    small = warp(page_gray, matrix, JPEG_PX_PER_MM, (0.0, 0.0, width, height), cv2.INTER_AREA)
-    return PageCut(tuple(rows), encode_jpeg(small), dropout)
+    return warp(page_gray, matrix, JPEG_PX_PER_MM, (0.0, 0.0, width, height), cv2.INTER_AREA)
 
 
 def _name_crop(gray: np.ndarray, boxes: list[Box], margin: int) -> bytes:
@@ -434,7 +519,7 @@ def _name_crop(gray: np.ndarray, boxes: list[Box], margin: int) -> bytes:
     y0 = max(0, min(b[1] for b in boxes) - margin)
     x1 = min(w, max(b[2] for b in boxes) + margin)
     y1 = min(h, max(b[3] for b in boxes) + margin)
-    ok, data = cv2.imencode(".png", gray[y0:y1, x0:x1], [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    ok, data = cv2.imencode(".png", gray[y0:y1, x0:x1], [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE])
     return data.tobytes() if ok else b""
 
 
