@@ -16,18 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rapidfuzz import fuzz
-
 from petitionscan import store
+from petitionscan.dedupe import same_paper
 from petitionscan.errors import DatabaseError
 
 if TYPE_CHECKING:
     from petitionscan.scan.pipeline import PageResult, RowResult
-
-SAME_NAME_RATIO = 75.0
-"""Two readings of one handwritten name agree at least this well (rapidfuzz ratio)."""
-SAME_SHEET_SHARE = 0.8
-
 
 @dataclass(frozen=True)
 class Stored:
@@ -178,21 +172,9 @@ def _insert_row(conn: sqlite3.Connection, res: PageResult, sheet_id: int, scan_i
 def _same_sheet(conn: sqlite3.Connection, sheet_id: int, rows: tuple[RowResult, ...]) -> bool:
     """Do these rows read like the stored sheet's rows (a re-scan of the same paper)?"""
     stored = {
-        int(r[0]): (str(r[1]), str(r[2]))
+        int(r[0]): "" if r[2] == "blank" else str(r[1])
         for r in conn.execute("SELECT row_no, machine_name, machine_status FROM rows WHERE sheet_id = ?", (sheet_id,))
     }
     if not stored:
         return False
-    compared = agreed = 0
-    for row in rows:
-        old_name, old_status = stored.get(row.row, ("", "blank"))
-        new_blank = row.status == "blank"
-        old_blank = old_status == "blank"
-        if new_blank and old_blank:
-            continue
-        compared += 1
-        if new_blank != old_blank:
-            continue
-        if fuzz.ratio(old_name, row.name) >= SAME_NAME_RATIO:
-            agreed += 1
-    return compared == 0 or agreed >= SAME_SHEET_SHARE * compared
+    return same_paper(stored, {row.row: "" if row.status == "blank" else row.name for row in rows})
