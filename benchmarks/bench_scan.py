@@ -76,17 +76,31 @@ def main() -> int:
         root = Path(tmp)
         scans = args.corpus or make_corpus(root, args.sheets, args.seed)
         print(f"corpus: {scans} ({args.sheets} sheets, seed {args.seed}), engine {args.engine}")
-        header = f"{'jobs':>4} {'pages':>5} {'pages/s':>8} {'identified':>10} {'blank rows':>10} {'exact names':>11} {'CER':>6}"
+        header = (
+            f"{'jobs':>4} {'pages':>5} {'pages/s':>8} {'steady':>7} "
+            f"{'identified':>10} {'blank rows':>10} {'exact names':>11} {'CER':>6}"
+        )
         print(header)
         print("-" * len(header))
         for jobs in (int(j) for j in args.jobs.split(",")):
             db = root / f"bench-{jobs}.db"
             started = time.perf_counter()
-            summary = scan_paths([scans], db=db, jobs=jobs, engine=args.engine, rejected=root / f"rejected-{jobs}.csv")
+            stamps: list[float] = []
+
+            def progress(done: int, total: int, stamps: list[float] = stamps) -> None:
+                stamps.append(time.perf_counter())
+
+            summary = scan_paths(
+                [scans], db=db, jobs=jobs, engine=args.engine, rejected=root / f"rejected-{jobs}.csv", progress=progress
+            )
             elapsed = time.perf_counter() - started
+            # Steady rate: once every worker has started and read its first page,
+            # as on a long stack (a 500-sheet batch pays the start-up once).
+            first = stamps[min(jobs, len(stamps) - 1)]
+            steady = (len(stamps) - 1 - min(jobs, len(stamps) - 1)) / max(1e-9, stamps[-1] - first)
             m = evaluate(db, scans / "truth.csv")
             print(
-                f"{jobs:>4} {summary.pages_read:>5} {summary.pages_read / elapsed:>8.2f} "
+                f"{jobs:>4} {summary.pages_read:>5} {summary.pages_read / elapsed:>8.2f} {steady:>7.2f} "
                 f"{m['identified']:>4.0f}/{m['sheets']:<5.0f} {m['blank_acc']:>10.1%} {m['exact']:>11.1%} {m['cer']:>6.3f}"
             )
             for r in summary.rejected:
