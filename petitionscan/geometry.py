@@ -29,7 +29,7 @@ PAPER_SIZES_MM: dict[str, tuple[float, float]] = {
     "LETTER": (215.9, 279.4),
 }
 
-# Letter boxes: sized for real handwriting (issue: about 5 x 6.5 mm or more).
+# Letter boxes: sized for real handwriting (at least 5 x 6.5 mm).
 box_width_mm = 6.0
 box_height_mm = 7.5
 box_gap_mm = 1.0
