@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Every benchmark, one after the other; each prints its own table.
-# Not part of the tests: run on a quiet machine, numbers vary with load.
+# Every benchmark with the arguments its documented figures come from; each
+# prints its own table. Not part of the tests: run on a quiet machine, since
+# speed figures vary with load (the tables print the load average where it matters).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py=.venv/bin/python
-for bench in benchmarks/bench_*.py; do
-  echo "== $bench"
-  $py "$bench" "$@"
-done
+run() { echo; echo "== $*"; $py "$@"; }
+run benchmarks/bench_scan.py --sheets 40 --jobs 2,1
+run benchmarks/bench_recognizer.py --pages 40 --time-pages 8
+if [ -d "${PETITIONSCAN_HANDWRITING:-../shared/handwriting}" ]; then
+  run benchmarks/bench_recognizer.py --data "${PETITIONSCAN_HANDWRITING:-../shared/handwriting}" --per-writer 2
+else
+  echo "(letter benchmark skipped: it needs the handwriting data in ../shared/handwriting)"
+fi
+run benchmarks/bench_tally.py
+run benchmarks/bench_review.py --rows 5000 --decisions 40
