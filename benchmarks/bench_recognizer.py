@@ -2,7 +2,7 @@
 
 Usage (needs the handwriting folder, see docs/model-card.md):
 
-    .venv/bin/python benchmarks/bench_recognizer.py [--data /work/shared/handwriting] [--per-writer 2]
+    .venv/bin/python benchmarks/bench_recognizer.py [--data ../shared/handwriting] [--per-writer 2]
 
 Test writers: UNIPEN labs tos, imp, syn, pri and all UJI writers, held out of
 training as whole writers. Each letter is written into a field between two
@@ -46,6 +46,7 @@ import itertools
 
 from petitionscan.recognize import FieldImage, get_engine
 from petitionscan.recognize.render import Sample, load_stroke_file, render_field
+from petitionscan.simulate.handwriting import handwriting_dir
 
 TEST_LABS = ("tos", "imp", "syn", "pri")
 
@@ -215,7 +216,7 @@ def bench_pages(pages: int, seed: int, engines: list[str], time_pages: int) -> N
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", type=Path, default=Path("/work/shared/handwriting"))
+    ap.add_argument("--data", type=Path, default=handwriting_dir(), help="the handwriting data folder")
     ap.add_argument("--per-writer", type=int, default=2, help="samples per writer and letter")
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--engine", default="cnn")

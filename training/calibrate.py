@@ -56,6 +56,7 @@ from petitionscan.recognize.names import (
     load_model,
 )
 from petitionscan.recognize.render import load_stroke_file, render_field
+from petitionscan.simulate.handwriting import handwriting_dir
 
 VAL_LABS = ("aga", "kai")
 PRECISION = 0.998
@@ -216,7 +217,7 @@ def threshold_for(c: np.ndarray, ok: np.ndarray, precision: float) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", type=Path, default=Path("/work/shared/handwriting"))
+    ap.add_argument("--data", type=Path, default=handwriting_dir(), help="the handwriting data folder")
     ap.add_argument("--train-json", type=Path, default=ROOT / "build" / "letters" / "train.json")
     ap.add_argument("--names", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=11)

@@ -2,8 +2,8 @@
 
 Reproducible from the handwriting folder and a seed:
 
-    /work/train-venv/bin/python training/train_letters.py \
-        --data /work/shared/handwriting --out build/letters --seed 7
+    .venv-train/bin/python training/train_letters.py \
+        --data ../shared/handwriting --out build/letters --seed 7
 
 (CPU works, just slower; ``--device cuda`` on a GPU; ``--quick`` for a tiny smoke
 run.) Torch is needed here only: the package runs the exported ONNX file with
@@ -44,6 +44,7 @@ from petitionscan.recognize.render import (
     load_stroke_file,
     render_field,
 )
+from petitionscan.simulate.handwriting import handwriting_dir
 
 CLASSES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 TEST_LABS = ("tos", "imp", "syn", "pri")
@@ -209,7 +210,7 @@ def main() -> None:
     import os
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=Path("/work/shared/handwriting"))
+    ap.add_argument("--data", type=Path, default=handwriting_dir(), help="the handwriting data folder")
     ap.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", ROOT / "build" / "letters")))
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--reps", type=int, default=12, help="renders per training letter")

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
 
 from petitionscan.recognize import FieldImage
 from petitionscan.recognize.render import Sample, load_stroke_file, render_field, writer_letters
+from petitionscan.simulate.handwriting import handwriting_dir
 
-HANDWRITING = Path(os.environ.get("PETITIONSCAN_HANDWRITING", "/work/shared/handwriting"))
+HANDWRITING = handwriting_dir()
 UJI = HANDWRITING / "uji1-strokes.jsonl.gz"
 
 
