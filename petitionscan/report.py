@@ -40,6 +40,7 @@ _HEADINGS = {
     "rows read": "rows<br/>read",
     "crossed out": "crossed<br/>out",
     "unreadable": "unread-<br/>able",
+    "unsigned": "un-<br/>signed",
     "not a signature": "not a<br/>signature",
     "needs review": "needs<br/>review",
     "signatures": "signa-<br/>tures",
@@ -87,6 +88,8 @@ def _table_style(font: str, bold: str) -> TableStyle:
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("TOPPADDING", (0, 0), (-1, -1), 1.5),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+            ("LEFTPADDING", (0, 0), (-1, -1), 2),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 2),
         ]
     )
 

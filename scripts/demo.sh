@@ -18,12 +18,13 @@ $ps tally --db demo/campaign.db --by branch --out demo/tally.csv
 echo "== 5. export"
 $ps export --db demo/campaign.db --out demo/rows.csv
 $ps export --db demo/campaign.db --unique --out demo/signatures.csv --duplicates demo/duplicates.csv
-$ps report --db demo/campaign.db --out demo/report.pdf
+$ps report --db demo/campaign.db --out demo/report.pdf --target 40
+$ps report --db demo/campaign.db --signatories --out demo/signatories.pdf
 echo
 echo "Done. The printable sheets:      demo/sheets.pdf"
 echo "      the simulated scans:       demo/scans/ (truth.csv says what was written)"
 echo "      the database:              demo/campaign.db"
 echo "      rows, unique signers:      demo/rows.csv, demo/signatures.csv"
-echo "      tally and report:          demo/tally.csv, demo/report.pdf"
+echo "      tally, report, list:       demo/tally.csv, demo/report.pdf, demo/signatories.pdf"
 echo "Check the uncertain names in your browser with:"
 echo "      $ps review --db demo/campaign.db"
