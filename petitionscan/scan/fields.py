@@ -267,16 +267,7 @@ def _erase_hlines(img: np.ndarray, ys: list[int], xa: int, xb: int, floor: int, 
 
 def _erase_vlines(img: np.ndarray, xs: list[int], ya: int, yb: int, floor: int, cut: float) -> None:
     """Remove printed upright lines at columns ``xs`` (expected) between rows ya and yb."""
-    h, w = img.shape
-    ya, yb = max(0, ya), min(h, yb)
-    offs = np.arange(-LINE_HALF - 1, LINE_HALF + 2)
-    xs = [x for x in xs if x - LINE_HALF - 1 >= 0 and x + LINE_HALF + 1 < w]
-    if yb <= ya or not xs:
-        return
-    cols = np.array(xs)[:, None] + offs[None, :]  # (lines, across)
-    part = img[ya:yb]
-    strips = part[:, cols].transpose(1, 0, 2)  # (lines, along, across)
-    part[:, cols] = _clean_strips(strips, floor, cut).transpose(1, 0, 2)
+    _erase_hlines(img.T, xs, ya, yb, floor, cut)  # the transpose is a view: the lines are erased in ``img``
 
 
 def _erase_box_lines(img: np.ndarray, boxes: list[Box], floor: int, cut: float) -> None:
