@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from PIL import Image, ImageDraw
 from petitionscan import geometry
 from petitionscan.cli import main
 from petitionscan.errors import PagesRejected
+from petitionscan.scan import scan_paths
 from petitionscan.scan.register import KnownLayout, Registration, Unregistered, register
 from petitionscan.simulate import render_pages
 
@@ -130,3 +132,26 @@ def test_damaged_qr_falls_back_to_the_printed_serial(upright: tuple[np.ndarray, 
     assert isinstance(reg, Registration), reg
     assert reg.id_source == "printed serial"
     assert (reg.serial, reg.layout_code, reg.campaign_id) == (reference.serial, reference.layout_code, "mangystau")
+
+
+def test_iphone_heic_photo_is_read(corpus: Any, tmp_path: Path) -> None:
+    """A phone photo saved as HEIC (what iPhones write) reads like its JPEG."""
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()
+    photo = next(p for p in corpus.scans.iterdir() if p.name.startswith("phone"))
+    folder = tmp_path / "heic"
+    folder.mkdir()
+    with Image.open(photo) as image:
+        from PIL import ImageOps
+
+        ImageOps.exif_transpose(image).save(folder / "photo.heic", quality=85)
+    db = tmp_path / "c.db"
+    summary = scan_paths([folder], db=db, jobs=1)
+    assert summary.pages_read == 1 and not summary.rejected
+    conn = sqlite3.connect(db)
+    serial, blank = conn.execute(
+        "SELECT s.serial, SUM(r.status = 'blank') FROM rows r JOIN sheets s ON s.id = r.sheet_id"
+    ).fetchone()
+    conn.close()
+    truth = [t for (s, _), t in corpus.truth.items() if s == serial]
+    assert truth and blank == sum(1 for t in truth if not t["name"])
