@@ -12,6 +12,7 @@ logistic model fitted on validation writers turns what the decision rests on
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Sequence
@@ -32,7 +33,7 @@ from petitionscan.recognize.glyph import (
     extract_glyphs,
     words_of,
 )
-from petitionscan.recognize.names import DecoderParams, decode, field_features
+from petitionscan.recognize.names import DecoderParams, NameModel, decode, field_features, load_model, name_pieces
 from petitionscan.recognize.names import confidence_of as _confidence_of
 
 HERE = Path(__file__).resolve().parent
@@ -73,7 +74,10 @@ class CnnRecognizer:
     decoder: DecoderParams = field(default_factory=DecoderParams)
     coef: tuple[float, ...] = ()
     intercept: float = 0.0
+    known_words: frozenset[str] = frozenset()
+    """Name pieces a person confirmed in this campaign: known names like the lexicon's."""
     _net: Any = field(default=None, repr=False, compare=False)
+    _names: NameModel | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         try:
@@ -95,7 +99,26 @@ class CnnRecognizer:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_net"] = None  # the OpenCV net is rebuilt in each worker
+        state["_names"] = None  # so is the name model (large arrays, cheap to build)
         return state
+
+    def with_known_words(self, words: frozenset[str]) -> CnnRecognizer:
+        """This engine, counting ``words`` (typed names; normalised here) as known names.
+
+        Words a person confirmed are real names as surely as the public lists'
+        are, so they take the lexicon's part in decoding and in the confidence,
+        with the same fitted weights.
+        """
+        out = copy.copy(self)
+        out.known_words = name_pieces(words)
+        out._names = None
+        return out
+
+    def name_model(self) -> NameModel:
+        """The lexicon and trigram model, with this campaign's confirmed words added."""
+        if self._names is None:
+            self._names = load_model().with_words(self.known_words)
+        return self._names
 
     def _network(self) -> Any:
         if self._net is None:
@@ -151,7 +174,8 @@ class CnnRecognizer:
         """Decode one field's evidence; its confidence from the fitted logistic model."""
         if not ev.words:
             return Reading("", (), 1.0, self.name)
-        d = decode([[ev.dists[b] for b in word] for word in ev.words], params=params or self.decoder)
+        words = [[ev.dists[b] for b in word] for word in ev.words]
+        d = decode(words, self.name_model(), params or self.decoder)
         if self.coef and any(len(p.text) >= 2 for p in d.pieces):
             confidence = _confidence_of(field_features(d, ev.continuation), self.coef, self.intercept)
         else:  # initials only (no name model applies), or before calibration: the posterior

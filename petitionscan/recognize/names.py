@@ -20,15 +20,19 @@ from: the posterior of the chosen string, whether its words are known names,
 the margin to the runner-up and the weakest letter (see :func:`field_features`).
 
 The statistics come from ``names.json.gz``, built by training/build_names.py
-from the person-name lists of Faker and Mimesis (both MIT licence).
+from the person-name lists of Faker and Mimesis (both MIT licence). Names a
+person confirmed in the campaign join the lexicon through
+:meth:`NameModel.with_words`.
 """
 
 from __future__ import annotations
 
+import copy
 import gzip
 import json
 import math
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -125,6 +129,50 @@ class NameModel:
     def known(self, piece: str) -> bool:
         """Whether a word piece (no hyphen or apostrophe) is a known name."""
         return piece in self.pieces
+
+    def with_words(self, words: Iterable[str]) -> NameModel:
+        """This model with more known pieces (names a person confirmed in this campaign).
+
+        The added pieces join the lexicon itself: the same membership test, the
+        same candidate search by length with their trigram score, the same
+        bonus. The trigram model is left as trained. Building this costs once
+        per process; reading a field costs what it did.
+        """
+        new = sorted({w for w in words if len(w) >= 2 and all(ch in _LETTERS for ch in w)} - self.pieces)
+        if not new:
+            return self
+        out = copy.copy(self)
+        out.pieces = self.pieces | frozenset(new)
+        out.by_length = dict(self.by_length)
+        for length in sorted({len(p) for p in new}):
+            group = [p for p in new if len(p) == length]
+            codes = np.array([[CHARS.index(ch) for ch in p] for p in group], np.int64)
+            lm = self._codes_logp(codes)
+            if length in out.by_length:
+                old_codes, old_lm, old_names = out.by_length[length]
+                codes, lm, group = np.concatenate([old_codes, codes]), np.concatenate([old_lm, lm]), old_names + group
+            out.by_length[length] = (codes, lm, group)
+        return out
+
+
+_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def name_pieces(texts: Iterable[str]) -> frozenset[str]:
+    """The name pieces of typed names, spelt as the decoder spells them.
+
+    Capitals A-Z with accents dropped (Žanar reads ZANAR in capital boxes),
+    split at spaces, hyphens and apostrophes as the decoder splits a word;
+    pieces of one letter (initials) and pieces with letters outside A-Z (a
+    name typed in Cyrillic) are left out, since no box could read as them.
+    """
+    out: set[str] = set()
+    for text in texts:
+        plain = "".join(ch for ch in unicodedata.normalize("NFKD", text.upper()) if not unicodedata.combining(ch))
+        for sep in (*_SEPARATORS, "\u2019", "\u2010", "\u2011", "\u2013"):
+            plain = plain.replace(sep, " ")
+        out.update(p for p in plain.split() if len(p) >= 2 and all(ch in _LETTERS for ch in p))
+    return frozenset(out)
 
 
 def _pieces(word: str) -> list[str]:

@@ -31,6 +31,7 @@ from petitionscan.errors import (
 )
 from petitionscan.fileio import atomic_output
 from petitionscan.recognize import DEFAULT_ENGINE, FieldImage, LetterReading, Reading, Recognizer, name_confidence
+from petitionscan.recognize.names import name_pieces
 from petitionscan.scan import persist
 from petitionscan.scan.fields import PX_PER_MM, RowCut, cut_page, preview_jpeg
 from petitionscan.scan.load import InputFile, Skipped, file_hash, find_inputs, load_page, page_count
@@ -167,14 +168,27 @@ def load_engine(name: str) -> Recognizer:
         ) from exc
 
 
-def _init_worker(engine: str, known: tuple[KnownLayout, ...]) -> None:
+def with_known_words(engine: Recognizer, words: frozenset[str]) -> Recognizer:
+    """The engine told this campaign's confirmed name words, if it can use them.
+
+    Optional for an engine (Tesseract has no lexicon to extend): one without
+    ``with_known_words`` is returned unchanged.
+    """
+    extend = getattr(engine, "with_known_words", None)
+    if not words or extend is None:
+        return engine
+    extended: Recognizer = extend(words)
+    return extended
+
+
+def _init_worker(engine: str, known: tuple[KnownLayout, ...], words: frozenset[str] = frozenset()) -> None:
     """Once per worker process: load the recognizer; leave Ctrl-C to the main process."""
     global _engine, _known
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     import cv2
 
     cv2.setNumThreads(1)  # the processes are the parallelism; threads on top only contend
-    _engine = load_engine(engine)
+    _engine = with_known_words(load_engine(engine), words)
     _known = known
 
 
@@ -310,6 +324,20 @@ def known_layouts(conn: Any) -> tuple[KnownLayout, ...]:
     return tuple(found.values())
 
 
+def confirmed_words(conn: Any) -> frozenset[str]:
+    """Words of the names a person confirmed in this campaign (status ``confirmed``).
+
+    Only a person's word counts: an ``auto`` row was accepted by the recognizer
+    itself, and feeding its own readings back would let one misreading vouch
+    for the next. Spelt as the recognizer spells (capitals A-Z, split at
+    spaces, hyphens and apostrophes), so a set lookup decides.
+    """
+    texts: set[str] = set()
+    for row in conn.execute("SELECT DISTINCT first_name, surname, name FROM rows WHERE status = 'confirmed'"):
+        texts.update(str(t) for t in row if t)
+    return name_pieces(texts)
+
+
 def scan_paths(
     paths: Sequence[Path],
     *,
@@ -339,9 +367,11 @@ def scan_paths(
     summary = ScanSummary(db=db_path, skipped=skipped)
     try:
         known = known_layouts(conn)
+        words = confirmed_words(conn)
+        recognizer = with_known_words(recognizer, words)
         tasks = _plan(conn, files, summary)
         summary.pages_total = len(tasks) + summary.already_stored
-        _run(conn, tasks, summary, recognizer, engine, known, jobs, progress)
+        _run(conn, tasks, summary, recognizer, engine, known, words, jobs, progress)
     finally:
         conn.close()
         summary.seconds = time.perf_counter() - started
@@ -381,6 +411,7 @@ def _run(
     recognizer: Recognizer,
     engine: str,
     known: tuple[KnownLayout, ...],
+    words: frozenset[str],
     jobs: int | None,
     progress: ProgressCallback | None,
 ) -> None:
@@ -398,7 +429,7 @@ def _run(
                     progress(done, total)
             return
         ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(workers, initializer=_init_worker, initargs=(engine, known)) as pool:
+        with ctx.Pool(workers, initializer=_init_worker, initargs=(engine, known, words)) as pool:
             try:
                 for done, res in enumerate(pool.imap_unordered(_worker_task, tasks, chunksize=1), 1):
                     _store(conn, res, summary)
