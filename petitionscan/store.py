@@ -9,6 +9,7 @@ connection rules (WAL, foreign keys, a busy timeout for two writers).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -149,6 +150,9 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
     if create:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            # Signers' names and handwriting: readable by this user only (SQLite gives
+            # its -wal and -shm files the same permissions).
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         except OSError as exc:
             raise DatabaseError(f"{path}: cannot create its folder ({exc.strerror}); choose another --db") from exc
     try:
