@@ -5,6 +5,7 @@
 # Chromium and its driver (the review page's browser tests).
 set -euo pipefail
 need=()
+python3 -c "import ensurepip" >/dev/null 2>&1 || need+=(python3-venv)
 command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr tesseract-ocr-eng)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
