@@ -11,7 +11,9 @@ why:
   strokes written on a line stay: the scan stage already removed the lines);
 * connected components are given to the box that holds most of their pixels,
   so a letter spilling over into its neighbour stays whole and the neighbour
-  does not read a fragment;
+  does not read a fragment; touching letters are cut at the box borders,
+  except where a box's only ink is the end of a stroke reaching in from its
+  neighbour's letter (a spill, not a letter of its own);
 * a short horizontal dash and a small high tick are recognised by shape
   (hyphen, apostrophe): their size and position in the box is what tells them
   apart, which a size-normalised glyph would hide;
@@ -174,6 +176,22 @@ def _looks_split(mask: np.ndarray, box_w: int) -> bool:
     return big >= 2
 
 
+def _is_spill(comp: np.ndarray, x: int, box: Box, home: Box, part: float, home_part: float) -> bool:
+    """A component's part in ``box`` looks like the end of a stroke of the letter in ``home``.
+
+    The part stays in the half of the box next to the shared edge and holds
+    much less ink than the letter's own part; a letter of the box touching
+    its neighbour (an N against a K) reaches across the box.
+    """
+    if part >= 0.6 * home_part:
+        return False
+    cols = np.flatnonzero(comp.any(axis=0)) + x
+    bw = box[2] - box[0]
+    # From the edge shared with the letter's box to the part's far end.
+    reach = int(cols.max()) + 1 - box[0] if home[0] < box[0] else box[2] - int(cols.min())
+    return reach <= 0.55 * bw
+
+
 def extract_glyphs(
     image: np.ndarray,
     boxes: Sequence[Box],
@@ -204,6 +222,7 @@ def extract_glyphs(
     h_edges = sorted({b[1] for b in boxes} | {b[3] for b in boxes})
     members: list[list[int]] = [[] for _ in range(n)]
     extra: list[tuple[int, int, int, np.ndarray]] = []
+    cut_up: list[tuple[int, int, list[int], list[tuple[int, int, int, np.ndarray]]]] = []
     for c in range(1, count):
         x, y, cw, ch, area = (int(v) for v in stats[c])
         if area < min_area:
@@ -222,12 +241,16 @@ def extract_glyphs(
         ]
         if shared:
             # Letters of neighbouring boxes touching: cut the component at the
-            # box borders and give each box its own part.
+            # box borders and give each box its own part (unless a part turns
+            # out to be a mere spill, decided once every box's ink is known).
+            pieces = []
             for j in [best, *shared]:
                 cols = owner[x : x + cw] == j
                 piece = comp & cols[None, :]
                 if piece.sum() >= min_area:
-                    extra.append((j, y, x, piece))
+                    pieces.append((j, y, x, piece))
+            spills = [j for j in shared if _is_spill(comp, x, boxes[j], boxes[best], per_box[j], per_box[best])]
+            cut_up.append((c, best, spills, pieces))
             continue
         if blank[best]:
             continue
@@ -236,6 +259,20 @@ def extract_glyphs(
         if inside_rows < 0.3 * area:
             continue  # ink of the rows above or below
         members[best].append(c)
+    # A box whose only ink is a stroke of its neighbour's letter reaching in
+    # from their shared edge holds no letter: the stroke goes back to the
+    # letter it belongs to, whole, as if it had not crossed the edge.
+    own_ink = [bool(m) for m in members]
+    for _c, best, spills, pieces in cut_up:
+        for j, *_rest in pieces:
+            if j == best or j not in spills:
+                own_ink[j] = True
+    for c, best, spills, pieces in cut_up:
+        kept = [p for p in pieces if p[0] == best or p[0] not in spills or own_ink[p[0]]]
+        if all(p[0] == best for p in kept):
+            members[best].append(c)
+        else:
+            extra.extend(kept)
     for j, y, x, piece in extra:
         new = stats.shape[0]
         labels[y : y + piece.shape[0], x : x + piece.shape[1]][piece] = new
