@@ -137,7 +137,11 @@ def read_qr(image: np.ndarray) -> list[str]:
     """Texts of the QR codes in an image (zxing-cpp; OpenCV's detector as a fallback)."""
     import zxingcpp
 
-    texts = [r.text for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)) if r.text]
+    texts = [
+        r.text
+        for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
+        if r.text
+    ]
     if texts:
         return texts
     try:
@@ -232,7 +236,11 @@ def warp(
     matrix = out_matrix(reg_matrix, px_per_mm, (x0, y0))
     border = (255, 255, 255) if image.ndim == 3 else 255
     return cv2.warpPerspective(
-        image, matrix, size, flags=interpolation | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT,
+        image,
+        matrix,
+        size,
+        flags=interpolation | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_CONSTANT,
         borderValue=border,
     )
 
@@ -244,7 +252,7 @@ def _rotation(matrix: np.ndarray) -> int:
     return round(math.degrees(math.atan2(dy, dx)) / 90.0) % 4 * 90
 
 
-_SERIAL_RE = re.compile(r"([0-9A-Z]{5})-([0-9A-Z]{5})-([0-9A-Z*~$=])")
+_SERIAL_RE = re.compile(r"([0-9A-Z]{5,})-([0-9A-Z]{5,6})-([0-9A-Z*~$=])")
 _OCR_FIXES = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
 
 
@@ -259,18 +267,66 @@ def read_printed_serial(gray: np.ndarray, matrix: np.ndarray, paper: str) -> str
     crop = warp(gray, matrix, 12.0, (x0, y0, x1 + 1.0, y1), cv2.INTER_AREA)
     try:
         text = pytesseract.image_to_string(
-            crop, config="--psm 7 -c tessedit_char_whitelist=0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-*~$="
+            crop,
+            config="--psm 7 -c tessedit_char_whitelist=0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-*~$=",
         )
     except Exception as exc:  # Tesseract missing or failing: no fallback then
         log.info("printed serial not read: %s", exc)
         return None
     text = text.upper().replace(" ", "")
-    for match in _SERIAL_RE.finditer(text):
-        a, b, check = match.groups()
-        for candidate in (f"{a}-{b}-{check}", f"{a.translate(_OCR_FIXES)}-{b.translate(_OCR_FIXES)}-{check}"):
+    matches = [m.groups() for m in _SERIAL_RE.finditer(text)]
+    # First the text as read (its last five characters before each hyphen).
+    for a, b, check in matches:
+        for candidate in (f"{a[-5:]}-{b[-5:]}-{check}", f"{a[-5:]}-{b[-5:]}".translate(_OCR_FIXES) + f"-{check}"):
             if is_valid_serial(candidate):
                 return candidate
-    return None
+    # Then with one inserted character dropped; the check character catches one
+    # wrong character, so two different valid readings mean the text is unsure.
+    found = {
+        candidate
+        for a, b, check in matches
+        for left in _readings(a[-6:])
+        for right in _readings(b)
+        for candidate in (f"{left}-{right}-{check}", f"{left}-{right}".translate(_OCR_FIXES) + f"-{check}")
+        if is_valid_serial(candidate)
+    }
+    if not found:  # last, one confused character replaced
+        found = {
+            candidate
+            for a, b, check in matches
+            for candidate in _substituted(f"{a[-5:]}-{b[-5:]}-{check}")
+            if is_valid_serial(candidate)
+        }
+    return found.pop() if len(found) == 1 else None
+
+
+# Characters Tesseract mistakes for one another in the printed serial.
+_CONFUSABLE = {
+    "O": "0DQ", "0": "DQ", "D": "0", "Q": "0", "Y": "9V", "9": "Y", "V": "Y", "8": "B", "B": "8",
+    "5": "S", "S": "5", "2": "Z", "Z": "2", "6": "G", "G": "6", "1": "T", "T": "1", "I": "1T",
+}  # fmt: skip
+
+
+def _substituted(serial: str) -> set[str]:
+    """Readings with one commonly confused character replaced (body only)."""
+    body, _, check = serial.rpartition("-")
+    out = set()
+    for i, ch in enumerate(body):
+        for other in _CONFUSABLE.get(ch, ""):
+            out.add(f"{body[:i]}{other}{body[i + 1 :]}-{check}")
+    return out
+
+
+def _readings(part: str) -> set[str]:
+    """Five-character readings of an OCR'd serial group: as read, or with one inserted character dropped.
+
+    Tesseract sometimes doubles a stroke into an extra character (``0`` read
+    ``O0``) or runs the label into the serial (``SHEET2YG07``).
+    """
+    if len(part) == 5:
+        return {part}
+    tail = part[-6:]
+    return {tail[-5:]} | {tail[:i] + tail[i + 1 :] for i in range(len(tail))}
 
 
 def register(image: np.ndarray, known: Sequence[KnownLayout] = ()) -> Registration | Unregistered:
@@ -296,9 +352,7 @@ def register(image: np.ndarray, known: Sequence[KnownLayout] = ()) -> Registrati
     if count < MIN_MARKERS:
         if payload is None and not texts and count <= 1:
             return Unregistered("foreign page: not a petition sheet (no code, no set of markers)", foreign=True)
-        return Unregistered(
-            f"only {count} of the 4 corner markers found; rescan the whole sheet flat", foreign=False
-        )
+        return Unregistered(f"only {count} of the 4 corner markers found; rescan the whole sheet flat", foreign=False)
 
     if payload is not None:
         papers = [geometry.parse_layout_code(payload[2]).paper]

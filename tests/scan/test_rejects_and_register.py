@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw
 from petitionscan import geometry
 from petitionscan.cli import main
 from petitionscan.errors import PagesRejected
+from petitionscan.forms import generate
 from petitionscan.scan import scan_paths
 from petitionscan.scan.register import KnownLayout, Registration, Unregistered, register
 from petitionscan.simulate import render_pages
@@ -118,20 +119,25 @@ def test_photographed_in_perspective_and_one_marker_lost(upright: tuple[np.ndarr
     assert reg3.corners == ("tl", "tr", "br")
 
 
-def test_damaged_qr_falls_back_to_the_printed_serial(upright: tuple[np.ndarray, geometry.SheetGeometry]) -> None:
-    page, sheet = upright
-    reference = register(page)
-    assert isinstance(reference, Registration) and reference.id_source == "qr"
-    damaged = page.copy()
+def test_damaged_qr_falls_back_to_the_printed_serial(tmp_path: Path) -> None:
+    """Without its QR code a sheet is known by its printed serial: mostly read, never misread."""
+    result = generate(None, sheets=8, out=tmp_path / "s.pdf", with_appeal=False)
+    pages = render_pages(tmp_path / "s.pdf", list(range(8)), dpi=150)
     px = 150 / 25.4
-    x0, y0, x1, y1 = sheet.qr_rect_mm
-    damaged[int(y0 * px) : int(y1 * px), int(x0 * px) : int(x1 * px)] = 255  # coffee, a hole, a staple
-    assert isinstance(register(damaged), Unregistered)  # nothing tells the layout without the QR
-    known = (KnownLayout("mangystau", reference.layout_code),)
-    reg = register(damaged, known)
-    assert isinstance(reg, Registration), reg
-    assert reg.id_source == "printed serial"
-    assert (reg.serial, reg.layout_code, reg.campaign_id) == (reference.serial, reference.layout_code, "mangystau")
+    recovered = 0
+    for serial, page in zip(result.serials, pages, strict=True):
+        reference = register(page)
+        assert isinstance(reference, Registration) and reference.id_source == "qr"
+        x0, y0, x1, y1 = geometry.sheet_geometry(geometry.parse_layout_code(reference.layout_code)).qr_rect_mm
+        damaged = page.copy()
+        damaged[int(y0 * px) : int(y1 * px), int(x0 * px) : int(x1 * px)] = 255  # coffee, a hole, a staple
+        assert isinstance(register(damaged), Unregistered)  # nothing tells the layout without the QR
+        reg = register(damaged, (KnownLayout("mangystau", reference.layout_code),))
+        if isinstance(reg, Registration):
+            assert reg.id_source == "printed serial"
+            assert (reg.serial, reg.layout_code) == (serial, reference.layout_code)  # never a wrong serial
+            recovered += 1
+    assert recovered >= 5, recovered  # about 95 % of serials are read at 150 dpi
 
 
 def test_iphone_heic_photo_is_read(corpus: Any, tmp_path: Path) -> None:
