@@ -11,47 +11,37 @@ from __future__ import annotations
 
 from typing import Any
 
-import cv2
 import numpy as np
 import pytest
+from pen import Strokes, write_surname
 
 from petitionscan import geometry
 from petitionscan.recognize.cnn import CnnRecognizer
 from petitionscan.recognize.glyph import KIND_EMPTY, KIND_LETTER, extract_glyphs
-from petitionscan.scan.fields import PX_PER_MM, cut_page
-from petitionscan.scan.register import Registration, register
-from petitionscan.simulate import render_pages
+from petitionscan.scan.fields import PX_PER_MM
 
 DPI = 300
 
 
 @pytest.fixture(scope="module")
-def written(corpus: Any) -> tuple[Any, list[list[tuple[float, float]]]]:
+def written(corpus: Any) -> tuple[Any, Strokes]:
     """A grey 300 dpi page with three letters drawn into row 1's surname boxes."""
-    pdf, _ = corpus.sheets["flatbed"]
-    page = render_pages(pdf, [0], dpi=DPI)[0]
-    grey = cv2.cvtColor(page, cv2.COLOR_RGB2GRAY) if page.ndim == 3 else page
-    reg = register(grey)
-    assert isinstance(reg, Registration)
-    sheet = geometry.sheet_geometry(geometry.parse_layout_code(reg.layout_code))
-    field = next(f for f in sheet.rows[0].fields if f.key == "surname")
-    (l0, t0, l1, b0), (e0, t1, e1, _), (s0, t2, s1, b2) = field.boxes_mm[:3]
-    letters_mm = [
-        [(l0 + 1.6, t0 + 1.2), (l0 + 1.6, b0), (l1 - 0.6, b0)],  # L: foot on the bottom line
-        [(e1 - 0.8, t1), (e0, t1), (e0, t1 + 7.5), (e1 - 0.8, t1 + 7.5)],  # E: bar and stem on the lines
-        [(s0 + 0.8, t2 + 1.0), (s1 + 2.2, t2 + 1.0)],  # T: bar runs into the empty box
-        [((s0 + s1) / 2, t2 + 1.0), ((s0 + s1) / 2, b2 - 0.8)],
-    ]
-    letters_mm.append([(e0, t1 + 3.75), (e1 - 1.5, t1 + 3.75)])  # E's middle bar
-    pen = max(2, round(0.45 * DPI / 25.4))
-    img = grey.copy()
-    for stroke in letters_mm:
-        pts = cv2.perspectiveTransform(np.array([stroke], np.float64), reg.matrix).reshape(-1, 1, 2)
-        cv2.polylines(img, [np.round(pts).astype(np.int32)], False, 40, pen, cv2.LINE_AA)
-    reg = register(img)
-    assert isinstance(reg, Registration)
-    cut = cut_page(img, reg.matrix, sheet)
-    return cut, letters_mm
+    drawn: Strokes = []
+
+    def letters(boxes: tuple[geometry.Rect, ...]) -> Strokes:
+        (l0, t0, l1, b0), (e0, t1, e1, _), (s0, t2, s1, b2) = boxes[:3]
+        drawn.extend(
+            [
+                [(l0 + 1.6, t0 + 1.2), (l0 + 1.6, b0), (l1 - 0.6, b0)],  # L: foot on the bottom line
+                [(e1 - 0.8, t1), (e0, t1), (e0, t1 + 7.5), (e1 - 0.8, t1 + 7.5)],  # E: bar and stem on the lines
+                [(s0 + 0.8, t2 + 1.0), (s1 + 2.2, t2 + 1.0)],  # T: bar runs into the empty box
+                [((s0 + s1) / 2, t2 + 1.0), ((s0 + s1) / 2, b2 - 0.8)],
+                [(e0, t1 + 3.75), (e1 - 1.5, t1 + 3.75)],  # E's middle bar
+            ]
+        )
+        return drawn
+
+    return write_surname(corpus, letters, DPI), drawn
 
 
 def test_strokes_on_the_lines_survive_and_read(written: tuple[Any, Any]) -> None:

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import cv2
-import numpy as np
 import pytest
+from pen import Strokes, write_surname
 
 from petitionscan import geometry
 from petitionscan.recognize.cnn import CnnRecognizer
 from petitionscan.recognize.glyph import KIND_EMPTY, KIND_LETTER, extract_glyphs, words_of
-from petitionscan.scan.fields import PX_PER_MM, FieldCut, cut_page
-from petitionscan.scan.register import Registration, register
-from petitionscan.simulate import render_pages
+from petitionscan.scan.fields import PX_PER_MM, FieldCut
 
 DPI = 300
 
@@ -28,28 +25,16 @@ DPI = 300
 @pytest.fixture(scope="module")
 def spilled(corpus: Any) -> FieldCut:
     """Row 1's surname field with I, V and the V's arm reaching into box 3."""
-    pdf, _ = corpus.sheets["flatbed"]
-    page = render_pages(pdf, [0], dpi=DPI)[0]
-    grey = cv2.cvtColor(page, cv2.COLOR_RGB2GRAY) if page.ndim == 3 else page
-    reg = register(grey)
-    assert isinstance(reg, Registration)
-    sheet = geometry.sheet_geometry(geometry.parse_layout_code(reg.layout_code))
-    field = next(f for f in sheet.rows[0].fields if f.key == "surname")
-    (i0, it, i1, ib), (v0, vt, v1, vb), (n0, _, n1, _) = field.boxes_mm[:3]
-    strokes_mm = [
-        [((i0 + i1) / 2, it + 1.0), ((i0 + i1) / 2, ib - 0.8)],  # I
-        # V: the right arm ends in the third box, nearly halfway across it.
-        [(v0 + 0.8, vt + 1.0), ((v0 + v1) / 2 + 0.3, vb - 0.8), (n0 + 0.45 * (n1 - n0), vt + 0.6)],
-    ]
-    pen = max(2, round(0.45 * DPI / 25.4))
-    img = grey.copy()
-    for stroke in strokes_mm:
-        pts = cv2.perspectiveTransform(np.array([stroke], np.float64), reg.matrix).reshape(-1, 1, 2)
-        cv2.polylines(img, [np.round(pts).astype(np.int32)], False, 40, pen, cv2.LINE_AA)
-    reg = register(img)
-    assert isinstance(reg, Registration)
-    cut = cut_page(img, reg.matrix, sheet)
-    fc = cut.rows[0].field("surname")
+
+    def strokes(boxes: tuple[geometry.Rect, ...]) -> Strokes:
+        (i0, it, i1, ib), (v0, vt, v1, vb), (n0, _, n1, _) = boxes[:3]
+        return [
+            [((i0 + i1) / 2, it + 1.0), ((i0 + i1) / 2, ib - 0.8)],  # I
+            # V: the right arm ends in the third box, nearly halfway across it.
+            [(v0 + 0.8, vt + 1.0), ((v0 + v1) / 2 + 0.3, vb - 0.8), (n0 + 0.45 * (n1 - n0), vt + 0.6)],
+        ]
+
+    fc = write_surname(corpus, strokes, DPI).rows[0].field("surname")
     assert fc is not None
     return fc
 
