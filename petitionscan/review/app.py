@@ -239,9 +239,7 @@ def create_app(db_path: Path, token: str, *, reviewer: str | None = None) -> Fla
         data = static.get(name)  # looked up by name among fixed files; never a path
         if data is None:
             abort(404)
-        response = Response(data, content_type=STATIC_TYPES[Path(name).suffix])
-        response.headers["Cache-Control"] = "private, max-age=86400"
-        return response
+        return _cached(data, STATIC_TYPES[Path(name).suffix])
 
     @app.get("/crop/<int:row_id>.png")
     def crop(row_id: int) -> Response:
@@ -256,9 +254,7 @@ def create_app(db_path: Path, token: str, *, reviewer: str | None = None) -> Fla
             data = images.scaled_png(png, width)
         except ValueError:
             abort(404, "the stored image of this row is damaged")
-        response = Response(data, content_type="image/png")
-        response.headers["Cache-Control"] = "private, max-age=86400"  # crops never change
-        return response
+        return _cached(data, "image/png")  # crops never change
 
     @app.get("/page/<int:sheet_id>.jpg")
     def page_picture(sheet_id: int) -> Response:
@@ -273,9 +269,7 @@ def create_app(db_path: Path, token: str, *, reviewer: str | None = None) -> Fla
             kind = pages.image_type(data)
         except ValueError:
             abort(404, "the stored page picture of this sheet is damaged")
-        response = Response(data, content_type=kind)
-        response.headers["Cache-Control"] = "private, max-age=86400"  # a read scan never changes
-        return response
+        return _cached(data, kind)  # a read scan never changes
 
     # --- API ----------------------------------------------------------------------------
 
@@ -378,6 +372,13 @@ def create_app(db_path: Path, token: str, *, reviewer: str | None = None) -> Fla
         return jsonify(decision=dict(asdict(done), stamp=done.stamp), progress=progress_json())
 
     return app
+
+
+def _cached(data: bytes, content_type: str) -> Response:
+    """Bytes the browser may keep for a day: static files and images that never change."""
+    response = Response(data, content_type=content_type)
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
 
 
 def _row_json(row: queries.RowView) -> dict[str, Any]:
