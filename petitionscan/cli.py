@@ -129,9 +129,7 @@ def _target(out: Path) -> Any:
 
 @main.command("tally")
 @_DB_OPTION
-@click.option(
-    "--by", type=click.Choice(["branch", "workplace", "town", "sheet", "day"]), help="One line per group."
-)
+@click.option("--by", type=click.Choice(["branch", "workplace", "town", "sheet", "day"]), help="One line per group.")
 @click.option("--out", "-o", type=_CSV_OUT, help="Also write the table as CSV ('-': stdout).")
 @click.option("--excel", is_flag=True, help="CSV for spreadsheets: byte-order mark and ';' separator.")
 def tally_command(db: Path, by: str | None, out: Path | None, excel: bool) -> None:
@@ -196,8 +194,7 @@ def merge_command(others: tuple[Path, ...], db: Path) -> None:
             f"{result.source}: {result.sheets_added} new sheets, {result.copies_added} photocopies, "
             f"{result.sheets_matched} already here, {result.rows_added} rows added, "
             f"{result.rows_corrected} corrections taken, {result.log_added} review entries, "
-            f"{result.decisions_added} duplicate decisions"
-            + ("" if result.changed else " (nothing new)")
+            f"{result.decisions_added} duplicate decisions" + ("" if result.changed else " (nothing new)")
         )
         for line in result.conflicts:
             click.echo(f"petitionscan: conflict: {line}", err=True)
@@ -208,10 +205,15 @@ def merge_command(others: tuple[Path, ...], db: Path) -> None:
 
 @main.command()
 @click.option(
-    "--db", type=click.Path(path_type=Path), default=Path("campaign.db"), show_default=True,
+    "--db",
+    type=click.Path(path_type=Path),
+    default=Path("campaign.db"),
+    show_default=True,
     help="Campaign database to review.",
 )
-@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Local port (0: any free one).")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Local port (0: any free one)."
+)
 @click.option("--no-browser", is_flag=True, help="Only print the address; do not open a browser.")
 @click.option("--reviewer", metavar="NAME", help="Your name for the audit trail (otherwise the page asks).")
 def review(db: Path, port: int, no_browser: bool, reviewer: str | None) -> None:
@@ -237,11 +239,17 @@ def review(db: Path, port: int, no_browser: bool, reviewer: str | None) -> None:
 
 @main.command("scan")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--db", type=click.Path(path_type=Path), help="Campaign database (default: campaign.db beside the scans).")
+@click.option(
+    "--db", type=click.Path(path_type=Path), help="Campaign database (default: campaign.db beside the scans)."
+)
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Worker processes (default: all cores).")
 @click.option("--engine", default=None, help="Recognizer engine: cnn (default) or tesseract.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary (for scripts).")
-@click.option("--rejected", type=click.Path(path_type=Path), help="Where to list rejected pages (default: rejected.csv beside the database).")
+@click.option(
+    "--rejected",
+    type=click.Path(path_type=Path),
+    help="Where to list rejected pages (default: rejected.csv beside the database).",
+)
 def scan_command(
     paths: tuple[Path, ...], db: Path | None, jobs: int | None, engine: str | None, quiet: bool, rejected: Path | None
 ) -> None:

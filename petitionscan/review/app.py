@@ -141,7 +141,11 @@ def create_app(db_path: Path, token: str, *, reviewer: str | None = None) -> Fla
             if origin and origin != request.host_url.rstrip("/"):
                 return error(403, "requests from other sites are refused")
         g.set_token_cookie = token_ok(from_query)
-        if g.set_token_cookie and request.method == "GET" and not request.path.startswith(("/api/", "/crop/", "/page/")):
+        if (
+            g.set_token_cookie
+            and request.method == "GET"
+            and not request.path.startswith(("/api/", "/crop/", "/page/"))
+        ):
             # Take the key out of the address bar (and of any later Referer) once the cookie holds it.
             args = [(k, v) for k, v in request.args.items(multi=True) if k != "token"]
             target = request.path + ("?" + urlencode(args) if args else "")
@@ -312,9 +316,7 @@ def create_app(db_path: Path, token: str, *, reviewer: str | None = None) -> Fla
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in values.items()):
             return error(400, "names must be text")
         try:
-            row = queries.decide(
-                db(), row_id, version=version, decision=decision, reviewer=reviewer, values=values
-            )
+            row = queries.decide(db(), row_id, version=version, decision=decision, reviewer=reviewer, values=values)
         except queries.RowNotFound:
             return error(404, "no such row")
         except queries.Conflict as exc:

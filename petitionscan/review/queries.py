@@ -352,9 +352,7 @@ def history(conn: sqlite3.Connection, row_id: int) -> list[LogEntry]:
 def progress(conn: sqlite3.Connection, reviewer: str | None, now: datetime | None = None) -> Progress:
     since = local_midnight_utc(now)
     left = conn.execute("SELECT count(*) FROM rows WHERE status = 'needs_review'").fetchone()[0]
-    done = conn.execute(
-        "SELECT count(DISTINCT row_id) FROM review_log WHERE decided_at >= ?", (since,)
-    ).fetchone()[0]
+    done = conn.execute("SELECT count(DISTINCT row_id) FROM review_log WHERE decided_at >= ?", (since,)).fetchone()[0]
     mine = conn.execute(
         "SELECT count(DISTINCT row_id) FROM review_log WHERE decided_at >= ? AND reviewer = ?",
         (since, reviewer or ""),

@@ -45,9 +45,7 @@ class ReviewServer:
             listener.listen(64)
         except OSError as exc:
             listener.close()
-            raise UsageError(
-                f"cannot listen on {HOST}:{port} ({exc.strerror or exc}); give another --port"
-            ) from exc
+            raise UsageError(f"cannot listen on {HOST}:{port} ({exc.strerror or exc}); give another --port") from exc
         try:
             self._server: BaseWSGIServer = make_server(
                 HOST, port, self.app, threaded=True, fd=listener.fileno(), request_handler=_QuietHandler

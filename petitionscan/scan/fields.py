@@ -110,7 +110,9 @@ def _rect_px(rect: geometry.Rect, dx: int = 0, dy: int = 0) -> Box:
     return (_px(x0) + dx, _px(y0) + dy, _px(x1) + dx, _px(y1) + dy)
 
 
-def registered_page(image: np.ndarray, matrix: np.ndarray, sheet: geometry.SheetGeometry) -> tuple[np.ndarray, np.ndarray, bool]:
+def registered_page(
+    image: np.ndarray, matrix: np.ndarray, sheet: geometry.SheetGeometry
+) -> tuple[np.ndarray, np.ndarray, bool]:
     """The table part of the page at PX_PER_MM: (grey for lines and crops, ink channel, drop-out worked).
 
     Only the rows are warped (the costly step); the arrays still use whole-page
@@ -386,7 +388,9 @@ def _written_boxes(mask: np.ndarray, boxes: list[Box], origin: tuple[int, int]) 
     for i, (x0, y0, x1, y1) in enumerate(boxes):
         if written[i] or not inked[i]:
             continue
-        inner = own[max(0, y0 - oy - ya) : max(0, y1 - oy - ya), max(0, x0 + inset - ox - xa) : max(0, x1 - inset - ox - xa)]
+        inner = own[
+            max(0, y0 - oy - ya) : max(0, y1 - oy - ya), max(0, x0 + inset - ox - xa) : max(0, x1 - inset - ox - xa)
+        ]
         if inner.sum() < INNER_INK_PX:
             continue
         rows = np.flatnonzero(inner.any(axis=1))
@@ -474,7 +478,10 @@ def cut_page(image: np.ndarray, matrix: np.ndarray, sheet: geometry.SheetGeometr
                 has_signature = has_signature or f.key == "signature"
                 x0, y0, x1, y1 = frect
                 inset = round(1.2 * PX_PER_MM)
-                sub = mask[max(0, y0 + inset - ry0) : max(0, y1 - inset - ry0), max(0, x0 + inset - rxa) : max(0, x1 - inset - rxa)]
+                sub = mask[
+                    max(0, y0 + inset - ry0) : max(0, y1 - inset - ry0),
+                    max(0, x0 + inset - rxa) : max(0, x1 - inset - rxa),
+                ]
                 if f.key == "signature":
                     signed = _own_ink(sub) >= SIGNATURE_INK_PX
                 continue
@@ -510,7 +517,11 @@ def _name_crop(gray: np.ndarray, boxes: list[Box], margin: int) -> bytes:
     y0 = max(0, min(b[1] for b in boxes) - margin)
     x1 = min(w, max(b[2] for b in boxes) + margin)
     y1 = min(h, max(b[3] for b in boxes) + margin)
-    ok, data = cv2.imencode(".png", gray[y0:y1, x0:x1], [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE])
+    ok, data = cv2.imencode(
+        ".png",
+        gray[y0:y1, x0:x1],
+        [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE],
+    )
     return data.tobytes() if ok else b""
 
 

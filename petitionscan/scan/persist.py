@@ -23,6 +23,7 @@ from petitionscan.errors import DatabaseError
 if TYPE_CHECKING:
     from petitionscan.scan.pipeline import PageResult, RowResult
 
+
 @dataclass(frozen=True)
 class Stored:
     """What storing a page did: ``read``, ``copy``, ``same page``, ``same sheet``, ``foreign``, ``rejected``."""
@@ -35,9 +36,7 @@ class Stored:
 
 def stored_pages(conn: sqlite3.Connection, file_hash: str) -> dict[int, str]:
     """Pages of this file stored before (page -> status), rejected ones excepted."""
-    rows = conn.execute(
-        "SELECT page, status FROM scans WHERE file_hash = ? AND status != 'rejected'", (file_hash,)
-    )
+    rows = conn.execute("SELECT page, status FROM scans WHERE file_hash = ? AND status != 'rejected'", (file_hash,))
     return {int(r[0]): str(r[1]) for r in rows}
 
 

@@ -265,7 +265,9 @@ def test_stale_version_is_409_with_the_other_decision(
     assert again.status_code == 200
 
 
-def test_a_decision_needs_a_reviewer_name(client: FlaskClient, campaign: Campaign, login_as: Callable[..., dict]) -> None:
+def test_a_decision_needs_a_reviewer_name(
+    client: FlaskClient, campaign: Campaign, login_as: Callable[..., dict]
+) -> None:
     headers = login_as(client, None)
     status, data = decide(client, headers, campaign.queue[0], "unreadable")
     assert status == 400 and "name" in data["error"]
@@ -356,7 +358,9 @@ def test_sheet_page_lists_rows_in_order_with_crops(
 def _outlines(html: str) -> dict[int, tuple[str, float, float, float, float]]:
     """Row id -> (status, x, y, width, height in mm) of each row outlined on the sheet's page."""
     found = {}
-    for m in re.finditer(r'<a class="page-row status-(\w+)" href="#row-(\d+)".*?<rect class="outline" (.*?)/>', html, re.S):
+    for m in re.finditer(
+        r'<a class="page-row status-(\w+)" href="#row-(\d+)".*?<rect class="outline" (.*?)/>', html, re.S
+    ):
         attrs = dict(re.findall(r'(\w+)="([\d.]+)"', m.group(3)))
         found[int(m.group(2))] = (m.group(1), *(float(attrs[k]) for k in ("x", "y", "width", "height")))
     return found
@@ -424,8 +428,10 @@ def test_sheet_view_outlines_each_row_where_it_is_written(
         printed = layout.rows[row_no - 1].rect_mm
         assert x <= printed[0] and y <= printed[1] and x + w >= printed[2] and y + h >= printed[3]
         assert y > printed[1] - 2 and y + h < printed[3] + 2  # and not reaching into the next row
-        inside = picture[round(y * JPEG_PX_PER_MM) : round((y + h) * JPEG_PX_PER_MM),
-                         round(x * JPEG_PX_PER_MM) : round((x + w) * JPEG_PX_PER_MM)]
+        inside = picture[
+            round(y * JPEG_PX_PER_MM) : round((y + h) * JPEG_PX_PER_MM),
+            round(x * JPEG_PX_PER_MM) : round((x + w) * JPEG_PX_PER_MM),
+        ]
         dark = int((inside < 110).sum())
         if campaign.truth[row_id]:
             assert dark > 200, f"row {row_no}: the name written there should be inside its outline"

@@ -56,7 +56,9 @@ def page(browser: object, server: ReviewServer) -> Iterator[object]:
     page = context.new_page()
     page.set_default_timeout(5000)
     outside: list[str] = []
-    page.on("request", lambda r: None if r.url.startswith(f"http://127.0.0.1:{server.port}/") else outside.append(r.url))
+    page.on(
+        "request", lambda r: None if r.url.startswith(f"http://127.0.0.1:{server.port}/") else outside.append(r.url)
+    )
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.outside = outside  # type: ignore[attr-defined]
@@ -97,7 +99,9 @@ def counts(path: Path) -> dict[str, int]:
     return dict(zip(table.columns, table.total, strict=True))
 
 
-def test_keyboard_review_survives_reload(page: object, server: ReviewServer, campaign: Campaign, tmp_path: Path) -> None:
+def test_keyboard_review_survives_reload(
+    page: object, server: ReviewServer, campaign: Campaign, tmp_path: Path
+) -> None:
     before = counts(campaign.path)
     q = campaign.queue
     start(page, server)
@@ -246,7 +250,11 @@ def test_fill_blank_row_on_sheet_and_decide_duplicate(
     page.screenshot(path=str(tmp_path / "sheet-whole.png"))  # type: ignore[attr-defined]
     stored = db_rows(campaign.path)[blank]
     assert (stored["name"], stored["first_name"], stored["surname"], stored["status"]) == (
-        "HALINA KOT", "HALINA", "KOT", "confirmed")
+        "HALINA KOT",
+        "HALINA",
+        "KOT",
+        "confirmed",
+    )
     assert counts(campaign.path)["signatures"] == before["signatures"] + 1
 
     page.goto(server.url.split("?")[0] + "duplicates")  # type: ignore[attr-defined]

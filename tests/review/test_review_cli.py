@@ -36,9 +36,23 @@ def test_busy_port_is_a_usage_error(campaign: Campaign) -> None:
 def test_serves_locally_until_interrupted(campaign: Campaign) -> None:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from petitionscan.cli import main; main()", "review", "--db", str(campaign.path), "--no-browser",
-         "--port", "0", "--reviewer", "Iga"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [
+            sys.executable,
+            "-c",
+            "from petitionscan.cli import main; main()",
+            "review",
+            "--db",
+            str(campaign.path),
+            "--no-browser",
+            "--port",
+            "0",
+            "--reviewer",
+            "Iga",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         assert proc.stdout is not None
