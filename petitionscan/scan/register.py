@@ -256,48 +256,91 @@ _SERIAL_RE = re.compile(r"([0-9A-Z]{5,})-([0-9A-Z]{5,6})-([0-9A-Z*~$=])")
 _OCR_FIXES = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
 
 
+SERIAL_READ_PX_PER_MM = (12.0, 9.0, 15.0)
+"""The printed serial is read at these scales; two readings must agree (see ``agreed_serial``)."""
+
+
 def read_printed_serial(gray: np.ndarray, matrix: np.ndarray, paper: str) -> str | None:
-    """The serial printed beside the QR code, read with Tesseract and check-verified."""
+    """The serial printed beside the QR code, read with Tesseract and check-verified.
+
+    A single check character catches one wrong character but lets about one
+    garbled reading in 37 through, and repairing a reading (dropping a doubled
+    stroke, undoing a common confusion) tries several candidates. So the
+    serial is read at two scales, each reading gives its set of valid
+    candidates, and a serial is accepted only when two readings stand for it
+    and no two stand for another: a sheet may go unrecognised, it must never
+    be taken for another.
+    """
     try:
         import pytesseract
     except ImportError:
         return None
     sheet = paper_geometry(paper)
     x0, y0, x1, y1 = sheet.serial_rect_mm
-    crop = warp(gray, matrix, 12.0, (x0, y0, x1 + 1.0, y1), cv2.INTER_AREA)
-    try:
-        text = pytesseract.image_to_string(
-            crop,
-            config="--psm 7 -c tessedit_char_whitelist=0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-*~$=",
-        )
-    except Exception as exc:  # Tesseract missing or failing: no fallback then
-        log.info("printed serial not read: %s", exc)
-        return None
+    texts = []
+    for px_per_mm in SERIAL_READ_PX_PER_MM:
+        crop = warp(gray, matrix, px_per_mm, (x0, y0, x1 + 1.0, y1), cv2.INTER_AREA)
+        try:
+            text = pytesseract.image_to_string(
+                crop,
+                config="--psm 7 -c tessedit_char_whitelist=0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-*~$=",
+            )
+        except Exception as exc:  # Tesseract missing or failing: no fallback then
+            log.info("printed serial not read: %s", exc)
+            return None
+        texts.append(text)
+    return agreed_serial(texts)
+
+
+def agreed_serial(texts: Sequence[str]) -> str | None:
+    """The one valid serial that two or more readings stand for, or None.
+
+    None too when two readings agree on another serial as well: readings
+    that can stand for several serials, or agree on different ones, are doubt.
+    """
+    votes: dict[str, int] = {}
+    for text in texts:
+        for candidate in serial_candidates(text):
+            votes[candidate] = votes.get(candidate, 0) + 1
+    agreed = [c for c, n in votes.items() if n >= 2]
+    return agreed[0] if len(agreed) == 1 else None
+
+
+def serial_candidates(text: str) -> set[str]:
+    """The valid serials one OCR reading can stand for, most literal first.
+
+    As read (the last five characters of the first group, the second of
+    exactly five); else with one inserted character dropped
+    from a group (a doubled stroke, or the label run into the serial); else
+    with one commonly confused character replaced. Each step runs only when
+    the one before found nothing.
+    """
     text = text.upper().replace(" ", "")
     matches = [m.groups() for m in _SERIAL_RE.finditer(text)]
-    # First the text as read (its last five characters before each hyphen).
-    for a, b, check in matches:
-        for candidate in (f"{a[-5:]}-{b[-5:]}-{check}", f"{a[-5:]}-{b[-5:]}".translate(_OCR_FIXES) + f"-{check}"):
-            if is_valid_serial(candidate):
-                return candidate
-    # Then with one inserted character dropped; the check character catches one
-    # wrong character, so two different valid readings mean the text is unsure.
-    found = {
-        candidate
-        for a, b, check in matches
-        for left in _readings(a[-6:])
-        for right in _readings(b)
-        for candidate in (f"{left}-{right}-{check}", f"{left}-{right}".translate(_OCR_FIXES) + f"-{check}")
-        if is_valid_serial(candidate)
-    }
-    if not found:  # last, one confused character replaced
+
+    def valid(left: str, right: str, check: str) -> set[str]:
+        both = (f"{left}-{right}-{check}", f"{left}-{right}".translate(_OCR_FIXES) + f"-{check}")
+        return {c for c in both if is_valid_serial(c)}
+
+    # The first group's last five: the label before it runs into it ("SHEET6ESGF").
+    found = {c for a, b, check in matches if len(b) == 5 for c in valid(a[-5:], b, check)}
+    if not found:
+        found = {
+            c
+            for a, b, check in matches
+            for left in _readings(a[-6:])
+            for right in _readings(b)
+            for c in valid(left, right, check)
+        }
+    if not found:
         found = {
             candidate
             for a, b, check in matches
-            for candidate in _substituted(f"{a[-5:]}-{b[-5:]}-{check}")
+            if len(b) == 5
+            for candidate in _substituted(f"{a[-5:]}-{b}-{check}")
             if is_valid_serial(candidate)
         }
-    return found.pop() if len(found) == 1 else None
+    return found
 
 
 # Characters Tesseract mistakes for one another in the printed serial.

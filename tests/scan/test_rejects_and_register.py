@@ -161,3 +161,29 @@ def test_iphone_heic_photo_is_read(corpus: Any, tmp_path: Path) -> None:
     conn.close()
     truth = [t for (s, _), t in corpus.truth.items() if s == serial]
     assert truth and blank == sum(1 for t in truth if not t["name"])
+
+
+def test_serial_candidates_keep_every_repair_so_doubt_shows() -> None:
+    """A repaired reading lists every valid serial it could stand for; readings must agree on one."""
+    from petitionscan.forms.serials import ALPHABET, format_serial, is_valid_serial
+    from petitionscan.scan.register import agreed_serial, serial_candidates
+
+    serial = format_serial("WCXESGT4R0")
+    a, b, check = serial.split("-")
+    assert serial_candidates(f"SHEET {serial}\n") >= {serial}  # the label run into the serial
+    assert serial_candidates(f"{a}-{b}O-{check}") >= {serial}  # a doubled stroke: 0 read 0O
+    assert serial_candidates(f"{a}-{b}-{check}") == {serial}  # read as printed: nothing else tried
+    assert agreed_serial([f"{a}-{b}-{check}", f"SHEET {a}-{b}O-{check}"]) == serial
+    # A garbled reading that passes the check character by chance (about 1 in 37)
+    # stands for another serial: readings that disagree give no serial at all.
+    # one wrong character never passes the check character...
+    assert not any(ch != b[4] and is_valid_serial(f"{a}-{b[:4]}{ch}-{check}") for ch in ALPHABET)
+    other = next(
+        f"{a[:4]}{x}-{b[:4]}{y}-{check}"
+        for x in ALPHABET
+        for y in ALPHABET
+        if (x, y) != (a[4], b[4]) and is_valid_serial(f"{a[:4]}{x}-{b[:4]}{y}-{check}")
+    )
+    assert serial_candidates(other) == {other}  # ...two can
+    assert agreed_serial([other, f"{a}-{b}-{check}"]) is None
+    assert agreed_serial([]) is None
