@@ -31,6 +31,7 @@ import copy
 import gzip
 import json
 import math
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -95,12 +96,15 @@ class NameModel:
         self.words = frozenset(words)
         # Lexicon pieces (split at hyphen and apostrophe) by length, as letter
         # index arrays with their trigram log-probability, for vectorised matching.
-        pieces = sorted({p for w in words for p in _pieces(w) if len(p) >= 2})
+        # Built once per worker process from 100,000+ words: vectorised.
+        pieces = sorted({p for p in _SPLIT.split(" ".join(words)) if len(p) >= 2})
         self.pieces = frozenset(pieces)
         self.by_length: dict[int, tuple[np.ndarray, np.ndarray, list[str]]] = {}
-        for length in sorted({len(p) for p in pieces}):
-            group = [p for p in pieces if len(p) == length]
-            codes = np.array([[CHARS.index(ch) for ch in p] for p in group], np.int64)
+        groups: dict[int, list[str]] = {}
+        for p in pieces:
+            groups.setdefault(len(p), []).append(p)
+        for length, group in sorted(groups.items()):
+            codes = _codes_of(group, length)
             self.by_length[length] = (codes, self._codes_logp(codes), group)
 
     def _codes_logp(self, codes: np.ndarray) -> np.ndarray:
@@ -146,7 +150,7 @@ class NameModel:
         out.by_length = dict(self.by_length)
         for length in sorted({len(p) for p in new}):
             group = [p for p in new if len(p) == length]
-            codes = np.array([[CHARS.index(ch) for ch in p] for p in group], np.int64)
+            codes = _codes_of(group, length)
             lm = self._codes_logp(codes)
             if length in out.by_length:
                 old_codes, old_lm, old_names = out.by_length[length]
@@ -173,6 +177,16 @@ def name_pieces(texts: Iterable[str]) -> frozenset[str]:
             plain = plain.replace(sep, " ")
         out.update(p for p in plain.split() if len(p) >= 2 and all(ch in _LETTERS for ch in p))
     return frozenset(out)
+
+
+_SPLIT = re.compile(r"[ \-']")
+_CODE = np.full(256, -1, np.int64)
+_CODE[np.frombuffer(CHARS.encode("ascii"), np.uint8)] = np.arange(len(CHARS))
+
+
+def _codes_of(group: Sequence[str], length: int) -> np.ndarray:
+    """Letter indices of equally long A-Z pieces, one row each."""
+    return _CODE[np.frombuffer("".join(group).encode("ascii"), np.uint8)].reshape(len(group), length)
 
 
 def _pieces(word: str) -> list[str]:
