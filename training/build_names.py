@@ -2,13 +2,16 @@
 
 Sources: the person-name lists of the Faker package (MIT licence) and of the
 Mimesis package (MIT licence; its Kazakh list fills the largest gap, Faker has
-no Kazakh locale), transliterated to the capitals written on the sheets (A-Z,
-hyphen, apostrophe) with anyascii (ISC licence). Cyrillic names are entered
+no Kazakh locale), and the given names and surnames of the OpenCorpora Russian
+dictionary (CC BY-SA 3.0, read through pymorphy3 and pymorphy3-dicts-ru: it
+holds many Kazakh, Tatar, Uzbek and Caucasian names in their Russian
+spelling), transliterated to the capitals written on the sheets (A-Z, hyphen,
+apostrophe) with anyascii (ISC licence). Cyrillic names are entered
 with and without the soft/hard sign (written as an apostrophe or left out),
 and Kazakh given names also as patronymic surnames (name + ULY / QYZY).
 Run with the project's venv (Mimesis is needed only here):
 
-    .venv/bin/pip install mimesis==22.2.0
+    .venv/bin/pip install mimesis==22.2.0 pymorphy3==2.0.6 pymorphy3-dicts-ru==2.4.417150.4580142
     .venv/bin/python training/build_names.py
 
 The output is small and deterministic (sorted), so it is committed.
@@ -50,8 +53,8 @@ MIMESIS = {
 PATRONYMIC = ("ұлы", "қызы")
 """Kazakh patronymic endings ("son of", "daughter of"), written after the father's name."""
 
-ATTRS = ("first_names", "first_names_male", "first_names_female", "last_names",
-         "last_names_male", "last_names_female")  # fmt: skip
+NAME_LIST = re.compile(r"(first|last|middle)_names?(_\w+)?|\w+_(first|last)_names")
+"""Faker's person-name list attributes (pl_PL, for one, keeps surnames in ``unisex_last_names``)."""
 
 
 def clean(name: str) -> str | None:
@@ -76,14 +79,18 @@ def names_of(locale: str) -> set[str]:
     fake = Faker(locale)
     out: set[str] = set()
     for provider in fake.providers:
-        for attr in ATTRS:
+        if ".person." not in type(provider).__module__:
+            continue
+        for attr in dir(provider):
+            if not NAME_LIST.fullmatch(attr):
+                continue
             value = getattr(provider, attr, None)
             if isinstance(value, dict):
                 value = list(value)
             if not isinstance(value, (list, tuple)):
                 continue
             for item in value:
-                if isinstance(item, str):
+                if isinstance(item, str) and "{" not in item:
                     out |= variants(item)
     return out
 
@@ -114,6 +121,40 @@ def mimesis_names(locale: str) -> set[str]:
     return out
 
 
+OPENCORPORA_WEIGHT = 2
+"""OpenCorpora's names count like a mid-sized locale in the n-gram statistics."""
+
+
+def opencorpora_names() -> set[str]:
+    """Given names and surnames (dictionary forms) tagged Name / Surn in OpenCorpora.
+
+    Central Asian names appear there in their Russian spelling (MAKSAT where a
+    Kazakh spelling gives MAQSAT); surnames are formed from the given names the
+    way most Kazakh surnames are (see ``surnames_from``), as for Mimesis's list.
+    """
+    import pymorphy3
+
+    morph = pymorphy3.MorphAnalyzer(lang="ru")
+    given: set[str] = set()
+    family: set[str] = set()
+    for parse in morph.iter_known_word_parses(""):
+        tag = parse.tag
+        if "Surn" in tag:
+            family.add(parse.normal_form)
+            if "femn" in tag and "nomn" in tag and "sing" in tag:
+                family.add(parse.word)  # the feminine form (IVANOVA), not only IVANOV
+        elif "Name" in tag:
+            given.add(parse.normal_form)
+    out: set[str] = set()
+    for name in family:
+        out |= variants(name)
+    for name in given:
+        for v in variants(name):
+            out.add(v)
+            out |= surnames_from(v)
+    return out
+
+
 def surnames_from(given: str) -> set[str]:
     """Surnames formed from a man's given name the Russian way, as most Kazakh
     surnames are: + OV / EV (a final AY or EY gives AEV / EEV), and + A for women."""
@@ -133,6 +174,7 @@ def main() -> None:
     counts: Counter[str] = Counter()
     sources = [(f"faker:{loc}", w, lambda loc=loc: names_of(loc)) for loc, w in sorted(LOCALES.items())]
     sources += [(f"mimesis:{loc}", w, lambda loc=loc: mimesis_names(loc)) for loc, w in sorted(MIMESIS.items())]
+    sources.append(("opencorpora", OPENCORPORA_WEIGHT, opencorpora_names))
     for locale, weight, load in sources:
         try:
             names = load()
@@ -147,8 +189,11 @@ def main() -> None:
         print(f"{locale}: {len(names)} names", file=sys.stderr)
     words = sorted({w for n in lexicon for w in n.split(" ") if len(w) >= 2})
     data = {
-        "source": "Faker and Mimesis person-name lists (both MIT), transliterated with anyascii (ISC)",
-        "locales": sorted(LOCALES) + [f"mimesis:{loc}" for loc in sorted(MIMESIS)],
+        "source": (
+            "Faker and Mimesis person-name lists (both MIT) and OpenCorpora's names and surnames"
+            " (CC BY-SA 3.0, via pymorphy3-dicts-ru), transliterated with anyascii (ISC)"
+        ),
+        "locales": sorted(LOCALES) + [f"mimesis:{loc}" for loc in sorted(MIMESIS)] + ["opencorpora"],
         "words": words,
         "trigrams": dict(sorted(counts.items())),
     }

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import string
 
+import pytest
+
 from petitionscan.recognize import name_confidence
 from petitionscan.recognize.cnn import CnnRecognizer, FieldEvidence
-from petitionscan.recognize.names import DecoderParams, choose, decode, load_model
+from petitionscan.recognize.names import CHARS, DecoderParams, choose, decode, load_model
 
 SURE = DecoderParams().sure
 
@@ -30,6 +32,25 @@ def test_real_names_are_likelier_than_misreadings() -> None:
     assert m.word_logp("MARIA") > m.word_logp("MAPIA")
     assert m.word_logp("IVANOV") > m.word_logp("IVANQV")
     assert m.known("GORDEEV") and not m.known("GORDEEU")
+
+
+def test_lexicon_holds_each_source() -> None:
+    m = load_model()
+    assert m.known("KILISZEK") and m.known("PAZDAN")  # Faker pl_PL's surname list
+    assert m.known("ZHANAR")  # Mimesis's Kazakh names
+    assert m.known("ERBOLAT") and m.known("ASKHAT")  # OpenCorpora's given names
+    assert m.known("NURLANOV") and m.known("SULTANOVA")  # surnames formed from given names
+
+
+def test_lexicon_index_spells_its_pieces() -> None:
+    """The vectorised index by length decodes back to exactly the lexicon's pieces."""
+    m = load_model()
+    spelt = set()
+    for length, (codes, logp, group) in m.by_length.items():
+        assert codes.shape == (len(group), length) and len(logp) == len(group)
+        spelt |= {"".join(CHARS[i] for i in row) for row in codes}
+        assert logp[0] == pytest.approx(m.word_logp(group[0]))
+    assert spelt == set(m.pieces)
 
 
 def test_ambiguous_v_u_inside_a_known_name_is_resolved() -> None:
