@@ -10,7 +10,9 @@ neighbours, once clean ("plain") and once degraded like a scan ("paper":
 pen width, slant, off-centre, low resolution, blur, box-line remnants,
 bitonal/fax/photocopy, JPEG), and read by the full engine, all boxes in one
 batch. Prints a table: letters, accuracy, mean confidence, calibration error,
-read time per box, and the most frequent confusions.
+read time per box, and the most frequent confusions. ``--errors DIR`` also
+writes each condition's misread boxes as one captioned picture (truth>read,
+writer), to look at the errors rather than only count them.
 
 Whole pages, side by side with the Tesseract engine:
 
@@ -214,6 +216,30 @@ def bench_pages(pages: int, seed: int, engines: list[str], time_pages: int) -> N
                 )
 
 
+def contact_sheet(path: Path, wrong: list[tuple[FieldImage, Sample, object]]) -> None:
+    """Misread fields in a grid, each captioned truth>read and its writer: to look at the errors."""
+    import cv2
+
+    tiles = []
+    for f, s, r in wrong:
+        img = f.image if f.image.ndim == 2 else cv2.cvtColor(f.image, cv2.COLOR_BGR2GRAY)
+        x0, y0, x1, y1 = (int(v) for v in f.boxes_px[1])
+        crop = cv2.resize(img[max(0, y0 - 4) : y1 + 4, max(0, x0 - 4) : x1 + 4], (72, 88))
+        tile = np.full((112, 96), 255, np.uint8)
+        tile[2:90, 12:84] = crop
+        read = r.letters[0].char if r.letters else "-"  # type: ignore[attr-defined]
+        cv2.putText(tile, f"{s.label}>{read}", (4, 102), cv2.FONT_HERSHEY_SIMPLEX, 0.4, 0, 1)
+        cv2.putText(tile, s.writer[:14], (2, 111), cv2.FONT_HERSHEY_PLAIN, 0.6, 0, 1)
+        tiles.append(tile)
+    cols = 16
+    while len(tiles) % cols:
+        tiles.append(np.full((112, 96), 255, np.uint8))
+    grid = np.vstack([np.hstack(tiles[i : i + cols]) for i in range(0, len(tiles), cols)]) if tiles else tiles
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if len(grid):
+        cv2.imwrite(str(path), grid)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=handwriting_dir(), help="the handwriting data folder")
@@ -223,6 +249,7 @@ def main() -> None:
     ap.add_argument("--pages", type=int, default=0, help="whole-page mode: this many simulated sheets")
     ap.add_argument("--engines", default="cnn,tesseract", help="engines compared in page mode")
     ap.add_argument("--time-pages", type=int, default=10, help="pages read in-process to time the recognizer")
+    ap.add_argument("--errors", type=Path, help="write a contact sheet of the misread fields per condition here")
     args = ap.parse_args()
     if args.pages:
         bench_pages(args.pages, args.seed, args.engines.split(","), args.time_pages)
@@ -262,6 +289,9 @@ def main() -> None:
             if lr.char != s.label:
                 confusions[f"{s.label}->{lr.char}"] += 1
         c, o = np.asarray(conf), np.asarray(ok)
+        if args.errors:
+            wrong = [(f, s, r) for f, s, r, k in zip(fields, samples, readings, ok, strict=False) if not k]
+            contact_sheet(args.errors / f"errors-{condition}.png", wrong)
         print(
             f"{condition:<10} {len(samples):>8} {o.mean():>9.4f} {np.mean(top3):>7.4f} "
             f"{c.mean():>7.3f} {ece(c, o):>6.3f} {1000 * dt / len(samples):>7.2f}"

@@ -44,7 +44,6 @@ from petitionscan.recognize.render import (
     load_stroke_file,
     render_field,
 )
-from petitionscan.simulate.handwriting import handwriting_dir
 
 CLASSES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 TEST_LABS = ("tos", "imp", "syn", "pri")
@@ -137,23 +136,40 @@ def render_set(
     return x, y
 
 
-def build_model(torch: object) -> object:
+ARCHS = ("small", "deep")
+
+
+def build_model(torch: object, arch: str = "small") -> object:
     import torch.nn as nn
 
     def block(cin: int, cout: int) -> list[nn.Module]:
         return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
 
-    # About 8.3 M multiply-adds and 0.32 M parameters per glyph: a page of 300
-    # boxes takes about a tenth of a second on one CPU core with OpenCV, and
-    # the ONNX file stays under 2 MB. Width goes where the maps are small.
+    if arch == "small":
+        # About 8.3 M multiply-adds and 0.32 M parameters per glyph: a page of
+        # 150 written boxes takes about 30 ms on one core with onnxruntime,
+        # and the ONNX file stays under 2 MB. Width goes where maps are small.
+        return nn.Sequential(
+            *block(1, 24), nn.MaxPool2d(2),  # 16
+            *block(24, 48), nn.MaxPool2d(2),  # 8
+            *block(48, 96), nn.MaxPool2d(2),  # 4
+            *block(96, 192), nn.AvgPool2d(2),  # 2
+            nn.Flatten(), nn.Dropout(0.3),
+            nn.Linear(192 * 4, 128), nn.ReLU(), nn.Dropout(0.3),
+            nn.Linear(128, len(CLASSES)),
+        )  # fmt: skip
+    # About 20 M multiply-adds and 0.45 M parameters per glyph: two convolutions
+    # where the maps are 16 and 8 pixels wide. Tried (docs/model-card.md):
+    # better single letters under degradation, no better names, and surer of
+    # itself on letters that are really in doubt, so not the shipped one.
     return nn.Sequential(
-        *block(1, 24), nn.MaxPool2d(2),  # 16
-        *block(24, 48), nn.MaxPool2d(2),  # 8
-        *block(48, 96), nn.MaxPool2d(2),  # 4
+        *block(1, 32), nn.MaxPool2d(2),  # 16
+        *block(32, 48), *block(48, 48), nn.MaxPool2d(2),  # 8
+        *block(48, 96), *block(96, 96), nn.MaxPool2d(2),  # 4
         *block(96, 192), nn.AvgPool2d(2),  # 2
         nn.Flatten(), nn.Dropout(0.3),
-        nn.Linear(192 * 4, 128), nn.ReLU(), nn.Dropout(0.3),
-        nn.Linear(128, len(CLASSES)),
+        nn.Linear(192 * 4, 160), nn.ReLU(), nn.Dropout(0.3),
+        nn.Linear(160, len(CLASSES)),
     )  # fmt: skip
 
 
@@ -210,7 +226,7 @@ def main() -> None:
     import os
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=handwriting_dir(), help="the handwriting data folder")
+    ap.add_argument("--data", type=Path, help="the handwriting data folder (default: as the simulator finds it)")
     ap.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", ROOT / "build" / "letters")))
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--reps", type=int, default=12, help="renders per training letter")
@@ -223,11 +239,22 @@ def main() -> None:
     ap.add_argument("--smoothing", type=float, default=0.1)
     ap.add_argument("--workers", type=int, default=max(1, (mp.cpu_count() or 2) - 1))
     ap.add_argument("--device", default="cpu")
+    ap.add_argument(
+        "--arch", choices=ARCHS, default="small", help="small: the shipped network; deep: tried, see the model card"
+    )
+    ap.add_argument(
+        "--rendered", type=Path, help="an .npz of rendered glyphs: loaded if it exists, else written after rendering"
+    )
+    ap.add_argument("--render-only", action="store_true", help="stop after writing --rendered")
     ap.add_argument("--quick", action="store_true", help="tiny subset smoke run")
     ap.add_argument(
         "--time-budget", type=float, default=0.0, help="seconds for the whole run (0: epochs only); the LR follows it"
     )
     args = ap.parse_args()
+    if args.data is None:  # imported late: the simulator's dependencies are not needed to train
+        from petitionscan.simulate.handwriting import handwriting_dir
+
+        args.data = handwriting_dir()
 
     import torch
     import torch.nn.functional as F
@@ -257,15 +284,26 @@ def main() -> None:
     writers = {k: len({s.writer for s in v}) for k, v in by_split.items()}
     log(f"samples {len(samples)}; writers per split {writers}; train {len(train)} val {len(val)}")
 
-    xtr, ytr = render_set(train, args.reps, args.seed, args.workers, plain_share=0.12, marks_share=args.marks)
-    xva, yva = render_set(val, args.val_reps, args.seed + 1, args.workers, plain_share=0.0)
+    if args.rendered and args.rendered.exists():
+        with np.load(args.rendered) as cached:
+            xtr, ytr, xva, yva = cached["xtr"], cached["ytr"], cached["xva"], cached["yva"]
+        log(f"loaded rendered glyphs from {args.rendered}")
+    else:
+        xtr, ytr = render_set(train, args.reps, args.seed, args.workers, plain_share=0.12, marks_share=args.marks)
+        xva, yva = render_set(val, args.val_reps, args.seed + 1, args.workers, plain_share=0.0)
+        if args.rendered:
+            tmp_npz = args.rendered.with_suffix(".tmp.npz")
+            np.savez(tmp_npz, xtr=xtr, ytr=ytr, xva=xva, yva=yva)
+            os.replace(tmp_npz, args.rendered)
     log(f"rendered train {len(xtr)} val {len(xva)}")
+    if args.render_only:
+        return
 
     dev = torch.device(args.device)
     cuda = dev.type == "cuda"
     if cuda:
         torch.backends.cudnn.benchmark = True
-    model = build_model(torch).to(dev)
+    model = build_model(torch, args.arch).to(dev)
     nparams = sum(p.numel() for p in model.parameters())
     log(f"model parameters {nparams}")
     xt = torch.from_numpy(xtr).to(dev)
@@ -305,7 +343,7 @@ def main() -> None:
 
     def save(state: dict, acc: float, epoch: int) -> None:
         """Write weights and ONNX now, so a run cut short still leaves a model."""
-        cpu_model = build_model(torch)
+        cpu_model = build_model(torch, args.arch)
         cpu_model.load_state_dict({k: v.cpu() for k, v in state.items()})
         cpu_model.eval()
         torch.save(cpu_model.state_dict(), args.out / "letters.pt")
@@ -372,6 +410,7 @@ def main() -> None:
         "val_ece_raw": ece(raw, yva),
         "val_ece_calibrated": ece(probs, yva),
         "seed": args.seed,
+        "arch": args.arch,
         "epochs": args.epochs,
         "best_epoch": best_epoch,
         "steps": step,
