@@ -568,11 +568,30 @@ def store_decisions(conn: sqlite3.Connection, result: DedupeResult) -> int:
     return len(values)
 
 
-def decide_duplicate(conn: sqlite3.Connection, row_a: int, row_b: int, same: bool, who: str) -> None:
+class DecisionChanged(Exception):
+    """Another person decided the pair after the caller looked: nothing was written."""
+
+
+def person_decision_stamp(conn: sqlite3.Connection, row_a: int, row_b: int) -> str:
+    """The pair's current person decision as "decision|who|when" ("" for none)."""
+    found = conn.execute(
+        "SELECT decision, decided_by, decided_at FROM duplicate_decisions "
+        "WHERE row_a = ? AND row_b = ? AND decided_by IS NOT NULL",
+        (min(row_a, row_b), max(row_a, row_b)),
+    ).fetchone()
+    return f"{found[0]}|{found[1]}|{found[2]}" if found else ""
+
+
+def decide_duplicate(
+    conn: sqlite3.Connection, row_a: int, row_b: int, same: bool, who: str, *, expected: str | None = None
+) -> None:
     """Record a person's decision that two rows are (or are not) one signer.
 
     It replaces any earlier decision on the pair and wins over the automatic
-    matching on every later count.
+    matching on every later count. With ``expected`` (the stamp of the person
+    decision the caller saw, "" for none), the check and the write happen in
+    one write transaction: if the pair was decided since, by this or another
+    process, :class:`DecisionChanged` is raised and nothing is written.
     """
     who = who.strip()
     if not who:
@@ -587,6 +606,8 @@ def decide_duplicate(conn: sqlite3.Connection, row_a: int, row_b: int, same: boo
     decision = "same" if same else "different"
     now = store.now_iso()
     with store.transaction(conn):
+        if expected is not None and person_decision_stamp(conn, a, b) != expected:
+            raise DecisionChanged(f"rows {a} and {b} were decided by someone else meanwhile")
         conn.execute(
             "INSERT INTO duplicate_decisions (row_a, row_b, decision, reason, decided_by, decided_at) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (row_a, row_b) DO UPDATE SET "

@@ -561,11 +561,11 @@ def decide_pair(
     if decision not in ("same", "different"):
         raise UsageError("a duplicate decision is 'same' or 'different'")
     reviewer = clean_reviewer(reviewer)
-    with _PAIR_LOCK:  # the check and the write happen together for every page this server shows
-        before = pair_decision(conn, row_a, row_b)
-        if (before.stamp if before else "") != seen:
-            raise Conflict(None, None, before)
-        dedupe.decide_duplicate(conn, row_a, row_b, decision == "same", reviewer)
+    with _PAIR_LOCK:  # one decision at a time on this server's connection
+        try:  # the check and the write share one write transaction, across processes too
+            dedupe.decide_duplicate(conn, row_a, row_b, decision == "same", reviewer, expected=seen)
+        except dedupe.DecisionChanged:
+            raise Conflict(None, None, pair_decision(conn, row_a, row_b)) from None
         after = pair_decision(conn, row_a, row_b)
     if after is None:  # decide_duplicate always stores one; this guards a silent no-op
         raise Conflict(None, None, None)

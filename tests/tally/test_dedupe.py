@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from petitionscan import dedupe, tally
+from petitionscan import dedupe, store, tally
 from petitionscan.errors import UsageError
 
 
@@ -125,6 +125,30 @@ def test_decide_duplicate_is_stored_and_wins(corpus) -> None:  # type: ignore[no
     assert log[0][0] == f"duplicate:different:{b}"
     dedupe.decide_duplicate(c.conn, a, b, same=True, who="bob")
     assert tally.count(c.conn).value("unique signatures") == 1
+
+
+def test_decide_duplicate_refuses_when_another_process_decided_first(corpus) -> None:  # type: ignore[no-untyped-def]
+    """Two review servers on one database: the check and the write share the write lock."""
+    c = corpus("race.db")
+    sheet, scan = c.sheet("S1")
+    a = c.row(sheet, scan, 1, "ANNA BERG")
+    b = c.row(sheet, scan, 2, "ANNA BERG")
+    other = store.connect(c.path)  # the second server's connection
+    try:
+        seen = dedupe.person_decision_stamp(c.conn, a, b)
+        assert seen == dedupe.person_decision_stamp(other, a, b) == ""
+        dedupe.decide_duplicate(other, a, b, same=False, who="bob", expected=seen)
+        with pytest.raises(dedupe.DecisionChanged):
+            dedupe.decide_duplicate(c.conn, a, b, same=True, who="ann", expected=seen)
+        stored = c.conn.execute("SELECT decision, decided_by FROM duplicate_decisions").fetchall()
+        assert [tuple(r) for r in stored] == [("different", "bob")]
+        assert c.conn.execute("SELECT count(*) FROM review_log").fetchone()[0] == 1
+        now = dedupe.person_decision_stamp(c.conn, a, b)
+        assert now.startswith("different|bob|")
+        dedupe.decide_duplicate(c.conn, a, b, same=True, who="ann", expected=now)  # seen, then overruled
+        assert dedupe.person_decision_stamp(other, a, b).startswith("same|ann|")
+    finally:
+        other.close()
 
 
 def test_decide_duplicate_refuses_bad_input(corpus) -> None:  # type: ignore[no-untyped-def]
