@@ -76,6 +76,16 @@ def test_missing_weights_are_a_recognizer_error(tmp_path) -> None:  # type: igno
         CnnRecognizer(weights=tmp_path / "none.onnx", meta_path=tmp_path / "none.json")
 
 
+def test_corrupt_weights_are_a_recognizer_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from petitionscan.recognize.cnn import META
+
+    bad = tmp_path / "letters.onnx"
+    bad.write_bytes(b"not a network")
+    engine = CnnRecognizer(weights=bad, meta_path=META)
+    with pytest.raises(RecognizerError, match="cannot be loaded"):
+        engine.read([hershey_field("ANNA")])
+
+
 def test_name_confidence_multiplies_fields() -> None:
     a = Reading("ANNA", (), 0.9, "cnn")
     b = Reading("PETROVA", (), 0.8, "cnn")
