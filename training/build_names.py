@@ -1,4 +1,8 @@
-"""Build petitionscan/recognize/names.json.gz: a name lexicon and character n-grams.
+"""Build petitionscan/recognize/names.json.gz: given names, surnames and character n-grams.
+
+Given names and surnames are kept as two lists, as every source keeps them:
+the reader looks up a first-name field among given names and a surname field
+among surnames.
 
 Sources: the person-name lists of the Faker package (MIT licence) and of the
 Mimesis package (MIT licence; its Kazakh list fills the largest gap, Faker has
@@ -75,9 +79,21 @@ def _clean(name: str) -> str | None:
     return text
 
 
+Kinds = tuple[set[str], set[str]]
+"""(given names, surnames) of one source."""
+
+
 def names_of(locale: str) -> set[str]:
+    """All person names of one Faker locale."""
+    given, family = faker_kinds(locale)
+    return given | family
+
+
+def faker_kinds(locale: str) -> Kinds:
+    """Given names (first and middle name lists) and surnames of one Faker locale."""
     fake = Faker(locale)
-    out: set[str] = set()
+    given: set[str] = set()
+    family: set[str] = set()
     for provider in fake.providers:
         if ".person." not in type(provider).__module__:
             continue
@@ -89,43 +105,44 @@ def names_of(locale: str) -> set[str]:
                 value = list(value)
             if not isinstance(value, (list, tuple)):
                 continue
+            kind = family if "last" in attr else given
             for item in value:
                 if isinstance(item, str) and "{" not in item:
-                    out |= variants(item)
-    return out
+                    kind |= variants(item)
+    return given, family
 
 
-def mimesis_names(locale: str) -> set[str]:
+def mimesis_names(locale: str) -> Kinds:
     """Given names and surnames of one Mimesis locale (both genders)."""
     import mimesis
 
     path = Path(mimesis.__file__).parent / "datasets" / locale / "person.json"
     data = json.loads(path.read_text(encoding="utf-8"))
-    raw: list[str] = []
-    for key in ("names", "surnames"):
+    kinds: Kinds = (set(), set())
+    for key, kind in (("names", kinds[0]), ("surnames", kinds[1])):
         value = data.get(key)
+        raw: list[str] = []
         if isinstance(value, dict):
             for items in value.values():
                 raw += [v for v in items if isinstance(v, str)]
         elif isinstance(value, list):
             raw += [v for v in value if isinstance(v, str)]
-    out: set[str] = set()
-    for item in raw:
-        out |= variants(item)
+        for item in raw:
+            kind |= variants(item)
     if locale == "kk":
         names = data.get("names", {})
         for given in names.get("male", []) if isinstance(names, dict) else []:
             for ending in PATRONYMIC:
-                out |= variants(given + ending)
-            out |= {s for v in variants(given) for s in surnames_from(v)}
-    return out
+                kinds[1].update(variants(given + ending))
+            kinds[1].update(s for v in variants(given) for s in surnames_from(v))
+    return kinds
 
 
 OPENCORPORA_WEIGHT = 2
 """OpenCorpora's names count like a mid-sized locale in the n-gram statistics."""
 
 
-def opencorpora_names() -> set[str]:
+def opencorpora_names() -> Kinds:
     """Given names and surnames (dictionary forms) tagged Name / Surn in OpenCorpora.
 
     Central Asian names appear there in their Russian spelling (MAKSAT where a
@@ -145,14 +162,14 @@ def opencorpora_names() -> set[str]:
                 family.add(parse.word)  # the feminine form (IVANOVA), not only IVANOV
         elif "Name" in tag:
             given.add(parse.normal_form)
-    out: set[str] = set()
+    kinds: Kinds = (set(), set())
     for name in family:
-        out |= variants(name)
+        kinds[1].update(variants(name))
     for name in given:
         for v in variants(name):
-            out.add(v)
-            out |= surnames_from(v)
-    return out
+            kinds[0].add(v)
+            kinds[1].update(surnames_from(v))
+    return kinds
 
 
 def surnames_from(given: str) -> set[str]:
@@ -171,16 +188,21 @@ def surnames_from(given: str) -> set[str]:
 
 def main() -> None:
     lexicon: set[str] = set()
+    given_words: set[str] = set()
+    surname_words: set[str] = set()
     counts: Counter[str] = Counter()
-    sources = [(f"faker:{loc}", w, lambda loc=loc: names_of(loc)) for loc, w in sorted(LOCALES.items())]
+    sources = [(f"faker:{loc}", w, lambda loc=loc: faker_kinds(loc)) for loc, w in sorted(LOCALES.items())]
     sources += [(f"mimesis:{loc}", w, lambda loc=loc: mimesis_names(loc)) for loc, w in sorted(MIMESIS.items())]
     sources.append(("opencorpora", OPENCORPORA_WEIGHT, opencorpora_names))
     for locale, weight, load in sources:
         try:
-            names = load()
+            given, family = load()
         except (AttributeError, OSError):
             continue
+        names = given | family
         lexicon |= names
+        given_words |= {w for n in given for w in n.split(" ") if len(w) >= 2}
+        surname_words |= {w for n in family for w in n.split(" ") if len(w) >= 2}
         for name in names:
             for word in re.split(r" ", name):
                 padded = "^^" + word + "$"
@@ -189,12 +211,13 @@ def main() -> None:
         print(f"{locale}: {len(names)} names", file=sys.stderr)
     words = sorted({w for n in lexicon for w in n.split(" ") if len(w) >= 2})
     data = {
+        "given": sorted(given_words),
+        "surnames": sorted(surname_words),
         "source": (
             "Faker and Mimesis person-name lists (both MIT) and OpenCorpora's names and surnames"
             " (CC BY-SA 3.0, via pymorphy3-dicts-ru), transliterated with anyascii (ISC)"
         ),
         "locales": sorted(LOCALES) + [f"mimesis:{loc}" for loc in sorted(MIMESIS)] + ["opencorpora"],
-        "words": words,
         "trigrams": dict(sorted(counts.items())),
     }
     raw = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
@@ -203,7 +226,11 @@ def main() -> None:
         fh.write(gzip.compress(raw, mtime=0))
     os.chmod(tmp, 0o644)
     os.replace(tmp, OUT)
-    print(f"{len(words)} words, {len(counts)} trigrams -> {OUT}", file=sys.stderr)
+    print(
+        f"{len(words)} words ({len(given_words)} given names, {len(surname_words)} surnames),"
+        f" {len(counts)} trigrams -> {OUT}",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ kai, never trained on), degraded like scans, and read by the shipped network
 once; the decoder settings and the confidence model are then fitted on that
 cached evidence, so nothing here is chosen on test writers or simulated pages.
 
-The names: 70 % of given names and surnames are words of the lexicon; the rest
+The names: 70 % of given names and surnames are words of the lexicon (first
+names from its given names, surnames from its surnames, each field decoded
+with its own list, as on sheets); the rest
 are names the lexicon does not know, as real signers have them: names of
 Faker locales left out of the lexicon (Uzbek, Vietnamese, Yoruba, ...), strings
 drawn from the character trigram model (they look like names) and a few
@@ -50,6 +52,7 @@ from petitionscan.recognize.names import (
     _EOS,
     CHARS,
     FEATURES,
+    KINDS,
     DecoderParams,
     decode,
     field_features,
@@ -59,6 +62,8 @@ from petitionscan.recognize.render import load_stroke_file, render_field
 from petitionscan.simulate.handwriting import handwriting_dir
 
 VAL_LABS = ("aga", "kai")
+FIELD_KEYS = ("first_name", "surname")
+"""The two fields of a calibration name, keyed as the scan stage keys them (the key tells the name list)."""
 PRECISION = 0.998
 KNOWN_SHARE = 0.7
 UNKNOWN_LOCALES = ("uz_UZ", "vi_VN", "yo_NG", "ig_NG", "ha_NG", "zu_ZA", "tw_GH", "ne_NP", "is_IS", "mk_MK", "th_TH")
@@ -108,15 +113,19 @@ def unknown_name(rng: np.random.Generator, pool: list[str]) -> str:
 
 
 def sample_names(rng: np.random.Generator, n: int) -> list[tuple[str, str]]:
-    """Given name and surname pairs, about 30 % of the words unknown to the lexicon."""
-    known = sorted(w for w in load_model().words if w.isalpha() and 2 <= len(w) <= 12)
+    """Given name and surname pairs, about 30 % of the words unknown to the lexicon.
+
+    A known first name is drawn from the given names, a known surname from the
+    surnames, as signers write them in the two fields.
+    """
+    known = [sorted(w for w in load_model(kind).words if w.isalpha() and 2 <= len(w) <= 12) for kind in KINDS]
     pool = unknown_pool()
     out = []
     for _ in range(n):
         pair = []
-        for _k in range(2):
+        for k in range(2):
             if rng.random() < KNOWN_SHARE:
-                pair.append(known[int(rng.integers(len(known)))])
+                pair.append(known[k][int(rng.integers(len(known[k])))])
             else:
                 pair.append(unknown_name(rng, pool))
         out.append((pair[0], pair[1]))
@@ -143,7 +152,7 @@ def write_fields(
             n_boxes = max(8, len(word) + int(rng.integers(0, 4)))
             letters += [None] * (n_boxes - len(word))
             img, boxes, blank = render_field(letters, rng, degrade=True)
-            fields.append(FieldImage(f"{i}.{k}", img, boxes, blank, 8.0))
+            fields.append(FieldImage(f"{i}:{FIELD_KEYS[k]}", img, boxes, blank, 8.0))
         out.append(fields)
     return out
 
@@ -179,7 +188,7 @@ def decode_all(
     for pair, evs in zip(pairs, evidence, strict=True):
         ok_all = True
         for word, ev in zip(pair, evs, strict=True):
-            d = decode([[ev.dists[b] for b in w] for w in ev.words], params=params)
+            d = decode([[ev.dists[b] for b in w] for w in ev.words], load_model(ev.kind), params)
             text = " ".join("".join(c) for c in d.chars)
             feats.append(field_features(d, ev.continuation))
             field_ok.append(text == word)

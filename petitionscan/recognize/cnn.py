@@ -34,7 +34,15 @@ from petitionscan.recognize.glyph import (
     extract_glyphs,
     words_of,
 )
-from petitionscan.recognize.names import DecoderParams, NameModel, decode, field_features, load_model, name_pieces
+from petitionscan.recognize.names import (
+    DecoderParams,
+    NameModel,
+    decode,
+    field_features,
+    field_kind,
+    load_model,
+    name_pieces,
+)
 from petitionscan.recognize.names import confidence_of as _confidence_of
 
 HERE = Path(__file__).resolve().parent
@@ -57,6 +65,8 @@ class FieldEvidence:
     dists: dict[int, list[tuple[str, float]]]
     continuation: bool
     """A box held ink but no letter of its own (a neighbour's letter spilled into it)."""
+    kind: str | None = None
+    """Given name, surname or (None) any: which name list the decoder looks words up in."""
 
 
 @dataclass
@@ -78,7 +88,7 @@ class CnnRecognizer:
     known_words: frozenset[str] = frozenset()
     """Name pieces a person confirmed in this campaign: known names like the lexicon's."""
     _net: Any = field(default=None, repr=False, compare=False)
-    _names: NameModel | None = field(default=None, repr=False, compare=False)
+    _names: dict[str | None, NameModel] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         try:
@@ -100,7 +110,7 @@ class CnnRecognizer:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_net"] = None  # the inference session is rebuilt in each worker
-        state["_names"] = None  # so is the name model (large arrays, cheap to build)
+        state["_names"] = {}  # so are the name models (large arrays, cheap to build)
         return state
 
     def with_known_words(self, words: frozenset[str]) -> CnnRecognizer:
@@ -112,14 +122,18 @@ class CnnRecognizer:
         """
         out = copy.copy(self)
         out.known_words = name_pieces(words)
-        out._names = None
+        out._names = {}
         return out
 
-    def name_model(self) -> NameModel:
-        """The lexicon and trigram model, with this campaign's confirmed words added."""
-        if self._names is None:
-            self._names = load_model().with_words(self.known_words)
-        return self._names
+    def name_model(self, kind: str | None = None) -> NameModel:
+        """The lexicon of ``kind`` and the trigram model, with this campaign's confirmed words added.
+
+        A confirmed word joins every kind: a person's typing says it is a
+        name, not whether it is a given name or a surname.
+        """
+        if kind not in self._names:
+            self._names[kind] = load_model(kind).with_words(self.known_words)
+        return self._names[kind]
 
     def _network(self) -> Any:
         if self._net is None:
@@ -174,7 +188,7 @@ class CnnRecognizer:
             continuation = any(
                 g.kind != KIND_LETTER and g.kind not in (KIND_DASH, KIND_TICK) and not f.blank[g.box] for g in glyphs
             )
-            out.append(FieldEvidence(tuple(tuple(b) for b in words), dists, continuation))
+            out.append(FieldEvidence(tuple(tuple(b) for b in words), dists, continuation, field_kind(f.key)))
         return out
 
     def reading_of(self, ev: FieldEvidence, params: DecoderParams | None = None) -> Reading:
@@ -182,7 +196,7 @@ class CnnRecognizer:
         if not ev.words:
             return Reading("", (), 1.0, self.name)
         words = [[ev.dists[b] for b in word] for word in ev.words]
-        d = decode(words, self.name_model(), params or self.decoder)
+        d = decode(words, self.name_model(ev.kind), params or self.decoder)
         if self.coef and any(len(p.text) >= 2 for p in d.pieces):
             confidence = _confidence_of(field_features(d, ev.continuation), self.coef, self.intercept)
         else:  # initials only (no name model applies), or before calibration: the posterior

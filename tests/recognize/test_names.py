@@ -10,7 +10,16 @@ import pytest
 
 from petitionscan.recognize import name_confidence
 from petitionscan.recognize.cnn import CnnRecognizer, FieldEvidence
-from petitionscan.recognize.names import CHARS, DecoderParams, choose, decode, load_model
+from petitionscan.recognize.names import (
+    CHARS,
+    GIVEN,
+    SURNAME,
+    DecoderParams,
+    choose,
+    decode,
+    field_kind,
+    load_model,
+)
 
 SURE = DecoderParams().sure
 
@@ -34,12 +43,27 @@ def test_real_names_are_likelier_than_misreadings() -> None:
     assert m.known("GORDEEV") and not m.known("GORDEEU")
 
 
-def test_lexicon_holds_each_source() -> None:
-    m = load_model()
-    assert m.known("KILISZEK") and m.known("PAZDAN")  # Faker pl_PL's surname list
-    assert m.known("ZHANAR")  # Mimesis's Kazakh names
-    assert m.known("ERBOLAT") and m.known("ASKHAT")  # OpenCorpora's given names
-    assert m.known("NURLANOV") and m.known("SULTANOVA")  # surnames formed from given names
+def test_lexicon_holds_each_source_in_its_list() -> None:
+    given, surnames, both = load_model(GIVEN), load_model(SURNAME), load_model()
+    assert surnames.known("KILISZEK") and surnames.known("PAZDAN")  # Faker pl_PL's surname list
+    assert given.known("ZHANAR")  # Mimesis's Kazakh names
+    assert given.known("ERBOLAT") and given.known("ASKHAT")  # OpenCorpora's given names
+    assert surnames.known("NURLANOV") and surnames.known("SULTANOVA")  # surnames formed from given names
+    assert not given.known("SULTANOVA") and not surnames.known("ERBOLAT")
+    assert both.pieces == given.pieces | surnames.pieces
+
+
+def test_each_name_field_is_read_with_its_own_list() -> None:
+    """R or V in DA?IA: DARIA is a given name, DAVIA only a surname."""
+    words = [[box(("D", 0.995)), box(("A", 0.995)), box(("V", 0.6), ("R", 0.39)), box(("I", 0.995)), box(("A", 0.995))]]
+    assert "".join(decode(words, load_model(GIVEN)).chars[0]) == "DARIA"
+    assert "".join(decode(words, load_model(SURNAME)).chars[0]) == "DAVIA"
+    engine = CnnRecognizer()
+    dists = {i: w for i, w in enumerate(words[0])}
+    first = FieldEvidence(((0, 1, 2, 3, 4),), dists, False, field_kind("3:first_name"))
+    last = FieldEvidence(((0, 1, 2, 3, 4),), dists, False, field_kind("3:surname"))
+    assert (engine.reading_of(first).text, engine.reading_of(last).text) == ("DARIA", "DAVIA")
+    assert field_kind("3:name") is None and field_kind("3:town") is None
 
 
 def test_lexicon_index_spells_its_pieces() -> None:
