@@ -53,9 +53,11 @@ from petitionscan.recognize.names import (
     CHARS,
     FEATURES,
     KINDS,
+    SEPARATOR_CAP,
     DecoderParams,
     decode,
     field_features,
+    has_separator,
     load_model,
 )
 from petitionscan.recognize.render import load_stroke_file, render_field
@@ -182,19 +184,20 @@ def collect(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[list[
 
 def decode_all(
     pairs: list[tuple[str, str]], evidence: list[list[FieldEvidence]], params: DecoderParams
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per field: features and exactness; per name: exactness."""
-    feats, field_ok, name_ok = [], [], []
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per field: features, exactness and whether a separator was read; per name: exactness."""
+    feats, field_ok, name_ok, separator = [], [], [], []
     for pair, evs in zip(pairs, evidence, strict=True):
         ok_all = True
         for word, ev in zip(pair, evs, strict=True):
             d = decode([[ev.dists[b] for b in w] for w in ev.words], load_model(ev.kind), params)
             text = " ".join("".join(c) for c in d.chars)
             feats.append(field_features(d, ev.continuation))
+            separator.append(has_separator(d))
             field_ok.append(text == word)
             ok_all &= text == word
         name_ok.append(ok_all)
-    return np.asarray(feats), np.asarray(field_ok), np.asarray(name_ok)
+    return np.asarray(feats), np.asarray(field_ok), np.asarray(name_ok), np.asarray(separator)
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3) -> tuple[np.ndarray, float]:
@@ -282,10 +285,11 @@ def main() -> None:
              for t in (0.9, 0.95, 0.98, 0.99)}  # fmt: skip
 
     # 2. Field confidence: logistic on the decoder's features.
-    x, field_ok, name_ok = decode_all(pairs, evidence, params)
+    x, field_ok, name_ok, separator = decode_all(pairs, evidence, params)
     coef, intercept = fit_logistic(x, field_ok.astype(float))
     z = intercept + x @ coef
     field_c = 1 / (1 + np.exp(-np.clip(z, -50, 50)))
+    field_c = np.where(separator, np.minimum(field_c, SEPARATOR_CAP), field_c)  # as the reader caps them
     c = field_c[0::2] * field_c[1::2]
     unknown = (x[0::2, 1] + x[1::2, 1]) > 0
 

@@ -35,11 +35,13 @@ from petitionscan.recognize.glyph import (
     words_of,
 )
 from petitionscan.recognize.names import (
+    SEPARATOR_CAP,
     DecoderParams,
     NameModel,
     decode,
     field_features,
     field_kind,
+    has_separator,
     load_model,
     name_pieces,
 )
@@ -201,6 +203,8 @@ class CnnRecognizer:
             confidence = _confidence_of(field_features(d, ev.continuation), self.coef, self.intercept)
         else:  # initials only (no name model applies), or before calibration: the posterior
             confidence = d.posterior * (SPILL_FACTOR if ev.continuation else 1.0)
+        if has_separator(d):
+            confidence = min(confidence, SEPARATOR_CAP)
         letters: list[LetterReading] = []
         for word, chars in zip(ev.words, d.chars, strict=False):
             for b, ch in zip(word, chars, strict=False):

@@ -474,6 +474,21 @@ def field_features(d: Decoded, continuation: bool) -> list[float]:
     ]
 
 
+SEPARATOR_CAP = 0.9
+"""Highest confidence of a field read with a hyphen or apostrophe.
+
+The handwriting sources hold no hyphens or apostrophes, so the calibration
+names have none and the confidence model was never checked on them; worse,
+a letter drawn small and high (an O) or short and flat (an L) can pass the
+shape rule, and the two halves are then often known short names (ER'SLAV
+for EROSLAV). Such fields always go to a person."""
+
+
+def has_separator(d: Decoded) -> bool:
+    """Whether the decoded field holds a hyphen or an apostrophe."""
+    return any(ch in _SEPARATORS for chars in d.chars for ch in chars)
+
+
 def confidence_of(features: Sequence[float], coef: Sequence[float], intercept: float) -> float:
     """Logistic model of P(field text exactly right), coefficients from letters.json."""
     z = intercept + sum(c * f for c, f in zip(coef, features, strict=True))

@@ -13,6 +13,7 @@ from petitionscan.recognize.cnn import CnnRecognizer, FieldEvidence
 from petitionscan.recognize.names import (
     CHARS,
     GIVEN,
+    SEPARATOR_CAP,
     SURNAME,
     DecoderParams,
     choose,
@@ -137,3 +138,16 @@ def _as_reading(tc: tuple[str, float]):  # type: ignore[no-untyped-def]
     from petitionscan.recognize import Reading
 
     return Reading(tc[0], (), tc[1], "cnn")
+
+
+def test_a_name_read_with_a_hyphen_or_apostrophe_always_goes_to_a_person() -> None:
+    """No calibration name had one, and a small high O passes for an apostrophe (ER'SLAV)."""
+    engine = CnnRecognizer()
+    for text in ("O'BRIEN", "ANNA-MARIA"):
+        dists = {i: (box((ch, 0.999)) if ch.isalpha() else [(ch, 0.97), ("I", 0.015)]) for i, ch in enumerate(text)}
+        ev = FieldEvidence((tuple(range(len(text))),), dists, False, field_kind("1:surname"))
+        reading = engine.reading_of(ev)
+        assert reading.text == text
+        assert reading.confidence <= SEPARATOR_CAP < engine.auto_threshold
+    plain = FieldEvidence(((0, 1, 2, 3, 4, 5),), dict(enumerate(clear("IVANOV", 0.999))), False, "surname")
+    assert engine.reading_of(plain).confidence > engine.auto_threshold
