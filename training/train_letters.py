@@ -435,7 +435,7 @@ def main() -> None:
 
 
 def export_onnx(torch: object, model: object, dummy: object, path: Path) -> None:
-    """Export with a dynamic batch axis, in a form OpenCV's dnn module reads."""
+    """Export with a dynamic batch axis (opset 13: onnxruntime and OpenCV's dnn module both read it)."""
     import torch as _t
 
     kwargs = dict(
