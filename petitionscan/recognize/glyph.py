@@ -60,9 +60,14 @@ class Glyph:
 
 
 def ink_threshold(gray: np.ndarray) -> float:
-    """A grey level separating ink from paper, robust to near-empty images."""
+    """A grey level separating ink from paper, robust to near-empty images.
+
+    Otsu's level, kept within 110-200: the scan stage has flattened the paper
+    to white, and a photocopy's pen strokes are light grey (Otsu near 190),
+    which a lower ceiling (185) broke into fragments.
+    """
     otsu, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    return float(np.clip(otsu, 110.0, 185.0))
+    return float(np.clip(otsu, 110.0, 200.0))
 
 
 def _erase_box_lines(mask: np.ndarray, gray: np.ndarray, boxes: Sequence[Box], px_per_mm: float, paper: float) -> None:
