@@ -18,20 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "review"))
 
-from review_data import TOKEN, CampaignBuilder, login
+from review_data import CHROMIUM, CHROMIUM_ARGS, TOKEN, CampaignBuilder, login
 
 from petitionscan.review import ReviewServer, create_app
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def build(path: Path, rows: int) -> list[int]:
@@ -90,7 +79,7 @@ def browser(path: Path, decisions: int) -> list[tuple[str, str]]:
     waits: list[float] = []
     try:
         with sync_playwright() as p:
-            b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = b.new_page(viewport={"width": 1280, "height": 900})
             page.goto(server.url)
             page.wait_for_selector("#card:not([hidden])")

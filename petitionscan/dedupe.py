@@ -572,14 +572,19 @@ class DecisionChanged(Exception):
     """Another person decided the pair after the caller looked: nothing was written."""
 
 
+def decision_stamp(decision: str, decided_by: str | None, decided_at: str) -> str:
+    """A person decision as "decision|who|when": what a reviewer saw, compared before writing."""
+    return f"{decision}|{decided_by or ''}|{decided_at}"
+
+
 def person_decision_stamp(conn: sqlite3.Connection, row_a: int, row_b: int) -> str:
-    """The pair's current person decision as "decision|who|when" ("" for none)."""
+    """The pair's current person decision as :func:`decision_stamp` ("" for none)."""
     found = conn.execute(
         "SELECT decision, decided_by, decided_at FROM duplicate_decisions "
         "WHERE row_a = ? AND row_b = ? AND decided_by IS NOT NULL",
         (min(row_a, row_b), max(row_a, row_b)),
     ).fetchone()
-    return f"{found[0]}|{found[1]}|{found[2]}" if found else ""
+    return decision_stamp(found[0], found[1], found[2]) if found else ""
 
 
 def decide_duplicate(

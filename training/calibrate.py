@@ -53,12 +53,13 @@ from petitionscan.recognize.names import (
     CHARS,
     FEATURES,
     KINDS,
-    SEPARATOR_CAP,
     DecoderParams,
+    confidence_of,
     decode,
     field_features,
     has_separator,
     load_model,
+    separator_capped,
 )
 from petitionscan.recognize.render import load_stroke_file, render_field
 from petitionscan.simulate.handwriting import handwriting_dir
@@ -287,9 +288,9 @@ def main() -> None:
     # 2. Field confidence: logistic on the decoder's features.
     x, field_ok, name_ok, separator = decode_all(pairs, evidence, params)
     coef, intercept = fit_logistic(x, field_ok.astype(float))
-    z = intercept + x @ coef
-    field_c = 1 / (1 + np.exp(-np.clip(z, -50, 50)))
-    field_c = np.where(separator, np.minimum(field_c, SEPARATOR_CAP), field_c)  # as the reader caps them
+    field_c = np.array(
+        [separator_capped(confidence_of(f, coef, intercept), s) for f, s in zip(x, separator, strict=True)]
+    )
     c = field_c[0::2] * field_c[1::2]
     unknown = (x[0::2, 1] + x[1::2, 1]) > 0
 

@@ -35,7 +35,6 @@ from petitionscan.recognize.glyph import (
     words_of,
 )
 from petitionscan.recognize.names import (
-    SEPARATOR_CAP,
     DecoderParams,
     NameModel,
     decode,
@@ -44,6 +43,7 @@ from petitionscan.recognize.names import (
     has_separator,
     load_model,
     name_pieces,
+    separator_capped,
 )
 from petitionscan.recognize.names import confidence_of as _confidence_of
 
@@ -203,8 +203,7 @@ class CnnRecognizer:
             confidence = _confidence_of(field_features(d, ev.continuation), self.coef, self.intercept)
         else:  # initials only (no name model applies), or before calibration: the posterior
             confidence = d.posterior * (SPILL_FACTOR if ev.continuation else 1.0)
-        if has_separator(d):
-            confidence = min(confidence, SEPARATOR_CAP)
+        confidence = separator_capped(confidence, has_separator(d))
         letters: list[LetterReading] = []
         for word, chars in zip(ev.words, d.chars, strict=False):
             for b, ch in zip(word, chars, strict=False):

@@ -489,6 +489,15 @@ def has_separator(d: Decoded) -> bool:
     return any(ch in _SEPARATORS for chars in d.chars for ch in chars)
 
 
+def separator_capped(confidence: float, separator: bool) -> float:
+    """A field's confidence with the hyphen-and-apostrophe rule (:data:`SEPARATOR_CAP`) applied.
+
+    The reader and the threshold fit both go through here, so the threshold is
+    chosen on the confidences the reader will give.
+    """
+    return min(confidence, SEPARATOR_CAP) if separator else confidence
+
+
 def confidence_of(features: Sequence[float], coef: Sequence[float], intercept: float) -> float:
     """Logistic model of P(field text exactly right), coefficients from letters.json."""
     z = intercept + sum(c * f for c, f in zip(coef, features, strict=True))

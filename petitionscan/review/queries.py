@@ -160,7 +160,7 @@ class PairDecision:
     @property
     def stamp(self) -> str:
         """What the page sends back to prove which decision it saw."""
-        return f"{self.decision}|{self.decided_by or ''}|{self.decided_at}"
+        return dedupe.decision_stamp(self.decision, self.decided_by, self.decided_at)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,18 @@ FIRST = ["ANNA", "PIOTR", "MARIA", "JAN", "EWA", "TOMASZ", "KATARZYNA", "ADAM", 
 LAST = ["NOWAK", "KOWALSKI", "WISNIEWSKA", "LEWANDOWSKI", "ZIELINSKA", "SZYMANSKI", "WOZNIAK", "DABROWSKA"]
 LOOKALIKE = {"O": "D", "D": "O", "I": "1", "S": "5", "B": "8", "Z": "2", "U": "V", "V": "U", "E": "F", "N": "H"}
 BOX_W, BOX_H, BOXES = 26, 34, 22
+
+CHROMIUM = Path("/usr/bin/chromium")
+"""Debian's Chromium, driven by Playwright in the browser tests and the review benchmark."""
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 TOKEN = "test-token-0123456789abcdefghijklmnopqrstuv"
 
 

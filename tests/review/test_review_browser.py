@@ -11,23 +11,12 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from review_data import Campaign
+from review_data import CHROMIUM, CHROMIUM_ARGS, Campaign
 
 from petitionscan import tally
 from petitionscan.review import ReviewServer
 from petitionscan.review.queries import decide
 from petitionscan.store import connect
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium")
 
@@ -37,7 +26,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield b
         b.close()
 
