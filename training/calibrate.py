@@ -161,8 +161,9 @@ def write_fields(
 
 
 def collect(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[list[FieldEvidence]]]:
-    """Write and read the validation names once; cached, as the network does not change here."""
-    cache = ROOT / "build" / f"calib-evidence-{args.seed}-{args.names}.pkl"
+    """Write and read the validation names once; cached per network and temperature."""
+    engine = CnnRecognizer()
+    cache = ROOT / "build" / f"calib-evidence-{args.seed}-{args.names}-{engine.version}-t{engine.temperature:.4f}.pkl"
     if cache.exists() and not args.fresh:
         data = pickle.loads(cache.read_bytes())
         return data["pairs"], data["evidence"]
@@ -172,14 +173,15 @@ def collect(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[list[
         pool.setdefault(s.writer, {}).setdefault(s.label, []).append(s)
     rng = np.random.default_rng(args.seed)
     pairs = sample_names(rng, args.names)
-    engine = CnnRecognizer()
     evidence = []
     for k in range(0, len(pairs), 50):
         batch = write_fields(pairs[k : k + 50], pool, rng)
         flat = engine.evidence([f for fs in batch for f in fs])
         evidence += [flat[i : i + 2] for i in range(0, len(flat), 2)]
     cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_bytes(pickle.dumps({"pairs": pairs, "evidence": evidence}))
+    tmp = cache.with_suffix(".tmp")
+    tmp.write_bytes(pickle.dumps({"pairs": pairs, "evidence": evidence}))
+    os.replace(tmp, cache)
     return pairs, evidence
 
 

@@ -90,9 +90,9 @@ def load_all(data: Path) -> list[Sample]:
     return samples
 
 
-def _render_chunk(args: tuple[list[int], int, int, float, float]) -> tuple[np.ndarray, np.ndarray]:
+def _render_chunk(args: tuple[list[int], int, int, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
     """Render pool samples ``idx`` ``reps`` times each: glyphs (uint8) and labels."""
-    idx, reps, seed, plain_share, marks_share = args
+    idx, reps, seed, plain_share, marks_share, jitter = args
     cv2.setNumThreads(1)
     rng = np.random.default_rng(seed)
     xs: list[np.ndarray] = []
@@ -105,7 +105,9 @@ def _render_chunk(args: tuple[list[int], int, int, float, float]) -> tuple[np.nd
             right = _POOL[int(rng.integers(n))] if rng.random() < 0.5 else None
             degrade = rng.random() >= plain_share
             marks = degrade and rng.random() < marks_share
-            img, boxes, blank = render_field([left, s, right], rng, degrade=degrade, scan_marks=marks)
+            img, boxes, blank = render_field(
+                [left, s, right], rng, degrade=degrade, scan_marks=marks, stroke_jitter=jitter
+            )
             g = extract_glyphs(img, boxes, blank, 8.0)[1]
             if g.kind != KIND_LETTER or g.image is None:
                 continue
@@ -117,14 +119,21 @@ def _render_chunk(args: tuple[list[int], int, int, float, float]) -> tuple[np.nd
 
 
 def render_set(
-    samples: list[Sample], reps: int, seed: int, workers: int, plain_share: float, marks_share: float = 0.0
+    samples: list[Sample],
+    reps: int,
+    seed: int,
+    workers: int,
+    plain_share: float,
+    marks_share: float = 0.0,
+    jitter: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     global _POOL
     _POOL = samples
     order = list(range(len(samples)))
     chunk = 200
     tasks = [
-        (order[i : i + chunk], reps, seed * 100003 + i, plain_share, marks_share) for i in range(0, len(order), chunk)
+        (order[i : i + chunk], reps, seed * 100003 + i, plain_share, marks_share, jitter)
+        for i in range(0, len(order), chunk)
     ]
     if workers > 1:
         with mp.get_context("fork").Pool(workers) as pool:
@@ -171,6 +180,50 @@ def build_model(torch: object, arch: str = "small") -> object:
         nn.Linear(192 * 4, 160), nn.ReLU(), nn.Dropout(0.3),
         nn.Linear(160, len(CLASSES)),
     )  # fmt: skip
+
+
+def load_onnx_weights(torch: object, model: object, path: Path) -> None:
+    """Start from an exported network (``--init``): fine-tuning instead of training anew.
+
+    The export folds each batch norm into the convolution before it, so the
+    folded weights go to the convolution and the folded bias to a batch norm
+    that passes its input through (mean 0, variance 1); those statistics are
+    kept frozen while fine-tuning (see ``freeze_norms``).
+    """
+    import onnx
+    import onnx.numpy_helper
+    import torch.nn as nn
+
+    graph = onnx.load(str(path)).graph
+    init = {i.name: onnx.numpy_helper.to_array(i) for i in graph.initializer}
+    convs = [n for n in graph.node if n.op_type == "Conv"]
+    layers = list(model)  # type: ignore[call-overload]
+    conv_layers = [i for i, m in enumerate(layers) if isinstance(m, nn.Conv2d)]
+    if len(convs) != len(conv_layers):
+        raise SystemExit(f"{path}: {len(convs)} convolutions, the model has {len(conv_layers)}; use the same --arch")
+    state = {}
+    for node, i in zip(convs, conv_layers, strict=True):
+        norm = layers[i + 1]
+        state[f"{i}.weight"] = torch.from_numpy(init[node.input[1]].copy())  # type: ignore[attr-defined]
+        bias = init[node.input[2]]
+        state[f"{i + 1}.weight"] = torch.ones(len(bias))  # type: ignore[attr-defined]
+        state[f"{i + 1}.bias"] = torch.from_numpy(bias.copy())  # type: ignore[attr-defined]
+        state[f"{i + 1}.running_mean"] = torch.zeros(len(bias))  # type: ignore[attr-defined]
+        state[f"{i + 1}.running_var"] = torch.full((len(bias),), 1.0 - norm.eps)  # type: ignore[attr-defined]
+        state[f"{i + 1}.num_batches_tracked"] = torch.tensor(0)  # type: ignore[attr-defined]
+    for name, arr in init.items():
+        if name.endswith((".weight", ".bias")) and name.split(".")[0].isdigit():
+            state[name] = torch.from_numpy(arr.copy())  # type: ignore[attr-defined]
+    model.load_state_dict(state)  # type: ignore[attr-defined]
+
+
+def freeze_norms(model: object) -> None:
+    """Batch norms use their stored statistics (a fine-tuned network's are folded ones)."""
+    import torch.nn as nn
+
+    for m in model.modules():  # type: ignore[attr-defined]
+        if isinstance(m, nn.BatchNorm2d):
+            m.eval()
 
 
 def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
@@ -246,6 +299,15 @@ def main() -> None:
         "--rendered", type=Path, help="an .npz of rendered glyphs: loaded if it exists, else written after rendering"
     )
     ap.add_argument("--render-only", action="store_true", help="stop after writing --rendered")
+    ap.add_argument(
+        "--stroke-jitter",
+        type=float,
+        default=0.0,
+        help="move each pen stroke of a degraded training letter by about this share of its size",
+    )
+    ap.add_argument(
+        "--init", type=Path, help="fine-tune this exported letters.onnx (same --arch) instead of starting anew"
+    )
     ap.add_argument("--quick", action="store_true", help="tiny subset smoke run")
     ap.add_argument(
         "--time-budget", type=float, default=0.0, help="seconds for the whole run (0: epochs only); the LR follows it"
@@ -289,7 +351,15 @@ def main() -> None:
             xtr, ytr, xva, yva = cached["xtr"], cached["ytr"], cached["xva"], cached["yva"]
         log(f"loaded rendered glyphs from {args.rendered}")
     else:
-        xtr, ytr = render_set(train, args.reps, args.seed, args.workers, plain_share=0.12, marks_share=args.marks)
+        xtr, ytr = render_set(
+            train,
+            args.reps,
+            args.seed,
+            args.workers,
+            plain_share=0.12,
+            marks_share=args.marks,
+            jitter=args.stroke_jitter,
+        )
         xva, yva = render_set(val, args.val_reps, args.seed + 1, args.workers, plain_share=0.0)
         if args.rendered:
             tmp_npz = args.rendered.with_suffix(".tmp.npz")
@@ -303,7 +373,11 @@ def main() -> None:
     cuda = dev.type == "cuda"
     if cuda:
         torch.backends.cudnn.benchmark = True
-    model = build_model(torch, args.arch).to(dev)
+    model = build_model(torch, args.arch)
+    if args.init:
+        load_onnx_weights(torch, model, args.init)
+        log(f"fine-tuning {args.init}")
+    model = model.to(dev)
     nparams = sum(p.numel() for p in model.parameters())
     log(f"model parameters {nparams}")
     xt = torch.from_numpy(xtr).to(dev)
@@ -357,6 +431,8 @@ def main() -> None:
     done = False
     for epoch in range(args.epochs):
         model.train()
+        if args.init:
+            freeze_norms(model)
         perm = torch.randperm(len(xt), generator=gen).to(dev)
         for b in range(steps_per_epoch):
             f = progress(step)
@@ -416,6 +492,8 @@ def main() -> None:
         "steps": step,
         "reps": args.reps,
         "scan_marks_share": args.marks,
+        "stroke_jitter": args.stroke_jitter,
+        "init": str(args.init.name) if args.init else None,
         "label_smoothing": args.smoothing,
         "cap_per_writer_letter": args.cap,
         "train_letters": len(train),

@@ -108,8 +108,11 @@ def _ink_from_strokes(
     a: np.ndarray,
     rng: np.random.Generator,
     warp: float = 0.0,
+    stroke_jitter: float = 0.0,
 ) -> np.ndarray:
     ss = 4
+    if stroke_jitter > 0.0 and len(strokes) > 1:
+        strokes = _jitter_strokes(strokes, stroke_jitter, rng)
     pts = [s @ a.T for s in strokes]
     allp = np.concatenate(pts)
     lo, hi = allp.min(axis=0), allp.max(axis=0)
@@ -155,6 +158,26 @@ def _ink_from_strokes(
     return out.astype(np.float32) / 255.0
 
 
+def _jitter_strokes(strokes: Sequence[np.ndarray], amount: float, rng: np.random.Generator) -> list[np.ndarray]:
+    """Each pen stroke moved, turned and resized a little on its own.
+
+    People place the parts of a letter differently (an A's bar high or low, an
+    N's diagonal steep or flat, a K's arms apart): moving whole strokes makes
+    such variants of a real letter, which a transform of the whole glyph cannot.
+    """
+    allp = np.concatenate(strokes)
+    size = float(np.ptp(allp, axis=0).max()) or 1.0
+    out = []
+    for st in strokes:
+        c = st.mean(axis=0)
+        ang = float(rng.normal(0.0, amount))
+        k = float(np.exp(rng.normal(0.0, amount)))
+        rot = k * np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]], np.float32)
+        shift = rng.normal(0.0, amount * size, 2).astype(np.float32)
+        out.append(((st - c) @ rot.T + c + shift).astype(np.float32))
+    return out
+
+
 def _ink_from_raster(
     raster: np.ndarray,
     height: float,
@@ -194,9 +217,18 @@ def _ink_from_raster(
 
 
 def letter_ink(
-    sample: Sample, height: float, max_width: float, rng: np.random.Generator, plain: bool = False
+    sample: Sample,
+    height: float,
+    max_width: float,
+    rng: np.random.Generator,
+    plain: bool = False,
+    stroke_jitter: float = 0.0,
 ) -> np.ndarray:
-    """The ink (0..1) of one letter, ``height`` px high, with a random pen and hand."""
+    """The ink (0..1) of one letter, ``height`` px high, with a random pen and hand.
+
+    ``stroke_jitter`` (training) moves each pen stroke on its own by about
+    that share of the letter's size.
+    """
     pen = 0.05 if plain else float(rng.uniform(0.03, 0.12))
     if plain:
         a = np.eye(2, dtype=np.float32)
@@ -208,7 +240,7 @@ def letter_ink(
         )
     if sample.strokes is not None:
         warp = 0.0 if plain or rng.random() < 0.3 else 0.05
-        return _ink_from_strokes(sample.strokes, height, max_width, pen, a, rng, warp)
+        return _ink_from_strokes(sample.strokes, height, max_width, pen, a, rng, warp, stroke_jitter)
     assert sample.raster is not None
     return _ink_from_raster(sample.raster, height, max_width, pen, a, rng)
 
@@ -230,6 +262,7 @@ def render_field(
     degrade: bool = True,
     px_per_mm: float = PX_PER_MM,
     scan_marks: bool = False,
+    stroke_jitter: float = 0.0,
 ) -> tuple[np.ndarray, tuple[tuple[int, int, int, int], ...], tuple[bool, ...]]:
     """A field image as the scan stage cuts it out: grey, ink dark, lines removed.
 
@@ -238,7 +271,8 @@ def render_field(
     ``scan_marks`` (training) adds what the scan stage's line removal and
     thresholding leave on real crops: strokes broken where they ran along a
     printed line, patchy ink, dotted box outlines and specks. It is off by
-    default so the benchmark's conditions stay fixed.
+    default so the benchmark's conditions stay fixed; so is ``stroke_jitter``
+    (see :func:`letter_ink`), applied to degraded letters only.
     Returns (image, boxes, blank).
     """
     width, height, boxes = field_layout(len(letters), px_per_mm)
@@ -250,7 +284,14 @@ def render_field(
             continue
         bw, bh = x1 - x0, y1 - y0
         rel = 0.72 if not degrade else float(np.clip(rng.normal(0.72, 0.13), 0.4, 1.05))
-        g = letter_ink(sample, rel * bh, (1.1 if degrade else 0.9) * bw, rng, plain=not degrade)
+        g = letter_ink(
+            sample,
+            rel * bh,
+            (1.1 if degrade else 0.9) * bw,
+            rng,
+            plain=not degrade,
+            stroke_jitter=stroke_jitter if degrade else 0.0,
+        )
         gh, gw = g.shape
         heights.append(gh)
         cx = (x0 + x1) / 2.0 + (0.0 if not degrade else rng.normal(0.0, 0.07) * bw)
