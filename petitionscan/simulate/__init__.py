@@ -19,7 +19,7 @@ import pypdfium2 as pdfium
 from petitionscan.errors import InputFileError, OutputError, UsageError
 from petitionscan.simulate.degrade import PROFILES, WORK_DPI, Capture, capture
 from petitionscan.simulate.fill import EXTRA_FIELDS, SheetTruth, fill_page
-from petitionscan.simulate.handwriting import available_hands
+from petitionscan.simulate.handwriting import WriterHand, available_hands
 from petitionscan.simulate.layout import PageLayout, load_layout
 from petitionscan.simulate.names import DEFAULT_LOCALES
 from petitionscan.simulate.output import atomic_write, jpeg_bytes, pdf_bytes, tiff_bytes
@@ -107,12 +107,14 @@ def simulate(
     fill: float = 0.8,
     locales: tuple[tuple[str, float], ...] = DEFAULT_LOCALES,
     max_sheets: int | None = None,
+    hands: tuple[WriterHand, ...] | None = None,
 ) -> SimulationResult:
     """Fill and capture every signature page of ``pdf``; write the files and ``truth.csv``.
 
     ``profile`` is one capture kind for all sheets, or ``mixed`` to pick one per
     sheet. ``fill`` is the expected share of rows with a signer. ``max_sheets``
-    stops after that many signature pages (for quick previews).
+    stops after that many signature pages (for quick previews). ``hands`` are
+    the writers (default: the recognizer's held-out writers, or fonts).
     """
     _check_args(profile, fill)
     pages: tuple[PageLayout, ...] = load_layout(layout)
@@ -131,7 +133,7 @@ def simulate(
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"{out_dir}: cannot create the output folder ({exc.strerror}); choose another") from exc
-        hands = available_hands()
+        hands = hands or available_hands()
         batch_rng = np.random.default_rng([seed, 0xB47C4])
         names = list(MIXED_WEIGHTS)
         weights = np.array([MIXED_WEIGHTS[n] for n in names])

@@ -28,6 +28,25 @@ def test_only_held_out_writers_are_used() -> None:
     assert {h.source for h in hands} == {"unipen", "uji1"}
 
 
+def test_other_labs_can_be_asked_for_without_the_uji_writers() -> None:
+    hands = hw.load_stroke_writers(str(hw.handwriting_dir()), ("aga", "kai"))
+    if not hands:
+        pytest.skip("the shared handwriting folder is not present")
+    assert {h.writer_id.split("-", 1)[0] for h in hands} == {"aga", "kai"}
+    assert {h.source for h in hands} == {"unipen"}
+
+
+def test_given_hands_replace_the_default_writers(
+    sheets: Sheets, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import petitionscan.simulate as sim
+
+    hands = hw.load_font_writers(hw.font_paths())[:1]
+    monkeypatch.setattr(sim, "available_hands", lambda: pytest.fail("the default writers were used"))
+    result = simulate(sheets.pdf, sheets.layout, tmp_path, seed=1, max_sheets=1, hands=hands)
+    assert result.files
+
+
 def test_a_signer_keeps_one_hand_and_borrows_missing_letters() -> None:
     hands = hw.available_hands()
     rng = np.random.default_rng(0)
