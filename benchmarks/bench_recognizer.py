@@ -50,10 +50,8 @@ sys.path.insert(0, str(ROOT))
 import itertools
 
 from petitionscan.recognize import FieldImage, get_engine
-from petitionscan.recognize.render import Sample, load_stroke_file, render_field
+from petitionscan.recognize.render import TEST_LABS, VALIDATION_LABS, Sample, load_stroke_file, render_field
 from petitionscan.simulate.handwriting import handwriting_dir
-
-TEST_LABS = ("tos", "imp", "syn", "pri")
 
 
 def test_samples(data: Path, per_writer: int, rng: np.random.Generator) -> list[Sample]:
@@ -80,9 +78,6 @@ def ece(conf: np.ndarray, ok: np.ndarray, bins: int = 10) -> float:
     return float(total)
 
 
-VALIDATION_LABS = ("aga", "kai")  # the recognizer's validation writers (training/train_letters.py)
-
-
 def make_pages(root: Path, pages: int, seed: int, hands: str = "test") -> list[Path]:
     """Sheets spread over every capture profile: one generated PDF and scans folder each.
 
@@ -96,7 +91,7 @@ def make_pages(root: Path, pages: int, seed: int, hands: str = "test") -> list[P
 
     writers = None
     if hands == "validation":
-        writers = load_stroke_writers(str(handwriting_dir()), VALIDATION_LABS)
+        writers = load_stroke_writers(str(handwriting_dir()), VALIDATION_LABS, uji=False)
         if not writers:
             raise SystemExit(f"no validation writers in {handwriting_dir()}")
 
@@ -239,6 +234,8 @@ def contact_sheet(path: Path, wrong: list[tuple[FieldImage, Sample, object]]) ->
     """Misread fields in a grid, each captioned truth>read and its writer: to look at the errors."""
     import cv2
 
+    if not wrong:
+        return
     tiles = []
     for f, s, r in wrong:
         img = f.image if f.image.ndim == 2 else cv2.cvtColor(f.image, cv2.COLOR_BGR2GRAY)
@@ -253,10 +250,9 @@ def contact_sheet(path: Path, wrong: list[tuple[FieldImage, Sample, object]]) ->
     cols = 16
     while len(tiles) % cols:
         tiles.append(np.full((112, 96), 255, np.uint8))
-    grid = np.vstack([np.hstack(tiles[i : i + cols]) for i in range(0, len(tiles), cols)]) if tiles else tiles
+    grid = np.vstack([np.hstack(tiles[i : i + cols]) for i in range(0, len(tiles), cols)])
     path.parent.mkdir(parents=True, exist_ok=True)
-    if len(grid):
-        cv2.imwrite(str(path), grid)
+    cv2.imwrite(str(path), grid)
 
 
 def main() -> None:

@@ -61,10 +61,9 @@ from petitionscan.recognize.names import (
     load_model,
     separator_capped,
 )
-from petitionscan.recognize.render import load_stroke_file, render_field
+from petitionscan.recognize.render import VALIDATION_LABS, load_stroke_file, render_field
 from petitionscan.simulate.handwriting import handwriting_dir
 
-VAL_LABS = ("aga", "kai")
 FIELD_KEYS = ("first_name", "surname")
 """The two fields of a calibration name, keyed as the scan stage keys them (the key tells the name list)."""
 PRECISION = 0.998
@@ -167,7 +166,9 @@ def collect(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[list[
     if cache.exists() and not args.fresh:
         data = pickle.loads(cache.read_bytes())
         return data["pairs"], data["evidence"]
-    samples = [s for s in load_stroke_file(args.data / "unipen-strokes.jsonl.gz") if s.writer.split("-")[0] in VAL_LABS]
+    samples = [
+        s for s in load_stroke_file(args.data / "unipen-strokes.jsonl.gz") if s.writer.split("-")[0] in VALIDATION_LABS
+    ]
     pool: dict[str, dict[str, list]] = {}
     for s in samples:
         pool.setdefault(s.writer, {}).setdefault(s.label, []).append(s)

@@ -39,6 +39,8 @@ import itertools
 
 from petitionscan.recognize.glyph import GLYPH_SIZE, KIND_LETTER, extract_glyphs
 from petitionscan.recognize.render import (
+    TEST_LABS,
+    VALIDATION_LABS,
     Sample,
     load_cyrillic_lookalikes,
     load_stroke_file,
@@ -46,8 +48,6 @@ from petitionscan.recognize.render import (
 )
 
 CLASSES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-TEST_LABS = ("tos", "imp", "syn", "pri")
-VAL_LABS = ("aga", "kai")
 
 _POOL: list[Sample] = []
 
@@ -61,7 +61,7 @@ def split_of(writer: str) -> str:
     lab = writer.split("-")[0]
     if lab in TEST_LABS:
         return "test"
-    if lab in VAL_LABS:
+    if lab in VALIDATION_LABS:
         return "val"
     return "train"
 
@@ -346,8 +346,15 @@ def main() -> None:
     writers = {k: len({s.writer for s in v}) for k, v in by_split.items()}
     log(f"samples {len(samples)}; writers per split {writers}; train {len(train)} val {len(val)}")
 
+    # What the rendered glyphs depend on: a cache made with other settings is refused.
+    render_options = json.dumps(
+        {k: getattr(args, k) for k in ("seed", "reps", "val_reps", "cap", "marks", "stroke_jitter", "quick")},
+        sort_keys=True,
+    )
     if args.rendered and args.rendered.exists():
         with np.load(args.rendered) as cached:
+            if "options" not in cached or str(cached["options"]) != render_options:
+                raise SystemExit(f"{args.rendered}: rendered with other settings; remove it or give another --rendered")
             xtr, ytr, xva, yva = cached["xtr"], cached["ytr"], cached["xva"], cached["yva"]
         log(f"loaded rendered glyphs from {args.rendered}")
     else:
@@ -363,7 +370,7 @@ def main() -> None:
         xva, yva = render_set(val, args.val_reps, args.seed + 1, args.workers, plain_share=0.0)
         if args.rendered:
             tmp_npz = args.rendered.with_suffix(".tmp.npz")
-            np.savez(tmp_npz, xtr=xtr, ytr=ytr, xva=xva, yva=yva)
+            np.savez(tmp_npz, xtr=xtr, ytr=ytr, xva=xva, yva=yva, options=np.array(render_options))
             os.replace(tmp_npz, args.rendered)
     log(f"rendered train {len(xtr)} val {len(xva)}")
     if args.render_only:
@@ -500,7 +507,7 @@ def main() -> None:
         "train_images": len(xtr),
         "val_images": len(xva),
         "test_labs": [*list(TEST_LABS), "UJI (all)"],
-        "val_labs": list(VAL_LABS),
+        "val_labs": list(VALIDATION_LABS),
         "writers": writers,
         "parameters": int(nparams),
         "top_val_confusions": top,

@@ -180,7 +180,8 @@ def name_pieces(texts: Iterable[str]) -> frozenset[str]:
     return frozenset(out)
 
 
-_SPLIT = re.compile(r"[ \-']")
+_SPLIT = re.compile(f"[ {re.escape(_SEPARATORS)}]")
+"""Splits a name into its pieces: at spaces, hyphens and apostrophes."""
 _CODE = np.full(256, -1, np.int64)
 _CODE[np.frombuffer(CHARS.encode("ascii"), np.uint8)] = np.arange(len(CHARS))
 
@@ -188,18 +189,6 @@ _CODE[np.frombuffer(CHARS.encode("ascii"), np.uint8)] = np.arange(len(CHARS))
 def _codes_of(group: Sequence[str], length: int) -> np.ndarray:
     """Letter indices of equally long A-Z pieces, one row each."""
     return _CODE[np.frombuffer("".join(group).encode("ascii"), np.uint8)].reshape(len(group), length)
-
-
-def _pieces(word: str) -> list[str]:
-    out, cur = [], ""
-    for ch in word:
-        if ch in _SEPARATORS:
-            out.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    out.append(cur)
-    return out
 
 
 GIVEN = "given"
@@ -427,7 +416,7 @@ def _decode_piece(boxes: Sequence[Alternatives], model: NameModel, params: Decod
 def known_name(text: str, model: NameModel | None = None) -> bool:
     """Whether every piece of two or more letters of ``text`` is a known name."""
     model = model or load_model()
-    pieces = [p for w in text.split(" ") for p in _pieces(w) if len(p) >= 2]
+    pieces = [p for p in _SPLIT.split(text) if len(p) >= 2]
     return all(model.known(p) for p in pieces)
 
 

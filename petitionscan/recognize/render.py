@@ -27,6 +27,12 @@ from petitionscan.geometry import box_gap_mm, box_height_mm, box_width_mm
 FIELD_MARGIN_MM = 1.5
 PX_PER_MM = 8.0
 
+# Whole UNIPEN labs set aside from training (writer id prefix before '-'):
+VALIDATION_LABS = ("aga", "kai")
+"""Writers that choose the best epoch, the temperature, the decoder and the threshold."""
+TEST_LABS = ("tos", "imp", "syn", "pri")
+"""Writers for the benchmark only, with every UJI writer; never used for a choice."""
+
 # Cyrillic capitals drawn exactly like a Latin capital.
 CYRILLIC_AS_LATIN = {
     "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H",

@@ -266,7 +266,7 @@ def read_printed_serial(gray: np.ndarray, matrix: np.ndarray, paper: str) -> str
     A single check character catches one wrong character but lets about one
     garbled reading in 37 through, and repairing a reading (dropping a doubled
     stroke, undoing a common confusion) tries several candidates. So the
-    serial is read at two scales, each reading gives its set of valid
+    serial is read at three scales, each reading gives its set of valid
     candidates, and a serial is accepted only when two readings stand for it
     and no two stand for another: a sheet may go unrecognised, it must never
     be taken for another.

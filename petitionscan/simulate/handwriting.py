@@ -136,18 +136,20 @@ def _read_jsonl(path: Path, prefixes: tuple[str, ...] | None) -> dict[str, dict[
 
 
 @lru_cache(maxsize=4)
-def load_stroke_writers(folder: str, unipen_labs: tuple[str, ...] = HELD_OUT_UNIPEN_LABS) -> tuple[WriterHand, ...]:
+def load_stroke_writers(
+    folder: str, unipen_labs: tuple[str, ...] = HELD_OUT_UNIPEN_LABS, uji: bool = True
+) -> tuple[WriterHand, ...]:
     """Held-out writers from the shared folder, or () when it is absent or unreadable.
 
-    Other ``unipen_labs`` (without UJI1) serve a benchmark on other hands, such
-    as the recognizer's validation writers.
+    Other ``unipen_labs`` and ``uji=False`` serve a benchmark on other hands,
+    such as the recognizer's validation writers.
     """
     base = Path(folder)
-    sources: tuple[tuple[str, Path, tuple[str, ...] | None], ...] = (
-        ("unipen", base / "unipen-strokes.jsonl.gz", unipen_labs),
-    )
-    if unipen_labs == HELD_OUT_UNIPEN_LABS:
-        sources += (("uji1", base / "uji1-strokes.jsonl.gz", None),)
+    sources: list[tuple[str, Path, tuple[str, ...] | None]] = [
+        ("unipen", base / "unipen-strokes.jsonl.gz", unipen_labs)
+    ]
+    if uji:
+        sources.append(("uji1", base / "uji1-strokes.jsonl.gz", None))
     hands: list[WriterHand] = []
     for name, path, prefixes in sources:
         if not path.is_file():
