@@ -23,7 +23,7 @@ demo: setup
 
 lint: setup
 	$(BIN)/ruff check petitionscan tests benchmarks training
-	$(BIN)/mypy petitionscan
+	$(BIN)/mypy petitionscan benchmarks training/fetch_fonts.py
 
 test: setup lint
 	$(BIN)/python -m pytest -q

@@ -14,6 +14,11 @@ read time per box, and the most frequent confusions. ``--errors DIR`` also
 writes each condition's misread boxes as one captioned picture (truth>read,
 writer), to look at the errors rather than only count them.
 
+``--fonts build/fonts`` (after ``training/fetch_fonts.py``) also reads the
+capitals of the 28 handwriting fonts held out of training (TEST_FONTS), each
+letter ``--font-reps`` times: letters from another source than the tablet
+recordings, drawn with pens on paper.
+
 Whole pages, side by side with the Tesseract engine:
 
     .venv/bin/python benchmarks/bench_recognizer.py --pages 40 [--engines cnn,tesseract] [--time-pages 10]
@@ -41,6 +46,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -49,8 +55,16 @@ sys.path.insert(0, str(ROOT))
 
 import itertools
 
-from petitionscan.recognize import FieldImage, get_engine
-from petitionscan.recognize.render import TEST_LABS, VALIDATION_LABS, Sample, load_stroke_file, render_field
+from petitionscan.recognize import FieldImage, Reading, Recognizer, get_engine
+from petitionscan.recognize.render import (
+    TEST_FONTS,
+    TEST_LABS,
+    VALIDATION_LABS,
+    Sample,
+    load_font_letters,
+    load_stroke_file,
+    render_field,
+)
 from petitionscan.simulate.handwriting import handwriting_dir
 
 
@@ -106,7 +120,7 @@ def make_pages(root: Path, pages: int, seed: int, hands: str = "test") -> list[P
     return folders
 
 
-def score_db(db: Path, folders: list[Path]) -> dict[str, float]:
+def score_db(db: Path, folders: list[Path]) -> dict[str, Any]:
     """Names exact, CER, auto share and auto precision against the simulator's truth."""
     from rapidfuzz.distance import Levenshtein
 
@@ -116,13 +130,15 @@ def score_db(db: Path, folders: list[Path]) -> dict[str, float]:
             truth.update({(r["sheet_id"], int(r["row"])): r for r in csv.DictReader(fh)})
     with sqlite3.connect(db) as conn:
         rows = conn.execute(
-            "SELECT s.serial, r.row_no, r.name, r.machine_status FROM rows r JOIN sheets s ON s.id = r.sheet_id"
+            "SELECT s.serial, r.row_no, r.name, r.machine_status, r.confidence"
+            " FROM rows r JOIN sheets s ON s.id = r.sheet_id"
         ).fetchall()
     from petitionscan.recognize.names import known_name
 
     names = exact = errors = chars = auto = auto_ok = 0
     group: dict[bool, list[int]] = {True: [0, 0, 0, 0], False: [0, 0, 0, 0]}  # names, exact, auto, auto exact
-    for serial, row_no, name, status in rows:
+    wrong_auto: list[tuple[str, str, float]] = []  # truth, read, confidence
+    for serial, row_no, name, status, confidence in rows:
         t = truth.get((serial, row_no))
         if t is None or not t["name"] or t["crossed_out"] != "no":
             continue
@@ -139,6 +155,8 @@ def score_db(db: Path, folders: list[Path]) -> dict[str, float]:
         if status == "auto":
             auto += 1
             auto_ok += ok
+            if not ok:
+                wrong_auto.append((t["name"], name, float(confidence or 0.0)))
     return {
         "names": names,
         "exact": exact / max(1, names),
@@ -147,6 +165,7 @@ def score_db(db: Path, folders: list[Path]) -> dict[str, float]:
         "auto_ok": auto_ok / max(1, auto),
         "auto_n": auto,
         "groups": group,
+        "wrong_auto": wrong_auto,
     }
 
 
@@ -228,9 +247,11 @@ def bench_pages(pages: int, seed: int, engines: list[str], time_pages: int, hand
                     f"  {name}: {n} names ({n / max(1, m['names']):.0%}) with {label}: exact {ex / max(1, n):.1%}, "
                     f"auto {au / max(1, n):.1%}, auto exact {of_auto}"
                 )
+            for truth, read, confidence in m["wrong_auto"]:
+                print(f"  {name}: accepted automatically but wrong: {truth} read as {read} ({confidence:.3f})")
 
 
-def contact_sheet(path: Path, wrong: list[tuple[FieldImage, Sample, object]]) -> None:
+def contact_sheet(path: Path, wrong: list[tuple[FieldImage, Sample, Reading]]) -> None:
     """Misread fields in a grid, each captioned truth>read and its writer: to look at the errors."""
     import cv2
 
@@ -243,7 +264,7 @@ def contact_sheet(path: Path, wrong: list[tuple[FieldImage, Sample, object]]) ->
         crop = cv2.resize(img[max(0, y0 - 4) : y1 + 4, max(0, x0 - 4) : x1 + 4], (72, 88))
         tile = np.full((112, 96), 255, np.uint8)
         tile[2:90, 12:84] = crop
-        read = r.letters[0].char if r.letters else "-"  # type: ignore[attr-defined]
+        read = r.letters[0].char if r.letters else "-"
         cv2.putText(tile, f"{s.label}>{read}", (4, 102), cv2.FONT_HERSHEY_SIMPLEX, 0.4, 0, 1)
         cv2.putText(tile, s.writer[:14], (2, 111), cv2.FONT_HERSHEY_PLAIN, 0.6, 0, 1)
         tiles.append(tile)
@@ -270,16 +291,34 @@ def main() -> None:
         default="test",
         help="page mode: who writes the names (validation: the writers the threshold was fitted on)",
     )
+    ap.add_argument("--fonts", type=Path, help="also read the held-out handwriting fonts in this folder")
+    ap.add_argument("--font-reps", type=int, default=4, help="renders per held-out font letter")
     ap.add_argument("--errors", type=Path, help="write a contact sheet of the misread fields per condition here")
     args = ap.parse_args()
     if args.pages:
         bench_pages(args.pages, args.seed, args.engines.split(","), args.time_pages, args.hands)
         return
     rng = np.random.default_rng(args.seed)
-    samples = test_samples(args.data, args.per_writer, rng)
     engine = get_engine(args.engine)
+    print(f"engine {engine.version}")
+    samples = test_samples(args.data, args.per_writer, rng)
     writers = len({s.writer for s in samples})
-    print(f"engine {engine.version}; {len(samples)} letters from {writers} held-out writers")
+    bench_letters(f"{len(samples)} letters from {writers} held-out writers", samples, engine, rng, args.errors)
+    if args.fonts:
+        fonts = [s for s in load_font_letters(args.fonts) if s.writer[len("font-") :] in TEST_FONTS]
+        if not fonts:
+            raise SystemExit(f"no held-out font in {args.fonts}: run training/fetch_fonts.py first")
+        n = len({s.writer for s in fonts})
+        fonts = [s for s in fonts for _ in range(args.font_reps)]
+        errors = args.errors / "fonts" if args.errors else None
+        bench_letters(f"{len(fonts)} letters from {n} held-out handwriting fonts", fonts, engine, rng, errors)
+
+
+def bench_letters(
+    title: str, samples: list[Sample], engine: Recognizer, rng: np.random.Generator, errors: Path | None
+) -> None:
+    """Each letter between random neighbours, read plain and degraded: accuracy, calibration, confusions."""
+    print(title)
     print(f"{'condition':<10} {'letters':>8} {'accuracy':>9} {'top3':>7} {'mean p':>7} {'ECE':>6} {'ms/box':>7}")
     for condition in ("plain", "paper"):
         fields = []
@@ -310,14 +349,16 @@ def main() -> None:
             if lr.char != s.label:
                 confusions[f"{s.label}->{lr.char}"] += 1
         c, o = np.asarray(conf), np.asarray(ok)
-        if args.errors:
+        if errors:
             wrong = [(f, s, r) for f, s, r, k in zip(fields, samples, readings, ok, strict=False) if not k]
-            contact_sheet(args.errors / f"errors-{condition}.png", wrong)
+            contact_sheet(errors / f"errors-{condition}.png", wrong)
         print(
             f"{condition:<10} {len(samples):>8} {o.mean():>9.4f} {np.mean(top3):>7.4f} "
             f"{c.mean():>7.3f} {ece(c, o):>6.3f} {1000 * dt / len(samples):>7.2f}"
         )
         print("  confusions: " + ", ".join(f"{k} {v}" for k, v in confusions.most_common(10)))
+        by_writer = Counter(s.writer for s, k in zip(samples, ok, strict=False) if not k)
+        print("  most errors: " + ", ".join(f"{w} {n}" for w, n in by_writer.most_common(6)))
 
 
 if __name__ == "__main__":

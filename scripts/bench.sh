@@ -9,7 +9,9 @@ run() { echo; echo "== $*"; $py "$@"; }
 run benchmarks/bench_scan.py --sheets 40 --jobs 2,1
 run benchmarks/bench_recognizer.py --pages 40 --time-pages 8
 if [ -d "${PETITIONSCAN_HANDWRITING:-../shared/handwriting}" ]; then
-  run benchmarks/bench_recognizer.py --data "${PETITIONSCAN_HANDWRITING:-../shared/handwriting}" --per-writer 2
+  if [ -d build/fonts ]; then fonts=(--fonts build/fonts); else
+    fonts=(); echo "(held-out handwriting fonts skipped: fetch them with training/fetch_fonts.py)"; fi
+  run benchmarks/bench_recognizer.py --data "${PETITIONSCAN_HANDWRITING:-../shared/handwriting}" --per-writer 2 "${fonts[@]}"
 else
   echo "(letter benchmark skipped: it needs the handwriting data in ../shared/handwriting)"
 fi

@@ -57,8 +57,8 @@ from petitionscan.recognize.names import (
     confidence_of,
     decode,
     field_features,
-    has_separator,
     load_model,
+    needs_a_person,
     separator_capped,
 )
 from petitionscan.recognize.render import VALIDATION_LABS, load_stroke_file, render_field
@@ -197,7 +197,7 @@ def decode_all(
             d = decode([[ev.dists[b] for b in w] for w in ev.words], load_model(ev.kind), params)
             text = " ".join("".join(c) for c in d.chars)
             feats.append(field_features(d, ev.continuation))
-            separator.append(has_separator(d))
+            separator.append(needs_a_person(d, len(ev.words), ev.kind))
             field_ok.append(text == word)
             ok_all &= text == word
         name_ok.append(ok_all)

@@ -12,7 +12,9 @@ OpenCV. Writes ``letters.onnx``, ``letters.pt`` (weights), ``train.json``
 
 Writers are split, never samples: UNIPEN labs tos, imp, syn, pri and the whole
 UJI set are test writers (never seen here), labs aga and kai are validation
-writers (early stopping, temperature), the rest train. Each training letter is
+writers (early stopping, temperature), the rest train. With ``--fonts`` the
+handwriting fonts fetched by training/fetch_fonts.py join as more writers,
+one font one writer, those in TEST_FONTS held out for the benchmark. Each training letter is
 re-rendered many times with a random pen, hand and paper (see
 petitionscan.recognize.render) and cut out by the very code that reads sheets.
 """
@@ -39,10 +41,12 @@ import itertools
 
 from petitionscan.recognize.glyph import GLYPH_SIZE, KIND_LETTER, extract_glyphs
 from petitionscan.recognize.render import (
+    TEST_FONTS,
     TEST_LABS,
     VALIDATION_LABS,
     Sample,
     load_cyrillic_lookalikes,
+    load_font_letters,
     load_stroke_file,
     render_field,
 )
@@ -58,6 +62,8 @@ def split_of(writer: str) -> str:
         return "test"
     if writer.startswith("cyr-"):
         return "train"
+    if writer.startswith("font-"):
+        return "test" if writer[len("font-") :] in TEST_FONTS else "train"
     lab = writer.split("-")[0]
     if lab in TEST_LABS:
         return "test"
@@ -308,6 +314,12 @@ def main() -> None:
     ap.add_argument(
         "--init", type=Path, help="fine-tune this exported letters.onnx (same --arch) instead of starting anew"
     )
+    ap.add_argument(
+        "--fonts",
+        type=Path,
+        help="also train on the handwriting fonts here (training/fetch_fonts.py), test fonts left out",
+    )
+    ap.add_argument("--font-reps", type=int, default=32, help="renders per font letter (one sample each)")
     ap.add_argument("--quick", action="store_true", help="tiny subset smoke run")
     ap.add_argument(
         "--time-budget", type=float, default=0.0, help="seconds for the whole run (0: epochs only); the LR follows it"
@@ -339,16 +351,24 @@ def main() -> None:
         by_split[split_of(s.writer)].append(s)
     train = cap_per_writer(by_split["train"], args.cap, rng)
     val = cap_per_writer(by_split["val"], 3, rng)
+    fonts = [s for s in load_font_letters(args.fonts) if split_of(s.writer) == "train"] if args.fonts else []
     if args.quick:
         train = [train[int(i)] for i in rng.choice(len(train), 1500, replace=False)]
         val = [val[int(i)] for i in rng.choice(len(val), 400, replace=False)]
-        args.reps, args.epochs, args.val_reps = 2, 2, 1
+        fonts = fonts[:260]
+        args.reps, args.epochs, args.val_reps, args.font_reps = 2, 2, 1, 2
     writers = {k: len({s.writer for s in v}) for k, v in by_split.items()}
-    log(f"samples {len(samples)}; writers per split {writers}; train {len(train)} val {len(val)}")
+    if fonts:
+        writers["train fonts"] = len({s.writer for s in fonts})
+    log(f"samples {len(samples)}; writers per split {writers}; train {len(train)} fonts {len(fonts)} val {len(val)}")
 
     # What the rendered glyphs depend on: a cache made with other settings is refused.
     render_options = json.dumps(
-        {k: getattr(args, k) for k in ("seed", "reps", "val_reps", "cap", "marks", "stroke_jitter", "quick")},
+        {
+            **{k: getattr(args, k) for k in ("seed", "reps", "val_reps", "cap", "marks", "stroke_jitter", "quick")},
+            "fonts": sorted({s.writer for s in fonts}),
+            "font_reps": args.font_reps if fonts else 0,
+        },
         sort_keys=True,
     )
     if args.rendered and args.rendered.exists():
@@ -367,6 +387,11 @@ def main() -> None:
             marks_share=args.marks,
             jitter=args.stroke_jitter,
         )
+        if fonts:
+            xf, yf = render_set(
+                fonts, args.font_reps, args.seed + 2, args.workers, plain_share=0.12, marks_share=args.marks
+            )
+            xtr, ytr = np.concatenate([xtr, xf]), np.concatenate([ytr, yf])
         xva, yva = render_set(val, args.val_reps, args.seed + 1, args.workers, plain_share=0.0)
         if args.rendered:
             tmp_npz = args.rendered.with_suffix(".tmp.npz")
@@ -500,6 +525,8 @@ def main() -> None:
         "reps": args.reps,
         "scan_marks_share": args.marks,
         "stroke_jitter": args.stroke_jitter,
+        "train_fonts": len({s.writer for s in fonts}),
+        "font_reps": args.font_reps if fonts else 0,
         "init": str(args.init.name) if args.init else None,
         "label_smoothing": args.smoothing,
         "cap_per_writer_letter": args.cap,

@@ -40,9 +40,9 @@ from petitionscan.recognize.names import (
     decode,
     field_features,
     field_kind,
-    has_separator,
     load_model,
     name_pieces,
+    needs_a_person,
     separator_capped,
 )
 from petitionscan.recognize.names import confidence_of as _confidence_of
@@ -203,7 +203,7 @@ class CnnRecognizer:
             confidence = _confidence_of(field_features(d, ev.continuation), self.coef, self.intercept)
         else:  # initials only (no name model applies), or before calibration: the posterior
             confidence = d.posterior * (SPILL_FACTOR if ev.continuation else 1.0)
-        confidence = separator_capped(confidence, has_separator(d))
+        confidence = separator_capped(confidence, needs_a_person(d, len(ev.words), ev.kind))
         letters: list[LetterReading] = []
         for word, chars in zip(ev.words, d.chars, strict=False):
             for b, ch in zip(word, chars, strict=False):

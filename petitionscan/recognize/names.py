@@ -464,7 +464,7 @@ def field_features(d: Decoded, continuation: bool) -> list[float]:
 
 
 SEPARATOR_CAP = 0.9
-"""Highest confidence of a field read with a hyphen or apostrophe.
+"""Highest confidence of a field that :func:`needs_a_person` says goes to a person.
 
 The handwriting sources hold no hyphens or apostrophes, so the calibration
 names have none and the confidence model was never checked on them; worse,
@@ -476,6 +476,18 @@ for EROSLAV). Such fields always go to a person."""
 def has_separator(d: Decoded) -> bool:
     """Whether the decoded field holds a hyphen or an apostrophe."""
     return any(ch in _SEPARATORS for chars in d.chars for ch in chars)
+
+
+def needs_a_person(d: Decoded, words: int, kind: str | None) -> bool:
+    """Whether a field goes to a person however sure its letters are.
+
+    A hyphen or apostrophe read (see :data:`SEPARATOR_CAP`), or a first-name or
+    surname field read as two or more words: one name goes in each, so a
+    blank box between its letters is more often an apostrophe or a hyphen
+    too faint to see (KRASIL'NIKOV read as KRASIL NIKOV, both halves known
+    names) than a space someone wrote. A one-field name keeps its space.
+    """
+    return has_separator(d) or (kind in KINDS and words > 1)
 
 
 def separator_capped(confidence: float, separator: bool) -> float:

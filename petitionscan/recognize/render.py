@@ -32,6 +32,15 @@ VALIDATION_LABS = ("aga", "kai")
 """Writers that choose the best epoch, the temperature, the decoder and the threshold."""
 TEST_LABS = ("tos", "imp", "syn", "pri")
 """Writers for the benchmark only, with every UJI writer; never used for a choice."""
+TEST_FONTS = (
+    "annie-use-your-telescope", "caveat-brush", "comic-neue", "crafty-girls", "delius",
+    "edu-nsw-act-foundation", "edu-tas-beginner", "fuzzy-bubbles", "give-you-glory", "gochi-hand",
+    "handlee", "itim", "kalam", "long-cang", "mouse-memoirs", "nanum-pen-script",
+    "nothing-you-could-do", "pangolin", "permanent-marker", "rancho", "schoolbell",
+    "shadows-into-light-two", "single-day", "solitreo", "sue-ellen-francisco", "unkempt",
+    "walter-turncoat", "yusei-magic",
+)  # fmt: skip
+"""Handwriting fonts (``training/fetch_fonts.py``) held out of training: every third by name."""
 
 # Cyrillic capitals drawn exactly like a Latin capital.
 CYRILLIC_AS_LATIN = {
@@ -44,12 +53,18 @@ Strokes = list[np.ndarray]
 
 @dataclass(frozen=True)
 class Sample:
-    """One handwritten letter: its label, writer and either strokes or a raster."""
+    """One handwritten letter: its label, writer and either strokes or a raster.
+
+    ``raster_pen`` is a raster's stroke width as a share of its 56 px glyph
+    height, so re-drawing it with another pen thins or thickens it by the
+    right amount.
+    """
 
     label: str
     writer: str
     strokes: tuple[np.ndarray, ...] | None = None
     raster: np.ndarray | None = None
+    raster_pen: float = 0.08
 
 
 def load_stroke_file(path: Path, letters_only: bool = True) -> list[Sample]:
@@ -77,6 +92,49 @@ def load_cyrillic_lookalikes(path: Path) -> list[Sample]:
         latin = CYRILLIC_AS_LATIN.get(str(label))
         if latin is not None:
             out.append(Sample(latin, "cyr-" + str(group), raster=np.asarray(img)))
+    return out
+
+
+def _stroke_width_px(ink: np.ndarray) -> float:
+    """A drawing's stroke width: its ink area over half its outline (a long stroke's two sides)."""
+    mask = (ink > 127).astype(np.uint8)
+    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    outline = sum(cv2.arcLength(c, True) for c in contours)
+    return 2.0 * float(mask.sum()) / outline if outline > 0 else 4.5
+
+
+def load_font_letters(folder: Path) -> list[Sample]:
+    """The capitals A-Z of every handwriting font (``*.woff``, ``*.ttf``) in ``folder``.
+
+    Each font was drawn from one person's hand with a pen on paper, so it is
+    one more writer, and from a source other than the tablet recordings.
+    Rasters are made like the drawing sets': ink fitted into 56 px, centred in
+    64 x 64, dark on white, with the stroke width measured. The writer id is
+    ``font-<file stem>``.
+    """
+    from PIL import Image, ImageDraw, ImageFont
+
+    out: list[Sample] = []
+    paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in (".woff", ".ttf", ".otf"))
+    for path in paths:
+        font = ImageFont.truetype(str(path), 160)
+        for ch in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+            page = Image.new("L", (480, 400), 0)
+            ImageDraw.Draw(page).text((120, 80), ch, font=font, fill=255)
+            ink = np.asarray(page)
+            ys, xs = np.nonzero(ink > 40)
+            if ys.size == 0:
+                continue
+            ink = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+            f = 56.0 / max(ink.shape)
+            ink = cv2.resize(
+                ink, (max(1, round(ink.shape[1] * f)), max(1, round(ink.shape[0] * f))), interpolation=cv2.INTER_AREA
+            )
+            raster = np.zeros((64, 64), np.uint8)
+            y0, x0 = (64 - ink.shape[0]) // 2, (64 - ink.shape[1]) // 2
+            raster[y0 : y0 + ink.shape[0], x0 : x0 + ink.shape[1]] = ink
+            pen = float(np.clip(_stroke_width_px(ink) / 56.0, 0.01, 0.3))
+            out.append(Sample(ch, "font-" + path.stem, raster=255 - raster, raster_pen=pen))
     return out
 
 
@@ -186,6 +244,7 @@ def _jitter_strokes(strokes: Sequence[np.ndarray], amount: float, rng: np.random
 
 def _ink_from_raster(
     raster: np.ndarray,
+    current: float,
     height: float,
     max_width: float,
     pen: float,
@@ -196,10 +255,12 @@ def _ink_from_raster(
     ys, xs = np.nonzero(ink > 0.2)
     ink = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     ink = cv2.copyMakeBorder(ink, 8, 8, 8, 8, cv2.BORDER_CONSTANT, value=0.0)
-    # These drawings have thick uniform strokes (about 8 % of 56 px): thin or
-    # thicken toward the wanted pen.
-    current = 0.08
+    # Thin or thicken the drawing's own stroke toward the wanted pen; thin it
+    # by at most half, or a drawing's thinner parts (a font's hairline bar)
+    # would vanish.
     k = round(abs(pen - current) * 56 / 2)
+    if pen < current:
+        k = min(k, int(current * 56 / 4))
     if k > 0:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
         ink = cv2.erode(ink, kernel) if pen < current else cv2.dilate(ink, kernel)
@@ -248,7 +309,7 @@ def letter_ink(
         warp = 0.0 if plain or rng.random() < 0.3 else 0.05
         return _ink_from_strokes(sample.strokes, height, max_width, pen, a, rng, warp, stroke_jitter)
     assert sample.raster is not None
-    return _ink_from_raster(sample.raster, height, max_width, pen, a, rng)
+    return _ink_from_raster(sample.raster, sample.raster_pen, height, max_width, pen, a, rng)
 
 
 def _paste(canvas: np.ndarray, ink: np.ndarray, x: int, y: int, dark: float) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from petitionscan.recognize import FieldImage, Reading, get_engine
+from petitionscan.recognize.cnn import FieldEvidence
+from petitionscan.recognize.names import GIVEN, SEPARATOR_CAP, SURNAME
 from petitionscan.recognize.render import field_layout, render_field
 
 from .conftest import hershey_field, write_name
@@ -164,3 +166,33 @@ def test_faint_photocopied_strokes_are_read_whole() -> None:
     assert faint.min() >= 189
     reading = engine.read([FieldImage("faint", faint, field.boxes_px, field.blank, field.px_per_mm)])[0]
     assert reading.text == "DANILOV"
+
+
+def test_a_name_field_read_as_two_words_goes_to_a_person() -> None:
+    """A blank box inside a first-name or surname field: maybe a lost apostrophe, never auto."""
+    engine = get_engine("cnn")
+
+    def sure(text: str, kind: str | None) -> FieldEvidence:
+        words = [[i for i, _ in w] for w in _words_with_boxes(text)]
+        dists = {i: [(ch, 0.995), ("X", 0.005)] for w in _words_with_boxes(text) for i, ch in w}
+        return FieldEvidence(tuple(tuple(w) for w in words), dists, False, kind)
+
+    threshold = engine.auto_threshold  # type: ignore[attr-defined]
+    reading_of = engine.reading_of  # type: ignore[attr-defined]
+    one_field = reading_of(sure("ANNA PETROVA", None))
+    assert one_field.text == "ANNA PETROVA" and one_field.confidence >= threshold
+    for kind, word, two_words in ((GIVEN, "MARIANNA", "ANNA MARIA"), (SURNAME, "IVANOVA", "IVANOVA PETROVA")):
+        assert reading_of(sure(word, kind)).confidence >= threshold
+        split = reading_of(sure(two_words, kind))
+        assert split.text == two_words and split.confidence <= SEPARATOR_CAP < threshold
+
+
+def _words_with_boxes(text: str) -> list[list[tuple[int, str]]]:
+    """Words of ``text`` as (box, letter) lists, a blank box at each space."""
+    words: list[list[tuple[int, str]]] = [[]]
+    for i, ch in enumerate(text):
+        if ch == " ":
+            words.append([])
+        else:
+            words[-1].append((i, ch))
+    return words

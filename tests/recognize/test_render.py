@@ -1,10 +1,26 @@
-"""The training renderer: stroke jitter changes training letters only."""
+"""The training renderer: stroke jitter changes training letters only; fonts as writers."""
 
 from __future__ import annotations
 
-import numpy as np
+import dataclasses
+from pathlib import Path
 
-from petitionscan.recognize.render import Sample, _jitter_strokes, render_field
+import cv2
+import numpy as np
+import pytest
+
+from petitionscan.errors import FontMissing
+from petitionscan.fonts import font_path
+from petitionscan.recognize.render import (
+    TEST_FONTS,
+    Sample,
+    _jitter_strokes,
+    _stroke_width_px,
+    load_font_letters,
+    render_field,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # An A of three pen strokes (y downwards): two legs and a bar.
 A_STROKES = (
@@ -38,3 +54,68 @@ def test_clean_renders_ignore_jitter() -> None:
     a = render_field([A], np.random.default_rng(2), degrade=False)[0]
     b = render_field([A], np.random.default_rng(2), degrade=False, stroke_jitter=0.08)[0]
     assert np.array_equal(a, b)
+
+
+def test_stroke_width_is_measured_from_the_drawing() -> None:
+    for width in (3, 6, 12):
+        ink = np.zeros((80, 80), np.uint8)
+        cv2.rectangle(ink, (10, 40 - width // 2), (70, 40 - width // 2 + width - 1), 255, -1)
+        cv2.rectangle(ink, (40 - width // 2, 10), (40 - width // 2 + width - 1, 70), 255, -1)
+        assert abs(_stroke_width_px(ink) - width) < 0.15 * width
+
+
+def test_font_letters_are_one_writer_per_font_with_their_own_pen(tmp_path: Path) -> None:
+    try:
+        regular, bold = font_path("DejaVuSans.ttf"), font_path("DejaVuSans-Bold.ttf")
+    except FontMissing:
+        pytest.skip("DejaVu fonts not installed")
+    (tmp_path / "regular.ttf").write_bytes(regular.read_bytes())
+    (tmp_path / "bold.ttf").write_bytes(bold.read_bytes())
+    (tmp_path / "LICENSES").mkdir()  # not a font: ignored
+    letters = load_font_letters(tmp_path)
+    assert [s.label for s in letters] == list("ABCDEFGHIJKLMNOPQRSTUVWXYZ") * 2
+    assert {s.writer for s in letters} == {"font-bold", "font-regular"}
+    for s in letters:
+        assert s.raster is not None and s.raster.shape == (64, 64) and s.raster.dtype == np.uint8
+        ys, xs = np.nonzero(s.raster < 128)
+        assert max(np.ptp(ys), np.ptp(xs)) in range(53, 57)  # fitted into 56 px, dark on white
+    pens = {w: np.median([s.raster_pen for s in letters if s.writer == w]) for w in ("font-regular", "font-bold")}
+    assert 0.04 < pens["font-regular"] < pens["font-bold"] < 0.25
+    # Re-drawn with a thinner pen, a bold letter is thinned (by erosion, roughly):
+    # with the drawing sets' fixed 8 % assumed instead, it would stay as bold.
+    i = next(s for s in letters if s.writer == "font-bold" and s.label == "I")
+    assert drawn_share(i) < drawn_share(dataclasses.replace(i, raster_pen=0.08)) - 0.02
+
+
+def drawn_share(sample: Sample) -> float:
+    """Stroke width over letter height of ``sample`` drawn plain (a pen of 5 % of the height)."""
+    img = render_field([sample], np.random.default_rng(0), degrade=False)[0]
+    return _stroke_width_px(255 - img) / (np.ptp(np.nonzero(img < 128)[0]) + 1)
+
+
+def test_thinning_a_bold_drawing_keeps_its_thin_bars() -> None:
+    """A marker H with a thinner bar, drawn with a fine pen: the bar must not vanish."""
+    raster = np.full((64, 64), 255, np.uint8)
+    raster[4:60, 10:24] = 0  # stems 14 px wide
+    raster[4:60, 40:54] = 0
+    raster[29:36, 24:40] = 0  # a bar of 7 px
+    pen = _stroke_width_px(255 - raster) / 56.0
+    h = Sample("H", "font-marker", raster=raster, raster_pen=pen)
+    img = render_field([h], np.random.default_rng(0), degrade=False)[0]
+    ys, xs = np.nonzero(img < 128)
+    middle = img[ys.min() : ys.max() + 1, (xs.min() + xs.max()) // 2]
+    assert (middle < 128).any()  # the bar is still there between the stems
+    assert drawn_share(h) < 0.8 * 14 / 56  # and the letter was thinned
+
+
+def test_test_fonts_are_held_out_of_training() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("train_letters", ROOT / "training" / "train_letters.py")
+    assert spec is not None and spec.loader is not None
+    train_letters = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train_letters)
+    assert train_letters.split_of("font-" + TEST_FONTS[0]) == "test"
+    assert train_letters.split_of("font-caveat") == "train"
+    fetch = (ROOT / "training" / "fetch_fonts.py").read_text()
+    assert all(f'"{name}":' in fetch for name in TEST_FONTS)  # every held-out font is fetched
