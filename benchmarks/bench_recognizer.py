@@ -245,7 +245,7 @@ def bench_pages(pages: int, seed: int, engines: list[str], time_pages: int, hand
                 of_auto = f"{au_ok / au:.1%} ({au - au_ok} wrong)" if au else "-"
                 print(
                     f"  {name}: {n} names ({n / max(1, m['names']):.0%}) with {label}: exact {ex / max(1, n):.1%}, "
-                    f"auto {au / max(1, n):.1%}, auto exact {of_auto}"
+                    f"auto {au / max(1, n):.1%} ({au}), auto exact {of_auto}"
                 )
             for truth, read, confidence in m["wrong_auto"]:
                 print(f"  {name}: accepted automatically but wrong: {truth} read as {read} ({confidence:.3f})")

@@ -33,6 +33,8 @@ GLYPH_SIZE = 32
 GLYPH_FIT = 26
 """Side of the square the ink bounding box is fitted into (aspect kept)."""
 
+SPECK_SHARE = 0.25
+"""Ink parts of a box under this share of its biggest part (and tiny) are specks to the apostrophe rule."""
 KIND_LETTER = "letter"
 KIND_DASH = "dash"
 KIND_TICK = "tick"
@@ -197,6 +199,25 @@ def _is_spill(comp: np.ndarray, x: int, box: Box, home: Box, part: float, home_p
     return reach <= 0.55 * bw
 
 
+def _without_specks(stats: np.ndarray, comps: Sequence[int], min_area: float) -> list[int]:
+    """The components of a box's ink that are strokes: specks are tiny next to the biggest part.
+
+    A speck is under twice the smallest ink kept at all and under
+    :data:`SPECK_SHARE` of the biggest part; a broken stroke's pieces are larger.
+    """
+    limit = min(2.0 * min_area, SPECK_SHARE * max(int(stats[c][4]) for c in comps))
+    return [c for c in comps if stats[c][4] >= limit]
+
+
+def _extent(stats: np.ndarray, comps: Sequence[int]) -> tuple[int, int, int, int]:
+    """Bounding box (x0, y0, x1, y1) of components."""
+    x0 = min(int(stats[c][0]) for c in comps)
+    y0 = min(int(stats[c][1]) for c in comps)
+    x1 = max(int(stats[c][0] + stats[c][2]) for c in comps)
+    y1 = max(int(stats[c][1] + stats[c][3]) for c in comps)
+    return x0, y0, x1, y1
+
+
 def extract_glyphs(
     image: np.ndarray,
     boxes: Sequence[Box],
@@ -272,12 +293,18 @@ def extract_glyphs(
         for j, *_rest in pieces:
             if j == best or j not in spills:
                 own_ink[j] = True
+    # A spill into a box with ink of its own is kept there (it may be a letter
+    # touching its neighbour); which boxes hold one is noted for the tick rule.
+    own_members = [list(m) for m in members]
+    spilled_into = [False] * n
     for c, best, spills, pieces in cut_up:
         kept = [p for p in pieces if p[0] == best or p[0] not in spills or own_ink[p[0]]]
         if all(p[0] == best for p in kept):
             members[best].append(c)
         else:
             extra.extend(kept)
+            for p in kept:
+                spilled_into[p[0]] |= p[0] != best and p[0] in spills
     for j, y, x, piece in extra:
         new = stats.shape[0]
         labels[y : y + piece.shape[0], x : x + piece.shape[1]][piece] = new
@@ -291,10 +318,7 @@ def extract_glyphs(
             continue
         bx0, by0, bx1, by1 = boxes[i]
         bw, bh = bx1 - bx0, by1 - by0
-        sx0 = min(int(stats[c][0]) for c in members[i])
-        sy0 = min(int(stats[c][1]) for c in members[i])
-        sx1 = max(int(stats[c][0] + stats[c][2]) for c in members[i])
-        sy1 = max(int(stats[c][1] + stats[c][3]) for c in members[i])
+        sx0, sy0, sx1, sy1 = _extent(stats, members[i])
         own = np.zeros(stats.shape[0], bool)
         own[members[i]] = True
         sub = own[labels[sy0:sy1, sx0:sx1]]
@@ -309,8 +333,14 @@ def extract_glyphs(
         if rel_h < 0.28 and gw >= 1.6 * gh and 0.2 * bh < cy < 0.85 * bh:
             glyphs.append(Glyph(i, KIND_DASH, None, spill=spill, height=rel_h))
             continue
-        if rel_h < 0.42 and gw < 0.3 * bw and sy1 - by0 < 0.55 * bh:
-            glyphs.append(Glyph(i, KIND_TICK, None, spill=spill, height=rel_h))
+        # The apostrophe rule looks at the strokes without specks: a fax's dot
+        # in a corner made an apostrophe as tall as a letter (DAR'YA read as
+        # DARIYA). And an apostrophe with the stem of the next letter, written
+        # close, cut off into its box is still an apostrophe (SAVEL'EV).
+        tick = own_members[i] if spilled_into[i] and own_members[i] else members[i]
+        ox0, oy0, ox1, oy1 = _extent(stats, _without_specks(stats, tick, min_area))
+        if oy1 - oy0 < 0.42 * bh and ox1 - ox0 < 0.3 * bw and oy1 - by0 < 0.55 * bh:
+            glyphs.append(Glyph(i, KIND_TICK, None, spill=spill, height=(oy1 - oy0) / bh))
             continue
         # Keep the grey levels of the own ink (anti-aliasing carries shape at
         # low resolution), paper and foreign ink become white.

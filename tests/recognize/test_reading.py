@@ -3,6 +3,8 @@ deliberately ambiguous or awkward boxes."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from petitionscan.recognize import FieldImage, Reading, get_engine
@@ -196,3 +198,40 @@ def _words_with_boxes(text: str) -> list[list[tuple[int, str]]]:
         else:
             words[-1].append((i, ch))
     return words
+
+
+def _apostrophe_field() -> tuple[FieldImage, int]:
+    """OL'EV with clean boxes: returns the field and the apostrophe's box."""
+    import cv2
+
+    field = hershey_field("OL EV", boxes=8)
+    img = field.image.copy()
+    x0, y0, x1, _y1 = field.boxes_px[2]
+    cv2.line(img, ((x0 + x1) // 2 + 2, y0 + 4), ((x0 + x1) // 2 - 1, y0 + 17), 0, 4)  # the tick
+    blank = tuple(False if i == 2 else b for i, b in enumerate(field.blank))
+    return FieldImage("OL'EV", img, field.boxes_px, blank, 8.0), 2
+
+
+def test_an_apostrophe_with_a_speck_below_is_still_an_apostrophe() -> None:
+    field, k = _apostrophe_field()
+    img = field.image.copy()
+    _x0, _y0, x1, y1 = field.boxes_px[k]
+    img[y1 - 5 : y1 - 2, x1 - 6 : x1 - 3] = 0  # a 3 x 3 speck in the box's lower corner
+    clean, specked = get_engine("cnn").read([field, dataclasses.replace(field, image=img)])
+    assert clean.text == "OL'EV"
+    assert specked.text == "OL'EV"
+
+
+def test_an_apostrophe_next_to_a_letter_written_close_is_still_an_apostrophe() -> None:
+    import cv2
+
+    field, k = _apostrophe_field()
+    img = field.image.copy()
+    x0, y0, x1, y1 = field.boxes_px[k + 1]
+    img[y0 + 2 : y1 - 2, x0 - 2 : x1 + 2] = 255  # the E redrawn further left: its stem in the gap
+    stem = field.boxes_px[k][2] + 1
+    cv2.line(img, (stem, y0 + 10), (stem, y1 - 10), 0, 4)
+    for y in (y0 + 10, (y0 + y1) // 2, y1 - 10):
+        cv2.line(img, (stem, y), (x0 + 20, y), 0, 4)
+    (reading,) = get_engine("cnn").read([dataclasses.replace(field, image=img)])
+    assert reading.text == "OL'EV"
