@@ -17,7 +17,7 @@ writer), to look at the errors rather than only count them.
 ``--fonts build/fonts`` (after ``training/fetch_fonts.py``) also reads the
 capitals of the 28 handwriting fonts held out of training (TEST_FONTS), each
 letter ``--font-reps`` times: letters from another source than the tablet
-recordings, drawn with pens on paper.
+recordings, many made from pen handwriting.
 
 Whole pages, side by side with the Tesseract engine:
 

@@ -2,9 +2,9 @@
 
     .venv/bin/python training/fetch_fonts.py [--out build/fonts]
 
-Each font of Google Fonts' "handwriting" category is the capitals of one
-person's hand, drawn with a pen or marker on paper: another source than the
-tablet recordings in ``../shared/handwriting``, which is what the reader meets
+Each font of Google Fonts' "handwriting" category is one designer's capitals,
+many of them made from their own pen or marker handwriting: another source
+than the tablet recordings in ``../shared/handwriting``, and closer to the ink
 on returned sheets. They come from the npm registry as Fontsource packages
 (72 under the SIL Open Font License 1.1, 11 Apache 2.0, 1 MIT; each font's
 licence is saved beside it in ``LICENSES/``) with

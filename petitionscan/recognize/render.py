@@ -106,8 +106,9 @@ def _stroke_width_px(ink: np.ndarray) -> float:
 def load_font_letters(folder: Path) -> list[Sample]:
     """The capitals A-Z of every handwriting font (``*.woff``, ``*.ttf``) in ``folder``.
 
-    Each font was drawn from one person's hand with a pen on paper, so it is
-    one more writer, and from a source other than the tablet recordings.
+    A handwriting font is one designer's capitals, many made from their own
+    pen or marker writing: one more writer, from a source other than the
+    tablet recordings.
     Rasters are made like the drawing sets': ink fitted into 56 px, centred in
     64 x 64, dark on white, with the stroke width measured. The writer id is
     ``font-<file stem>``.
