@@ -57,10 +57,10 @@ import itertools
 
 from petitionscan.recognize import FieldImage, Reading, Recognizer, get_engine
 from petitionscan.recognize.render import (
-    TEST_FONTS,
     TEST_LABS,
     VALIDATION_LABS,
     Sample,
+    is_test_font,
     load_font_letters,
     load_stroke_file,
     render_field,
@@ -305,7 +305,7 @@ def main() -> None:
     writers = len({s.writer for s in samples})
     bench_letters(f"{len(samples)} letters from {writers} held-out writers", samples, engine, rng, args.errors)
     if args.fonts:
-        fonts = [s for s in load_font_letters(args.fonts) if s.writer[len("font-") :] in TEST_FONTS]
+        fonts = [s for s in load_font_letters(args.fonts) if is_test_font(s.writer)]
         if not fonts:
             raise SystemExit(f"no held-out font in {args.fonts}: run training/fetch_fonts.py first")
         n = len({s.writer for s in fonts})

@@ -189,19 +189,19 @@ def collect(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[list[
 def decode_all(
     pairs: list[tuple[str, str]], evidence: list[list[FieldEvidence]], params: DecoderParams
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per field: features, exactness and whether a separator was read; per name: exactness."""
-    feats, field_ok, name_ok, separator = [], [], [], []
+    """Per field: features, exactness and whether it goes to a person anyway; per name: exactness."""
+    feats, field_ok, name_ok, to_a_person = [], [], [], []
     for pair, evs in zip(pairs, evidence, strict=True):
         ok_all = True
         for word, ev in zip(pair, evs, strict=True):
             d = decode([[ev.dists[b] for b in w] for w in ev.words], load_model(ev.kind), params)
             text = " ".join("".join(c) for c in d.chars)
             feats.append(field_features(d, ev.continuation))
-            separator.append(needs_a_person(d, len(ev.words), ev.kind))
+            to_a_person.append(needs_a_person(d, len(ev.words), ev.kind))
             field_ok.append(text == word)
             ok_all &= text == word
         name_ok.append(ok_all)
-    return np.asarray(feats), np.asarray(field_ok), np.asarray(name_ok), np.asarray(separator)
+    return np.asarray(feats), np.asarray(field_ok), np.asarray(name_ok), np.asarray(to_a_person)
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3) -> tuple[np.ndarray, float]:
@@ -289,10 +289,10 @@ def main() -> None:
              for t in (0.9, 0.95, 0.98, 0.99)}  # fmt: skip
 
     # 2. Field confidence: logistic on the decoder's features.
-    x, field_ok, name_ok, separator = decode_all(pairs, evidence, params)
+    x, field_ok, name_ok, to_a_person = decode_all(pairs, evidence, params)
     coef, intercept = fit_logistic(x, field_ok.astype(float))
     field_c = np.array(
-        [separator_capped(confidence_of(f, coef, intercept), s) for f, s in zip(x, separator, strict=True)]
+        [separator_capped(confidence_of(f, coef, intercept), s) for f, s in zip(x, to_a_person, strict=True)]
     )
     c = field_c[0::2] * field_c[1::2]
     unknown = (x[0::2, 1] + x[1::2, 1]) > 0

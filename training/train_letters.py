@@ -41,10 +41,11 @@ import itertools
 
 from petitionscan.recognize.glyph import GLYPH_SIZE, KIND_LETTER, extract_glyphs
 from petitionscan.recognize.render import (
-    TEST_FONTS,
+    FONT_WRITER,
     TEST_LABS,
     VALIDATION_LABS,
     Sample,
+    is_test_font,
     load_cyrillic_lookalikes,
     load_font_letters,
     load_stroke_file,
@@ -62,8 +63,8 @@ def split_of(writer: str) -> str:
         return "test"
     if writer.startswith("cyr-"):
         return "train"
-    if writer.startswith("font-"):
-        return "test" if writer[len("font-") :] in TEST_FONTS else "train"
+    if writer.startswith(FONT_WRITER):
+        return "test" if is_test_font(writer) else "train"
     lab = writer.split("-")[0]
     if lab in TEST_LABS:
         return "test"
@@ -525,7 +526,7 @@ def main() -> None:
         "reps": args.reps,
         "scan_marks_share": args.marks,
         "stroke_jitter": args.stroke_jitter,
-        "train_fonts": len({s.writer for s in fonts}),
+        "train_fonts": writers.get("train fonts", 0),
         "font_reps": args.font_reps if fonts else 0,
         "init": str(args.init.name) if args.init else None,
         "label_smoothing": args.smoothing,

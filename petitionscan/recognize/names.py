@@ -490,13 +490,13 @@ def needs_a_person(d: Decoded, words: int, kind: str | None) -> bool:
     return has_separator(d) or (kind in KINDS and words > 1)
 
 
-def separator_capped(confidence: float, separator: bool) -> float:
-    """A field's confidence with the hyphen-and-apostrophe rule (:data:`SEPARATOR_CAP`) applied.
+def separator_capped(confidence: float, to_a_person: bool) -> float:
+    """A field's confidence, capped at :data:`SEPARATOR_CAP` when it goes to a person (:func:`needs_a_person`).
 
     The reader and the threshold fit both go through here, so the threshold is
     chosen on the confidences the reader will give.
     """
-    return min(confidence, SEPARATOR_CAP) if separator else confidence
+    return min(confidence, SEPARATOR_CAP) if to_a_person else confidence
 
 
 def confidence_of(features: Sequence[float], coef: Sequence[float], intercept: float) -> float:

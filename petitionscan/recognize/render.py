@@ -41,6 +41,16 @@ TEST_FONTS = (
     "walter-turncoat", "yusei-magic",
 )  # fmt: skip
 """Handwriting fonts (``training/fetch_fonts.py``) held out of training: every third by name."""
+FONT_WRITER = "font-"
+"""Writer id prefix of a handwriting font's letters (then the font's file stem)."""
+DRAWING_PEN = 0.08
+"""Stroke width of the CoMNIST drawings as a share of their 56 px: a raster's default pen."""
+
+
+def is_test_font(writer: str) -> bool:
+    """Whether a writer id is one of the handwriting fonts held out of training."""
+    return writer.startswith(FONT_WRITER) and writer[len(FONT_WRITER) :] in TEST_FONTS
+
 
 # Cyrillic capitals drawn exactly like a Latin capital.
 CYRILLIC_AS_LATIN = {
@@ -64,7 +74,7 @@ class Sample:
     writer: str
     strokes: tuple[np.ndarray, ...] | None = None
     raster: np.ndarray | None = None
-    raster_pen: float = 0.08
+    raster_pen: float = DRAWING_PEN
 
 
 def load_stroke_file(path: Path, letters_only: bool = True) -> list[Sample]:
@@ -100,7 +110,7 @@ def _stroke_width_px(ink: np.ndarray) -> float:
     mask = (ink > 127).astype(np.uint8)
     contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
     outline = sum(cv2.arcLength(c, True) for c in contours)
-    return 2.0 * float(mask.sum()) / outline if outline > 0 else 4.5
+    return 2.0 * float(mask.sum()) / outline if outline > 0 else DRAWING_PEN * 56
 
 
 def load_font_letters(folder: Path) -> list[Sample]:
@@ -111,7 +121,7 @@ def load_font_letters(folder: Path) -> list[Sample]:
     tablet recordings.
     Rasters are made like the drawing sets': ink fitted into 56 px, centred in
     64 x 64, dark on white, with the stroke width measured. The writer id is
-    ``font-<file stem>``.
+    :data:`FONT_WRITER` and the file stem.
     """
     from PIL import Image, ImageDraw, ImageFont
 
@@ -135,7 +145,7 @@ def load_font_letters(folder: Path) -> list[Sample]:
             y0, x0 = (64 - ink.shape[0]) // 2, (64 - ink.shape[1]) // 2
             raster[y0 : y0 + ink.shape[0], x0 : x0 + ink.shape[1]] = ink
             pen = float(np.clip(_stroke_width_px(ink) / 56.0, 0.01, 0.3))
-            out.append(Sample(ch, "font-" + path.stem, raster=255 - raster, raster_pen=pen))
+            out.append(Sample(ch, FONT_WRITER + path.stem, raster=255 - raster, raster_pen=pen))
     return out
 
 
