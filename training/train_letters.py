@@ -12,7 +12,13 @@ OpenCV. Writes ``letters.onnx``, ``letters.pt`` (weights), ``train.json``
 
 Writers are split, never samples: UNIPEN labs tos, imp, syn, pri and the whole
 UJI set are test writers (never seen here), labs aga and kai are validation
-writers (early stopping, temperature), the rest train. With ``--fonts`` the
+writers (early stopping, temperature), the rest train. The pen-on-paper
+capitals (``emnist-upper.npz``) train from the SD19 partition hsf_4; the
+other writer population (hsf_0-3) is never trained on: one half of it is
+validation, the other half test (see ``paper_split``). A few per cent of the
+paper labels are doubtful (a lower-case l in an L box, a 0 for an O): with
+``--trim`` the paper letters with the largest loss in each batch are left
+out of the gradient once the network has seen every letter once. With ``--fonts`` the
 handwriting fonts fetched by training/fetch_fonts.py join as more writers,
 one font one writer, those in TEST_FONTS held out for the benchmark. Each training letter is
 re-rendered many times with a random pen, hand and paper (see
@@ -45,10 +51,13 @@ from petitionscan.recognize.render import (
     TEST_LABS,
     VALIDATION_LABS,
     Sample,
+    is_paper,
     is_test_font,
     load_cyrillic_lookalikes,
     load_font_letters,
+    load_paper_letters,
     load_stroke_file,
+    paper_split,
     render_field,
 )
 
@@ -63,6 +72,8 @@ def split_of(writer: str) -> str:
         return "test"
     if writer.startswith("cyr-"):
         return "train"
+    if is_paper(writer):
+        return paper_split(writer)
     if writer.startswith(FONT_WRITER):
         return "test" if is_test_font(writer) else "train"
     lab = writer.split("-")[0]
@@ -88,12 +99,14 @@ def cap_per_writer(samples: list[Sample], cap: int, rng: np.random.Generator) ->
     return out
 
 
-def load_all(data: Path) -> list[Sample]:
+def load_all(data: Path, paper: bool = True) -> list[Sample]:
     samples = load_stroke_file(data / "unipen-strokes.jsonl.gz")
     samples += load_stroke_file(data / "uji1-strokes.jsonl.gz")
     cyr = data / "cyrillic.npz"
     if cyr.exists():
         samples += load_cyrillic_lookalikes(cyr)
+    if paper:
+        samples += load_paper_letters(data / "emnist-upper.npz")
     return samples
 
 
@@ -291,6 +304,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--reps", type=int, default=12, help="renders per training letter")
     ap.add_argument("--val-reps", type=int, default=3)
+    ap.add_argument(
+        "--paper-reps", type=int, default=4, help="renders per pen-on-paper training letter (0: leave them out)"
+    )
+    ap.add_argument(
+        "--trim", type=float, default=0.05, help="share of paper letters with the largest loss left out of each batch"
+    )
     ap.add_argument("--cap", type=int, default=16, help="samples per writer and letter")
     ap.add_argument("--marks", type=float, default=0.5, help="share of degraded renders with scan marks")
     ap.add_argument("--epochs", type=int, default=60, help="upper bound; the time budget usually ends training")
@@ -346,27 +365,38 @@ def main() -> None:
 
     rng = np.random.default_rng(args.seed)
     torch.manual_seed(args.seed)
-    samples = load_all(args.data)
+    samples = load_all(args.data, paper=args.paper_reps > 0)
     by_split: dict[str, list[Sample]] = defaultdict(list)
     for s in samples:
         by_split[split_of(s.writer)].append(s)
-    train = cap_per_writer(by_split["train"], args.cap, rng)
-    val = cap_per_writer(by_split["val"], 3, rng)
+    train = cap_per_writer([s for s in by_split["train"] if not is_paper(s.writer)], args.cap, rng)
+    paper = [s for s in by_split["train"] if is_paper(s.writer)]
+    val = cap_per_writer([s for s in by_split["val"] if not is_paper(s.writer)], 3, rng)
+    paper_val = [s for s in by_split["val"] if is_paper(s.writer)]
     fonts = [s for s in load_font_letters(args.fonts) if split_of(s.writer) == "train"] if args.fonts else []
     if args.quick:
         train = [train[int(i)] for i in rng.choice(len(train), 1500, replace=False)]
         val = [val[int(i)] for i in rng.choice(len(val), 400, replace=False)]
+        paper = paper[:1500]
+        paper_val = paper_val[:400]
         fonts = fonts[:260]
         args.reps, args.epochs, args.val_reps, args.font_reps = 2, 2, 1, 2
-    writers = {k: len({s.writer for s in v}) for k, v in by_split.items()}
+        args.paper_reps = min(args.paper_reps, 2)
+    writers = {k: len({s.writer for s in v if not is_paper(s.writer)}) for k, v in by_split.items()}
     if fonts:
         writers["train fonts"] = len({s.writer for s in fonts})
-    log(f"samples {len(samples)}; writers per split {writers}; train {len(train)} fonts {len(fonts)} val {len(val)}")
+    log(
+        f"samples {len(samples)}; writers per split {writers}; train {len(train)} paper {len(paper)} "
+        f"fonts {len(fonts)} val {len(val)} paper val {len(paper_val)}"
+    )
 
     # What the rendered glyphs depend on: a cache made with other settings is refused.
     render_options = json.dumps(
         {
-            **{k: getattr(args, k) for k in ("seed", "reps", "val_reps", "cap", "marks", "stroke_jitter", "quick")},
+            **{
+                k: getattr(args, k)
+                for k in ("seed", "reps", "val_reps", "paper_reps", "cap", "marks", "stroke_jitter", "quick")
+            },
             "fonts": sorted({s.writer for s in fonts}),
             "font_reps": args.font_reps if fonts else 0,
         },
@@ -377,6 +407,7 @@ def main() -> None:
             if "options" not in cached or str(cached["options"]) != render_options:
                 raise SystemExit(f"{args.rendered}: rendered with other settings; remove it or give another --rendered")
             xtr, ytr, xva, yva = cached["xtr"], cached["ytr"], cached["xva"], cached["yva"]
+            ptr, pva = cached["ptr"], cached["pva"]
         log(f"loaded rendered glyphs from {args.rendered}")
     else:
         xtr, ytr = render_set(
@@ -393,12 +424,22 @@ def main() -> None:
                 fonts, args.font_reps, args.seed + 2, args.workers, plain_share=0.12, marks_share=args.marks
             )
             xtr, ytr = np.concatenate([xtr, xf]), np.concatenate([ytr, yf])
+        ptr = np.zeros(len(xtr), bool)
+        if paper:
+            xp, yp = render_set(
+                paper, args.paper_reps, args.seed + 3, args.workers, plain_share=0.12, marks_share=args.marks
+            )
+            xtr, ytr, ptr = np.concatenate([xtr, xp]), np.concatenate([ytr, yp]), np.r_[ptr, np.ones(len(xp), bool)]
         xva, yva = render_set(val, args.val_reps, args.seed + 1, args.workers, plain_share=0.0)
+        pva = np.zeros(len(xva), bool)
+        if paper_val:
+            xpv, ypv = render_set(paper_val, 1, args.seed + 4, args.workers, plain_share=0.0)
+            xva, yva, pva = np.concatenate([xva, xpv]), np.concatenate([yva, ypv]), np.r_[pva, np.ones(len(xpv), bool)]
         if args.rendered:
             tmp_npz = args.rendered.with_suffix(".tmp.npz")
-            np.savez(tmp_npz, xtr=xtr, ytr=ytr, xva=xva, yva=yva, options=np.array(render_options))
+            np.savez(tmp_npz, xtr=xtr, ytr=ytr, ptr=ptr, xva=xva, yva=yva, pva=pva, options=np.array(render_options))
             os.replace(tmp_npz, args.rendered)
-    log(f"rendered train {len(xtr)} val {len(xva)}")
+    log(f"rendered train {len(xtr)} (paper {int(ptr.sum())}) val {len(xva)} (paper {int(pva.sum())})")
     if args.render_only:
         return
 
@@ -415,6 +456,7 @@ def main() -> None:
     log(f"model parameters {nparams}")
     xt = torch.from_numpy(xtr).to(dev)
     yt = torch.from_numpy(ytr).to(dev)
+    pt = torch.from_numpy(ptr).to(dev)
     xv = torch.from_numpy(xva).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=5e-4)
     steps_per_epoch = math.ceil(len(xt) / args.batch)
@@ -448,6 +490,13 @@ def main() -> None:
         acc = float((logits.argmax(1) == yva).mean())
         return acc, logits
 
+    def split_accuracy(logits: np.ndarray) -> str:
+        right = logits.argmax(1) == yva
+        parts = [f"tablet {right[~pva].mean():.4f}"]
+        if pva.any():
+            parts.append(f"paper {right[pva].mean():.4f}")
+        return " ".join(parts)
+
     def save(state: dict, acc: float, epoch: int) -> None:
         """Write weights and ONNX now, so a run cut short still leaves a model."""
         cpu_model = build_model(torch, args.arch)
@@ -478,14 +527,25 @@ def main() -> None:
             xb = xt[idx].float().unsqueeze(1) / 255.0
             xb = augment(torch, xb, gen)
             with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=cuda):
-                loss = F.cross_entropy(model(xb).float(), yt[idx], label_smoothing=args.smoothing)
+                losses = F.cross_entropy(model(xb).float(), yt[idx], label_smoothing=args.smoothing, reduction="none")
+            keep = torch.ones_like(losses, dtype=torch.bool)
+            on_paper = pt[idx]
+            n_trim = int(args.trim * int(on_paper.sum()))
+            if epoch > 0 and n_trim > 0:
+                # Doubtful labels: the paper letters the network disagrees with most.
+                worst = torch.topk(
+                    torch.where(on_paper, losses.detach(), torch.full_like(losses, -1.0)), n_trim
+                ).indices
+                keep[worst] = False
+            loss = losses[keep].mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             step += 1
-        acc, _ = evaluate()
+        acc, val_logits = evaluate()
         log(
-            f"epoch {epoch + 1} steps {step} progress {progress(step):.2f} lr {lr_at(progress(step)):.5f} val acc {acc:.4f}"
+            f"epoch {epoch + 1} steps {step} progress {progress(step):.2f} lr {lr_at(progress(step)):.5f} "
+            f"val acc {acc:.4f} ({split_accuracy(val_logits)})"
         )
         if acc > best_acc:
             best_acc, best_epoch = acc, epoch + 1
@@ -504,7 +564,10 @@ def main() -> None:
     probs /= probs.sum(1, keepdims=True)
     raw = np.exp(logits - logits.max(1, keepdims=True))
     raw /= raw.sum(1, keepdims=True)
-    log(f"val acc {acc:.4f} temperature {temperature:.3f} ECE raw {ece(raw, yva):.4f} calibrated {ece(probs, yva):.4f}")
+    log(
+        f"val acc {acc:.4f} ({split_accuracy(logits)}) temperature {temperature:.3f} "
+        f"ECE raw {ece(raw, yva):.4f} calibrated {ece(probs, yva):.4f}"
+    )
     confusions: dict[str, int] = defaultdict(int)
     for p, t in zip(logits.argmax(1), yva, strict=False):
         if p != t:
@@ -516,6 +579,11 @@ def main() -> None:
         "input_size": GLYPH_SIZE,
         "temperature": temperature,
         "val_letter_accuracy": acc,
+        "val_letter_accuracy_by_source": split_accuracy(logits),
+        "paper_reps": args.paper_reps,
+        "paper_trim": args.trim,
+        "train_paper_letters": len(paper),
+        "val_paper_letters": len(paper_val),
         "val_ece_raw": ece(raw, yva),
         "val_ece_calibrated": ece(probs, yva),
         "seed": args.seed,

@@ -23,6 +23,8 @@ class FieldImage:
     plus a margin (strokes may cross a box edge). ``boxes_px`` gives each letter
     box inside ``image`` as (x0, y0, x1, y1) pixels, in writing order. ``blank``
     is the scan stage's ink decision per box. ``px_per_mm`` is the resolution.
+    ``alphabet`` is the campaign's (:mod:`petitionscan.alphabets`): the
+    letters the field may hold.
     """
 
     key: str
@@ -30,6 +32,7 @@ class FieldImage:
     boxes_px: tuple[tuple[int, int, int, int], ...]
     blank: tuple[bool, ...]
     px_per_mm: float
+    alphabet: str = "latin"
 
 
 @dataclass(frozen=True)

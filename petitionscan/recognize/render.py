@@ -105,6 +105,132 @@ def load_cyrillic_lookalikes(path: Path) -> list[Sample]:
     return out
 
 
+PAPER_WRITER = "paper-"
+"""Writer id prefix of the pen-on-paper capitals (then the SD19 partition)."""
+PAPER_TRAIN_GROUP = "sd19-hsf4"
+"""The pen-on-paper writers trained on; ``sd19-hsf0123`` is another population, held out."""
+
+
+def is_paper(writer: str) -> bool:
+    """Whether a writer id is a pen-on-paper capital (one sample, one id)."""
+    return writer.startswith(PAPER_WRITER)
+
+
+def paper_split(writer: str) -> str:
+    """train / val / test of a pen-on-paper capital.
+
+    hsf_4 trains. The other population is never trained on: letters at even
+    positions of the file are validation (early stopping, temperature,
+    calibration, threshold), odd ones test (benchmark only). The source is
+    shuffled and keeps no writer ids, so the two halves are different
+    letters of one population of writers, never letters of a trained writer.
+    """
+    group, _, index = writer[len(PAPER_WRITER) :].rpartition("-")
+    if group == PAPER_TRAIN_GROUP:
+        return "train"
+    return "val" if int(index) % 2 == 0 else "test"
+
+
+def load_paper_letters(path: Path, groups: Iterable[str] | None = None) -> list[Sample]:
+    """Capitals hand-printed on paper forms (``emnist-upper.npz``) as rasters like the drawings'.
+
+    The source frames each letter in 20 of 28 px, blurred; here it is
+    cropped to its ink, scaled up to fit 56 px in 64 x 64 (as the other
+    rasters are) and its stroke width measured, so re-drawing it with another
+    pen thins or thickens it by the right amount. Each sample's writer id is
+    :data:`PAPER_WRITER`, the partition and its index in the file: the source
+    keeps no writer ids, only two disjoint writer populations.
+    """
+    wanted = None if groups is None else set(groups)
+    out: list[Sample] = []
+    with np.load(path) as data:
+        images, labels, writers = data["images"], data["labels"], data["writers"]
+        for i, (img, label, group) in enumerate(zip(images, labels, writers, strict=True)):
+            if wanted is not None and str(group) not in wanted:
+                continue
+            ink = 255 - np.asarray(img)
+            ys, xs = np.nonzero(ink > 40)
+            if ys.size < 4:
+                continue
+            ink = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+            f = 56.0 / max(ink.shape)
+            ink = cv2.resize(
+                ink, (max(1, round(ink.shape[1] * f)), max(1, round(ink.shape[0] * f))), interpolation=cv2.INTER_CUBIC
+            )
+            raster = np.zeros((64, 64), np.uint8)
+            y0, x0 = (64 - ink.shape[0]) // 2, (64 - ink.shape[1]) // 2
+            raster[y0 : y0 + ink.shape[0], x0 : x0 + ink.shape[1]] = ink
+            pen = float(np.clip(_stroke_width_px(ink) / 56.0, 0.02, 0.3))
+            out.append(Sample(str(label), f"{PAPER_WRITER}{group}-{i}", raster=255 - raster, raster_pen=pen))
+    return out
+
+
+def cyrillic_split(group: str) -> str:
+    """train / val / test of a Cyrillic drawing by its session group (``cyrillic.npz`` ``writers``).
+
+    The source keeps no writer ids, only sessions of drawings made close in
+    time; whole sessions are held out: every fifth for test, the next for
+    validation.
+    """
+    k = int(group) % 5
+    return "test" if k == 0 else "val" if k == 1 else "train"
+
+
+KAZAKH_BASES = {"Ғ": "Г", "Қ": "К", "Ң": "Н", "Ө": "О", "Ұ": "Y", "Ү": "Y", "І": "I"}
+"""Kazakh capitals written as a base letter plus a mark (bar or tail); Ә and Һ have their own shapes."""
+
+
+def kazakh_capital(base: Sample, letter: str, rng: np.random.Generator) -> Sample:
+    """A Kazakh capital from a real base letter: Ғ = Г with a bar, Қ = К with a tail, ...
+
+    The only Kazakh drawings to be had are mostly lower-case mouse drawings;
+    a capital on paper is its base letter with a mark, so the base letter's
+    real hand (strokes or raster) is kept and the mark is drawn into it with
+    the same pen. Ү and І are their bases' shapes (Latin Y and I).
+    """
+    if letter in ("Ү", "І"):
+        return Sample(letter, base.writer, base.strokes, base.raster, base.raster_pen)
+    if base.strokes is not None:
+        pts = np.concatenate(base.strokes)
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        mark = _kazakh_mark(letter, lo, hi, rng)
+        return Sample(letter, base.writer, (*base.strokes, mark), None, base.raster_pen)
+    assert base.raster is not None
+    ink = base.raster < 128
+    ys, xs = np.nonzero(ink)
+    lo = np.array([xs.min(), ys.min()], np.float32)
+    hi = np.array([xs.max(), ys.max()], np.float32)
+    mark = _kazakh_mark(letter, lo, hi, rng)
+    raster = base.raster.copy()
+    width = max(1, round(base.raster_pen * 56))
+    if letter in ("Қ", "Ң"):  # the tail goes below the letter: make room by shrinking it
+        small = cv2.resize(raster, (54, 54), interpolation=cv2.INTER_AREA)
+        raster = np.full_like(raster, 255)
+        raster[:54, 5:59] = small
+        mark = mark * (54 / 64) + np.array([5, 0], np.float32)
+    cv2.polylines(raster, [mark.round().astype(np.int32).reshape(-1, 1, 2)], False, 0, width, cv2.LINE_AA)
+    return Sample(letter, base.writer, None, raster, base.raster_pen)
+
+
+def _kazakh_mark(letter: str, lo: np.ndarray, hi: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The extra stroke of a Kazakh capital, in the base letter's coordinates (y down)."""
+    w, h = hi - lo
+    u = lambda fx, fy: lo + np.array([fx * w, fy * h], np.float32)  # noqa: E731
+    if letter == "Ғ":  # a bar across the stem, about mid-height
+        y = float(rng.uniform(0.45, 0.6))
+        return np.array([u(-0.2, y), u(0.45, y + rng.normal(0, 0.02))], np.float32)
+    if letter in ("Қ", "Ң"):  # a short tail down from the right foot
+        x = float(rng.uniform(0.9, 1.02))
+        return np.array([u(x, 0.97), u(x + rng.uniform(0.0, 0.08), 1.18 + rng.uniform(0, 0.08))], np.float32)
+    if letter == "Ө":  # a bar across the middle of the O
+        y = float(rng.uniform(0.45, 0.55))
+        return np.array([u(0.05, y), u(0.95, y + rng.normal(0, 0.02))], np.float32)
+    if letter == "Ұ":  # a bar across the stem of the Y, below its fork
+        y = float(rng.uniform(0.55, 0.72))
+        return np.array([u(0.2, y), u(0.8, y + rng.normal(0, 0.02))], np.float32)
+    raise ValueError(f"no mark for {letter!r}")
+
+
 def _stroke_width_px(ink: np.ndarray) -> float:
     """A drawing's stroke width: its ink area over half its outline (a long stroke's two sides)."""
     mask = (ink > 127).astype(np.uint8)
