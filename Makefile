@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup system-deps demo test lint bench clean
+.PHONY: setup system-deps demo test lint bench train-latin train-cyrillic clean
 
 setup: $(VENV)/.installed
 
@@ -30,6 +30,13 @@ test: setup lint
 
 bench: setup
 	@./scripts/bench.sh
+
+# Retrain a letter network from ../shared/handwriting (about 50 minutes each on 2 cores).
+train-latin: setup
+	@./scripts/train.sh latin
+
+train-cyrillic: setup
+	@./scripts/train.sh cyrillic
 
 clean:
 	rm -rf demo .pytest_cache .mypy_cache .ruff_cache

@@ -14,6 +14,14 @@ read time per box, and the most frequent confusions. ``--errors DIR`` also
 writes each condition's misread boxes as one captioned picture (truth>read,
 writer), to look at the errors rather than only count them.
 
+Pen-on-paper capitals (``emnist-upper.npz``, when the folder has it): the
+test half of the SD19 writers never trained on (``paper_split``), read the
+same way. Some of their labels are doubtful at the source: an L box holding
+a lower-case l (no foot, read I by anyone: ``is_lowercase_l``) is one; the table
+gives the accuracy with every letter and without those (``--no-paper`` skips
+the set). For each condition the confusion pairs V/U, N/W, D/O, L/I and G/C
+are counted both ways.
+
 ``--fonts build/fonts`` (after ``training/fetch_fonts.py``) also reads the
 capitals of the 28 handwriting fonts held out of training (TEST_FONTS), each
 letter ``--font-reps`` times: letters from another source than the tablet
@@ -60,9 +68,12 @@ from petitionscan.recognize.render import (
     TEST_LABS,
     VALIDATION_LABS,
     Sample,
+    is_lowercase_l,
     is_test_font,
     load_font_letters,
+    load_paper_letters,
     load_stroke_file,
+    paper_split,
     render_field,
 )
 from petitionscan.simulate.handwriting import handwriting_dir
@@ -82,6 +93,27 @@ def test_samples(data: Path, per_writer: int, rng: np.random.Generator) -> list[
     return out
 
 
+PAIRS = ("VU", "NW", "DO", "LI", "GC")
+"""Letter pairs the reader confuses most, counted both ways in every table."""
+
+
+def paper_test_samples(data: Path) -> list[Sample]:
+    """The pen-on-paper capitals of the held-out writer population's test half."""
+    return [
+        s for s in load_paper_letters(data / "emnist-upper.npz", ["sd19-hsf0123"]) if paper_split(s.writer) == "test"
+    ]
+
+
+def wilson(right: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson score interval of a proportion ``right`` of ``n``."""
+    if n == 0:
+        return 0.0, 1.0
+    p = right / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return float(centre - half), float(centre + half)
+
+
 def ece(conf: np.ndarray, ok: np.ndarray, bins: int = 10) -> float:
     edges = np.linspace(0, 1, bins + 1)
     total = 0.0
@@ -92,29 +124,35 @@ def ece(conf: np.ndarray, ok: np.ndarray, bins: int = 10) -> float:
     return float(total)
 
 
-def make_pages(root: Path, pages: int, seed: int, hands: str = "test") -> list[Path]:
+def make_pages(root: Path, pages: int, seed: int, hands: str = "test", campaign: Path | None = None) -> list[Path]:
     """Sheets spread over every capture profile: one generated PDF and scans folder each.
 
-    ``hands``: "test" (the simulator's held-out writers) or "validation" (the
-    writers the threshold was chosen on, harder ones: a check of the
-    automatic acceptance on other hands, not a measure of generalisation).
+    ``hands``: "test" (the simulator's held-out writers), "validation" (the
+    tablet writers the threshold was chosen on, harder ones: a check of the
+    automatic acceptance on other hands, not a measure of generalisation) or
+    "paper" (pen-on-paper capitals of writers never trained on or chosen
+    on: the held-out SD19 population's test half).
     """
     from petitionscan.forms import generate
     from petitionscan.simulate import PROFILES, simulate
-    from petitionscan.simulate.handwriting import load_stroke_writers
+    from petitionscan.simulate.handwriting import load_paper_writers, load_stroke_writers
 
     writers = None
     if hands == "validation":
         writers = load_stroke_writers(str(handwriting_dir()), VALIDATION_LABS, uji=False)
         if not writers:
             raise SystemExit(f"no validation writers in {handwriting_dir()}")
+    elif hands == "paper":
+        writers = load_paper_writers(str(handwriting_dir()), "test")
+        if not writers:
+            raise SystemExit(f"no pen-on-paper letters in {handwriting_dir()}")
 
     os.environ["PETITIONSCAN_HOME"] = str(root / "home")
     per = -(-pages // len(PROFILES))
     folders = []
     for i, profile in enumerate(PROFILES):
         pdf, layout = root / f"{profile}.pdf", root / f"{profile}.json"
-        generate(None, sheets=per, out=pdf, layout_out=layout, with_appeal=False)
+        generate(campaign, sheets=per, out=pdf, layout_out=layout, with_appeal=False)
         simulate(pdf, layout, root / profile, profile=profile, seed=seed + i, fill=0.8, hands=writers)
         folders.append(root / profile)
     return folders
@@ -133,9 +171,14 @@ def score_db(db: Path, folders: list[Path]) -> dict[str, Any]:
             "SELECT s.serial, r.row_no, r.name, r.machine_status, r.confidence"
             " FROM rows r JOIN sheets s ON s.id = r.sheet_id"
         ).fetchall()
-    from petitionscan.recognize.names import known_name
+    from petitionscan.alphabets import CYRILLIC
+    from petitionscan.recognize.names import known_name, load_model
+
+    def script_of(text: str) -> str:
+        return "cyrillic" if any(ch in CYRILLIC for ch in text) else "latin"
 
     names = exact = errors = chars = auto = auto_ok = 0
+    scripts = [0, 0]  # names read in some script, of those in the script written
     group: dict[bool, list[int]] = {True: [0, 0, 0, 0], False: [0, 0, 0, 0]}  # names, exact, auto, auto exact
     wrong_auto: list[tuple[str, str, float]] = []  # truth, read, confidence
     for serial, row_no, name, status, confidence in rows:
@@ -144,7 +187,11 @@ def score_db(db: Path, folders: list[Path]) -> dict[str, Any]:
             continue
         names += 1
         ok = name == t["name"]
-        g = group[known_name(t["name"])]
+        written = script_of(t["name"])
+        if name:
+            scripts[0] += 1
+            scripts[1] += script_of(name) == written
+        g = group[known_name(t["name"], load_model(None, written))]
         g[0] += 1
         g[1] += ok
         g[2] += status == "auto"
@@ -166,6 +213,7 @@ def score_db(db: Path, folders: list[Path]) -> dict[str, Any]:
         "auto_n": auto,
         "groups": group,
         "wrong_auto": wrong_auto,
+        "script_ok": scripts[1] / max(1, scripts[0]),
     }
 
 
@@ -199,16 +247,18 @@ def page_fields(folders: list[Path], limit: int) -> list[list[FieldImage]]:
     return out
 
 
-def bench_pages(pages: int, seed: int, engines: list[str], time_pages: int, hands: str = "test") -> None:
+def bench_pages(
+    pages: int, seed: int, engines: list[str], time_pages: int, hands: str = "test", campaign: Path | None = None
+) -> None:
     from petitionscan.scan import scan_paths
 
     with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
         root = Path(tmp)
         t0 = time.perf_counter()
-        folders = make_pages(root, pages, seed, hands)
+        folders = make_pages(root, pages, seed, hands, campaign)
         print(
             f"corpus: {pages} sheets over {len(folders)} capture profiles, {hands} writers, seed {seed}, "
-            f"simulated in {time.perf_counter() - t0:.0f} s"
+            f"campaign {campaign or 'default'}, simulated in {time.perf_counter() - t0:.0f} s"
         )
         fields = page_fields(folders, time_pages)
         boxes = sum(len([b for f in fs for b in f.blank if not b]) for fs in fields)
@@ -240,12 +290,18 @@ def bench_pages(pages: int, seed: int, engines: list[str], time_pages: int, hand
                 f"{m['auto']:>6.1%} {m['auto_ok']:>10.1%} {read_ms[name]:>12.0f} {ratio:>7.1f}x"
             )
         for name, _n, _r, m in results:
+            lo, hi = wilson(round(m["auto_ok"] * m["auto_n"]), m["auto_n"])
+            print(
+                f"  {name}: {m['auto_n']} accepted automatically, {m['auto_ok']:.2%} exact "
+                f"(95 % interval {lo:.2%}-{hi:.2%}); script of the names read as written: {m['script_ok']:.2%}"
+            )
             for known, (n, ex, au, au_ok) in sorted(m["groups"].items(), reverse=True):
                 label = "every word in the lexicon" if known else "a word not in the lexicon"
                 of_auto = f"{au_ok / au:.1%} ({au - au_ok} wrong)" if au else "-"
                 print(
                     f"  {name}: {n} names ({n / max(1, m['names']):.0%}) with {label}: exact {ex / max(1, n):.1%}, "
-                    f"auto {au / max(1, n):.1%} ({au}), auto exact {of_auto}"
+                    f"auto {au / max(1, n):.1%} ({au}), auto exact {of_auto}, "
+                    f"of those read right accepted {au_ok / max(1, ex):.1%}"
                 )
             for truth, read, confidence in m["wrong_auto"]:
                 print(f"  {name}: accepted automatically but wrong: {truth} read as {read} ({confidence:.3f})")
@@ -280,6 +336,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=handwriting_dir(), help="the handwriting data folder")
     ap.add_argument("--per-writer", type=int, default=2, help="samples per writer and letter")
+    ap.add_argument("--per-class", type=int, default=120, help="cyrillic: test letters per class")
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--engine", default="cnn")
     ap.add_argument("--pages", type=int, default=0, help="whole-page mode: this many simulated sheets")
@@ -287,16 +344,24 @@ def main() -> None:
     ap.add_argument("--time-pages", type=int, default=10, help="pages read in-process to time the recognizer")
     ap.add_argument(
         "--hands",
-        choices=("test", "validation"),
+        choices=("test", "validation", "paper"),
         default="test",
-        help="page mode: who writes the names (validation: the writers the threshold was fitted on)",
+        help="page mode: who writes the names (validation: the tablet writers the threshold was fitted on; paper: held-out pen-on-paper letters)",
     )
     ap.add_argument("--fonts", type=Path, help="also read the held-out handwriting fonts in this folder")
     ap.add_argument("--font-reps", type=int, default=4, help="renders per held-out font letter")
     ap.add_argument("--errors", type=Path, help="write a contact sheet of the misread fields per condition here")
+    ap.add_argument("--no-paper", action="store_true", help="leave out the pen-on-paper letters")
+    ap.add_argument("--campaign", type=Path, help="page mode: the campaign file the sheets are printed from")
+    ap.add_argument(
+        "--script", choices=("latin", "cyrillic"), default="latin", help="cyrillic: the Cyrillic letters instead"
+    )
     args = ap.parse_args()
+    if args.script == "cyrillic" and not args.pages:
+        bench_cyrillic_letters(args)
+        return
     if args.pages:
-        bench_pages(args.pages, args.seed, args.engines.split(","), args.time_pages, args.hands)
+        bench_pages(args.pages, args.seed, args.engines.split(","), args.time_pages, args.hands, args.campaign)
         return
     rng = np.random.default_rng(args.seed)
     engine = get_engine(args.engine)
@@ -304,6 +369,17 @@ def main() -> None:
     samples = test_samples(args.data, args.per_writer, rng)
     writers = len({s.writer for s in samples})
     bench_letters(f"{len(samples)} letters from {writers} held-out writers", samples, engine, rng, args.errors)
+    if not args.no_paper and (args.data / "emnist-upper.npz").is_file():
+        paper = paper_test_samples(args.data)
+        errors = args.errors / "paper" if args.errors else None
+        bench_letters(
+            f"{len(paper)} pen-on-paper letters of held-out writers (SD19 hsf_0-3, test half)",
+            paper,
+            engine,
+            rng,
+            errors,
+            doubtful=[is_lowercase_l(s) for s in paper],
+        )
     if args.fonts:
         fonts = [s for s in load_font_letters(args.fonts) if is_test_font(s.writer)]
         if not fonts:
@@ -314,12 +390,63 @@ def main() -> None:
         bench_letters(f"{len(fonts)} letters from {n} held-out handwriting fonts", fonts, engine, rng, errors)
 
 
+def bench_cyrillic_letters(args: argparse.Namespace) -> None:
+    """Cyrillic capitals of the test session groups (and of Latin test writers where the shapes are shared)."""
+    sys.path.insert(0, str(ROOT / "training"))
+    from train_letters import load_cyrillic_set, split_of
+
+    from petitionscan.alphabets import CYRILLIC, KAZAKH
+
+    rng = np.random.default_rng(args.seed)
+    engine = get_engine(args.engine)
+    print(f"engine {engine.version}")
+    import train_letters
+
+    train_letters.CLASSES = CYRILLIC  # split_of: drawings by their session groups
+    samples = [s for s in load_cyrillic_set(args.data, 1500, rng) if split_of(s.writer) == "test"]
+    # As many of each letter as the drawings give, at most per_class: a balanced test.
+    by_letter: dict[str, list[Sample]] = defaultdict(list)
+    for s in samples:
+        by_letter[s.label].append(s)
+    chosen = []
+    for letter in sorted(by_letter):
+        group = by_letter[letter]
+        chosen += [group[int(i)] for i in rng.permutation(len(group))[: args.per_class]]
+    right = bench_letters(
+        f"{len(chosen)} Cyrillic letters of held-out session groups and writers",
+        chosen,
+        engine,
+        rng,
+        args.errors,
+        alphabet="cyrillic",
+    )
+    kazakh = np.array([s.label in KAZAKH for s in chosen])
+    for condition, ok in right.items():
+        print(
+            f"  {condition}: Russian letters {ok[~kazakh].mean():.4f} ({int((~kazakh).sum())}), "
+            f"Kazakh letters {ok[kazakh].mean():.4f} ({int(kazakh.sum())})"
+        )
+
+
 def bench_letters(
-    title: str, samples: list[Sample], engine: Recognizer, rng: np.random.Generator, errors: Path | None
-) -> None:
-    """Each letter between random neighbours, read plain and degraded: accuracy, calibration, confusions."""
+    title: str,
+    samples: list[Sample],
+    engine: Recognizer,
+    rng: np.random.Generator,
+    errors: Path | None,
+    doubtful: list[bool] | None = None,
+    alphabet: str = "latin",
+) -> dict[str, np.ndarray]:
+    """Each letter between random neighbours, read plain and degraded: accuracy, calibration, confusions.
+
+    ``doubtful`` marks letters whose label is in doubt at the source: the
+    accuracy is then also given without them. Returns each condition's
+    per-letter rightness (for figures on a subset).
+    """
+    results: dict[str, np.ndarray] = {}
     print(title)
-    print(f"{'condition':<10} {'letters':>8} {'accuracy':>9} {'top3':>7} {'mean p':>7} {'ECE':>6} {'ms/box':>7}")
+    extra = f" {'w/o doubtful':>12}" if doubtful else ""
+    print(f"{'condition':<10} {'letters':>8} {'accuracy':>9}{extra} {'top3':>7} {'mean p':>7} {'ECE':>6} {'ms/box':>7}")
     for condition in ("plain", "paper"):
         fields = []
         for i, s in enumerate(samples):
@@ -327,7 +454,7 @@ def bench_letters(
             right = samples[int(rng.integers(len(samples)))] if rng.random() < 0.5 else None
             img, boxes, _ = render_field([left, s, right], rng, degrade=condition == "paper")
             blank = (True, False, True)  # only the middle box is read
-            fields.append(FieldImage(str(i), img, boxes, blank, 8.0))
+            fields.append(FieldImage(str(i), img, boxes, blank, 8.0, alphabet))
         t0 = time.perf_counter()
         readings = []
         for k in range(0, len(fields), 100):  # about a page of fields per call
@@ -349,16 +476,30 @@ def bench_letters(
             if lr.char != s.label:
                 confusions[f"{s.label}->{lr.char}"] += 1
         c, o = np.asarray(conf), np.asarray(ok)
+        results[condition] = o
         if errors:
             wrong = [(f, s, r) for f, s, r, k in zip(fields, samples, readings, ok, strict=False) if not k]
             contact_sheet(errors / f"errors-{condition}.png", wrong)
+        clean = ""
+        if doubtful:
+            keep = ~np.asarray(doubtful)
+            clean = f" {o[keep].mean():>12.4f}"
         print(
-            f"{condition:<10} {len(samples):>8} {o.mean():>9.4f} {np.mean(top3):>7.4f} "
+            f"{condition:<10} {len(samples):>8} {o.mean():>9.4f}{clean} {np.mean(top3):>7.4f} "
             f"{c.mean():>7.3f} {ece(c, o):>6.3f} {1000 * dt / len(samples):>7.2f}"
         )
         print("  confusions: " + ", ".join(f"{k} {v}" for k, v in confusions.most_common(10)))
+        if doubtful:
+            print(f"  doubtful labels (lower-case l, no foot, in an L box): {sum(doubtful)}")
+        counts = Counter(s.label for s in samples)
+        pairs = []
+        for a, b in (tuple(pair) for pair in PAIRS):
+            ab, ba = confusions[f"{a}->{b}"], confusions[f"{b}->{a}"]
+            pairs.append(f"{a}/{b} {(ab + ba) / max(1, counts[a] + counts[b]):.2%} ({a}>{b} {ab}, {b}>{a} {ba})")
+        print("  pairs: " + ", ".join(pairs))
         by_writer = Counter(s.writer for s, k in zip(samples, ok, strict=False) if not k)
         print("  most errors: " + ", ".join(f"{w} {n}" for w, n in by_writer.most_common(6)))
+    return results
 
 
 if __name__ == "__main__":

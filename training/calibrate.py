@@ -1,18 +1,23 @@
 """Fit the name decoder and the field confidence; choose the auto-accept threshold.
 
-Names are written in the hands of the validation writers (UNIPEN labs aga and
-kai, never trained on), degraded like scans, and read by the shipped network
-once; the decoder settings and the confidence model are then fitted on that
-cached evidence, so nothing here is chosen on test writers or simulated pages.
+Names are written in the hands of validation writers, never trained on: most
+(``--paper-share``) in pen-on-paper capitals of the held-out SD19 writers'
+validation half, the rest in the tablet validation writers (UNIPEN labs aga
+and kai); degraded like scans and read by the shipped network once; the
+decoder settings and the confidence model are then fitted on that cached
+evidence, so nothing here is chosen on test writers or simulated pages.
 
 The names: 70 % of given names and surnames are words of the lexicon (first
 names from its given names, surnames from its surnames, each field decoded
 with its own list, as on sheets); the rest
 are names the lexicon does not know, as real signers have them: names of
-Faker locales left out of the lexicon (Uzbek, Vietnamese, Yoruba, ...), strings
-drawn from the character trigram model (they look like names) and a few
-scrambled letters; some surnames are double-barrelled. A name outside the
-lexicon must earn its confidence from its letters alone.
+Faker locales left out of the lexicon (Uzbek, Vietnamese, Yoruba, ...),
+unusual spellings of known names (CHAIKA beside the list's CHAYKA: one
+letter swapped for one that spells the same sound), strings drawn from the
+character trigram model (they look like names) and a few scrambled letters.
+A name outside the lexicon must earn its confidence from its letters alone,
+and a reading the lexicon "corrected" carries the doubt of every letter it
+overruled (names.field_features).
 
 Steps, all on validation writers:
 1. decoder weights (trigram weight, lexicon bonus, guard, lexicon floor) by a
@@ -24,6 +29,13 @@ Steps, all on validation writers:
    over the promised 99.5 %.
 
     .venv/bin/python training/calibrate.py --train-json build/letters/train.json
+
+``--script cyrillic`` does the same for the Cyrillic network (``cyrillic.json``):
+names of the Cyrillic lexicon and unknown ones (unusual spellings, strings
+of its trigram model, scrambled letters), written in the hands of the
+validation session groups of the Cyrillic drawings, the Kazakh letters made
+from their base letters, and the validation writers of the Latin sources
+for the letters both scripts share.
 """
 
 # ruff: noqa: E402
@@ -46,11 +58,8 @@ sys.path.insert(0, str(ROOT))
 
 
 from petitionscan.recognize import FieldImage
-from petitionscan.recognize.cnn import META, CnnRecognizer, FieldEvidence
+from petitionscan.recognize.cnn import CYRILLIC_META, META, CnnRecognizer, FieldEvidence
 from petitionscan.recognize.names import (
-    _BOS,
-    _EOS,
-    CHARS,
     FEATURES,
     KINDS,
     DecoderParams,
@@ -61,7 +70,14 @@ from petitionscan.recognize.names import (
     needs_a_person,
     separator_capped,
 )
-from petitionscan.recognize.render import VALIDATION_LABS, load_stroke_file, render_field
+from petitionscan.recognize.render import (
+    VALIDATION_LABS,
+    is_lowercase_l,
+    load_paper_letters,
+    load_stroke_file,
+    paper_split,
+    render_field,
+)
 from petitionscan.simulate.handwriting import handwriting_dir
 
 FIELD_KEYS = ("first_name", "surname")
@@ -72,8 +88,10 @@ UNKNOWN_LOCALES = ("uz_UZ", "vi_VN", "yo_NG", "ig_NG", "ha_NG", "zu_ZA", "tw_GH"
 """Faker locales left out of the lexicon (training/build_names.py): real names it does not know."""
 
 
-def unknown_pool() -> list[str]:
+def unknown_pool(script: str) -> list[str]:
     """Real name words from locales the lexicon leaves out, minus those it knows anyway."""
+    if script != "latin":
+        return []  # every Cyrillic name list there is went into the lexicon
     from training.build_names import names_of
 
     model = load_model()
@@ -86,42 +104,74 @@ def unknown_pool() -> list[str]:
     return sorted(w for w in out if w.isalpha() and 3 <= len(w) <= 12 and not model.known(w))
 
 
-def invented(rng: np.random.Generator) -> str:
+def invented(rng: np.random.Generator, script: str) -> str:
     """A string drawn from the trigram model: looks like a name, is in no list."""
-    model = load_model()
+    model = load_model(None, script)
     while True:
-        a, b, out = _BOS, _BOS, ""
+        a, b, out = model.bos, model.bos, ""
         while len(out) < 14:
             p = np.exp(model.logp[a, b])
-            p[CHARS.index("-")] = p[CHARS.index("'")] = p[_BOS] = 0.0
+            p[model.chars.index("-")] = p[model.chars.index("'")] = p[model.bos] = 0.0
             c = int(rng.choice(len(p), p=p / p.sum()))
-            if c == _EOS:
+            if c == model.eos:
                 break
-            out += CHARS[c]
+            out += model.chars[c]
             a, b = b, c
         if 3 <= len(out) <= 12 and not model.known(out):
             return out
 
 
-def unknown_name(rng: np.random.Generator, pool: list[str]) -> str:
+SAME_SOUND = {
+    "Y": "I", "I": "Y", "J": "IY", "K": "CQ", "C": "KS", "Q": "K", "V": "W", "W": "V", "S": "ZC",
+    "Z": "S", "X": "KS", "U": "O", "O": "AU", "E": "AI", "A": "EO", "G": "H", "H": "G",
+}  # fmt: skip
+"""Letters that spell the same or a close sound in names (CHAIKA / CHAYKA, IAREMKO / JAREMKO)."""
+SAME_SOUND_CYRILLIC = {
+    "И": "ЙЫІ", "Й": "И", "Е": "ЁЭ", "Ё": "Е", "Э": "Е", "О": "АӨ", "А": "ОӘ", "Ы": "И", "Ш": "Щ",
+    "Щ": "Ш", "Ь": "Ъ", "Ъ": "Ь", "У": "ҰҮ", "Ұ": "У", "Ү": "У", "К": "Қ", "Қ": "К", "Г": "Ғ",
+    "Ғ": "Г", "Н": "Ң", "Ң": "Н", "Ә": "А", "Ө": "О", "І": "И", "Х": "Һ",
+}  # fmt: skip
+"""The same for Cyrillic names: a Kazakh letter and its Russian neighbour, Е/Ё, И/Й."""
+
+
+def variant_spelling(rng: np.random.Generator, script: str) -> str:
+    """A known name with one letter swapped for one of the same sound, spelt in no list."""
+    model = load_model(None, script)
+    words = sorted(model.pieces)
+    table = SAME_SOUND if script == "latin" else SAME_SOUND_CYRILLIC
+    while True:
+        w = words[int(rng.integers(len(words)))]
+        spots = [i for i, ch in enumerate(w) if ch in table]
+        if len(w) < 4 or not spots:
+            continue
+        i = spots[int(rng.integers(len(spots)))]
+        subs = table[w[i]]
+        out = w[:i] + subs[int(rng.integers(len(subs)))] + w[i + 1 :]
+        if not model.known(out):
+            return out
+
+
+def unknown_name(rng: np.random.Generator, pool: list[str], script: str) -> str:
     r = rng.random()
-    if r < 0.5 and pool:
+    if r < 0.35 and pool:
         return pool[int(rng.integers(len(pool)))]
-    if r < 0.9:
-        return invented(rng)
-    words = sorted(load_model().pieces)
+    if r < 0.65:
+        return variant_spelling(rng, script)
+    if r < 0.92:
+        return invented(rng, script)
+    words = sorted(load_model(None, script).pieces)
     w = words[int(rng.integers(len(words)))]
     return "".join(rng.permutation(list(w))) if len(w) >= 3 else w
 
 
-def sample_names(rng: np.random.Generator, n: int) -> list[tuple[str, str]]:
+def sample_names(rng: np.random.Generator, n: int, script: str = "latin") -> list[tuple[str, str]]:
     """Given name and surname pairs, about 30 % of the words unknown to the lexicon.
 
     A known first name is drawn from the given names, a known surname from the
     surnames, as signers write them in the two fields.
     """
-    known = [sorted(w for w in load_model(kind).words if w.isalpha() and 2 <= len(w) <= 12) for kind in KINDS]
-    pool = unknown_pool()
+    known = [sorted(w for w in load_model(kind, script).words if w.isalpha() and 2 <= len(w) <= 12) for kind in KINDS]
+    pool = unknown_pool(script)
     out = []
     for _ in range(n):
         pair = []
@@ -129,13 +179,13 @@ def sample_names(rng: np.random.Generator, n: int) -> list[tuple[str, str]]:
             if rng.random() < KNOWN_SHARE:
                 pair.append(known[k][int(rng.integers(len(known[k])))])
             else:
-                pair.append(unknown_name(rng, pool))
+                pair.append(unknown_name(rng, pool, script))
         out.append((pair[0], pair[1]))
     return out
 
 
 def write_fields(
-    pairs: list[tuple[str, str]], pool: dict[str, dict[str, list]], rng: np.random.Generator
+    pairs: list[tuple[str, str]], pool: dict[str, dict[str, list]], rng: np.random.Generator, alphabet: str = "latin"
 ) -> list[list[FieldImage]]:
     writers = sorted(pool)
     everyone: dict[str, list] = {}
@@ -154,29 +204,55 @@ def write_fields(
             n_boxes = max(8, len(word) + int(rng.integers(0, 4)))
             letters += [None] * (n_boxes - len(word))
             img, boxes, blank = render_field(letters, rng, degrade=True)
-            fields.append(FieldImage(f"{i}:{FIELD_KEYS[k]}", img, boxes, blank, 8.0))
+            fields.append(FieldImage(f"{i}:{FIELD_KEYS[k]}", img, boxes, blank, 8.0, alphabet))
         out.append(fields)
     return out
+
+
+def validation_hands(args: argparse.Namespace) -> list[dict[str, dict[str, list]]]:
+    """The hand pools names are written in: each a dict writer -> letter -> samples."""
+    if args.script == "cyrillic":
+        from training.train_letters import load_cyrillic_set, split_of
+
+        hands: dict[str, dict[str, list]] = {}
+        for s in load_cyrillic_set(args.data, 1500, np.random.default_rng(args.seed)):
+            # Drawings by session group; the letters borrowed from Latin writers in one pool.
+            writer = s.writer if s.writer.startswith("cyr-") else "borrowed"
+            if split_of(s.writer) == "val":
+                hands.setdefault(writer, {}).setdefault(s.label, []).append(s)
+        return [hands]
+    samples = [
+        s for s in load_stroke_file(args.data / "unipen-strokes.jsonl.gz") if s.writer.split("-")[0] in VALIDATION_LABS
+    ]
+    tablet: dict[str, dict[str, list]] = {}
+    for s in samples:
+        tablet.setdefault(s.writer, {}).setdefault(s.label, []).append(s)
+    # The paper letters keep no writer ids: one pool, each letter by some writer of the population.
+    paper: dict[str, dict[str, list]] = {"paper": {}}
+    for s in load_paper_letters(args.data / "emnist-upper.npz", ["sd19-hsf0123"]):
+        if paper_split(s.writer) == "val" and not is_lowercase_l(s):
+            paper["paper"].setdefault(s.label, []).append(s)
+    return [paper, tablet]
 
 
 def collect(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[list[FieldEvidence]]]:
     """Write and read the validation names once; cached per network and temperature."""
     engine = CnnRecognizer()
-    cache = ROOT / "build" / f"calib-evidence-{args.seed}-{args.names}-{engine.version}-t{engine.temperature:.4f}.pkl"
+    model = engine.script_model(args.script)
+    cache = (
+        ROOT / "build" / f"calib-evidence-{args.script}-{args.seed}-{args.names}-p{args.paper_share}-{model.digest}"
+        f"-t{model.temperature:.4f}.pkl"
+    )
     if cache.exists() and not args.fresh:
         data = pickle.loads(cache.read_bytes())
         return data["pairs"], data["evidence"]
-    samples = [
-        s for s in load_stroke_file(args.data / "unipen-strokes.jsonl.gz") if s.writer.split("-")[0] in VALIDATION_LABS
-    ]
-    pool: dict[str, dict[str, list]] = {}
-    for s in samples:
-        pool.setdefault(s.writer, {}).setdefault(s.label, []).append(s)
+    hands = validation_hands(args)
     rng = np.random.default_rng(args.seed)
-    pairs = sample_names(rng, args.names)
+    pairs = sample_names(rng, args.names, args.script)
     evidence = []
     for k in range(0, len(pairs), 50):
-        batch = write_fields(pairs[k : k + 50], pool, rng)
+        pool = hands[0] if len(hands) == 1 or rng.random() < args.paper_share else hands[1]
+        batch = write_fields(pairs[k : k + 50], pool, rng, args.script)
         flat = engine.evidence([f for fs in batch for f in fs])
         evidence += [flat[i : i + 2] for i in range(0, len(flat), 2)]
     cache.parent.mkdir(parents=True, exist_ok=True)
@@ -194,7 +270,7 @@ def decode_all(
     for pair, evs in zip(pairs, evidence, strict=True):
         ok_all = True
         for word, ev in zip(pair, evs, strict=True):
-            d = decode([[ev.dists[b] for b in w] for w in ev.words], load_model(ev.kind), params)
+            d = decode([[ev.dists[b] for b in w] for w in ev.words], load_model(ev.kind, ev.script), params)
             text = " ".join("".join(c) for c in d.chars)
             feats.append(field_features(d, ev.continuation))
             to_a_person.append(needs_a_person(d, len(ev.words), ev.kind))
@@ -234,11 +310,16 @@ def threshold_for(c: np.ndarray, ok: np.ndarray, precision: float) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=handwriting_dir(), help="the handwriting data folder")
-    ap.add_argument("--train-json", type=Path, default=ROOT / "build" / "letters" / "train.json")
-    ap.add_argument("--names", type=int, default=2000)
+    ap.add_argument("--script", choices=("latin", "cyrillic"), default="latin", help="whose network to calibrate")
+    ap.add_argument("--train-json", type=Path, help="default: build/letters/train.json (cyrillic: build/cyrillic/)")
+    ap.add_argument("--names", type=int, default=4000)
+    ap.add_argument("--paper-share", type=float, default=0.75, help="share of names written in pen-on-paper letters")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--fresh", action="store_true", help="re-read the names even if cached")
     args = ap.parse_args()
+    meta_path = META if args.script == "latin" else CYRILLIC_META
+    if args.train_json is None:
+        args.train_json = ROOT / "build" / ("letters" if args.script == "latin" else "cyrillic") / "train.json"
     if args.train_json.exists():
         train = json.loads(args.train_json.read_text())
         meta = {
@@ -248,10 +329,10 @@ def main() -> None:
             "training": {k: v for k, v in train.items() if k not in ("classes", "input_size", "temperature")},
         }
     else:  # refit the decoder and confidence for the shipped network
-        old = json.loads(META.read_text())
+        old = json.loads(meta_path.read_text())
         meta = {k: old[k] for k in ("classes", "input_size", "temperature", "training")}
     meta["auto_threshold"] = 1.0
-    _write(META, meta)
+    _write(meta_path, meta)
     pairs, evidence = collect(args)
 
     # 1. Decoder weights: coordinate search for the most exact names.
@@ -328,7 +409,7 @@ def main() -> None:
         "decoder_search": search,
         "guard": guard,
     }
-    _write(META, meta)
+    _write(meta_path, meta)
     print(json.dumps({k: v for k, v in meta["validation_names"].items() if k != "decoder_search"}, indent=1))
     print("decoder", meta["decoder"])
     print("auto_threshold", threshold)

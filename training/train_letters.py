@@ -45,14 +45,20 @@ sys.path.insert(0, str(ROOT))
 
 import itertools
 
+from petitionscan.alphabets import CYRILLIC, LATIN
 from petitionscan.recognize.glyph import GLYPH_SIZE, KIND_LETTER, extract_glyphs
 from petitionscan.recognize.render import (
+    CYRILLIC_AS_LATIN,
     FONT_WRITER,
+    KAZAKH_BASES,
     TEST_LABS,
     VALIDATION_LABS,
     Sample,
+    cyrillic_split,
     is_paper,
     is_test_font,
+    kazakh_capital,
+    kazakh_split,
     load_cyrillic_lookalikes,
     load_font_letters,
     load_paper_letters,
@@ -61,7 +67,8 @@ from petitionscan.recognize.render import (
     render_field,
 )
 
-CLASSES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+CLASSES = LATIN
+"""The network's classes: the Latin capitals, or the Cyrillic ones with ``--script cyrillic``."""
 
 _POOL: list[Sample] = []
 
@@ -71,7 +78,9 @@ def split_of(writer: str) -> str:
     if writer.startswith("UJI"):
         return "test"
     if writer.startswith("cyr-"):
-        return "train"
+        return "train" if CLASSES == LATIN else cyrillic_split(writer[4:])
+    if writer.startswith("kaz-"):
+        return kazakh_split(int(writer[4:]))
     if is_paper(writer):
         return paper_split(writer)
     if writer.startswith(FONT_WRITER):
@@ -108,6 +117,48 @@ def load_all(data: Path, paper: bool = True) -> list[Sample]:
     if paper:
         samples += load_paper_letters(data / "emnist-upper.npz")
     return samples
+
+
+def load_cyrillic_set(data: Path, per_class: int, rng: np.random.Generator) -> list[Sample]:
+    """Every Cyrillic capital to train and validate the Cyrillic network on.
+
+    The Russian letters are the CoMNIST drawings (writer = their session
+    group). The eleven that look like Latin capitals (А В Е К М Н О Р С Т Х)
+    also come from the Latin sources: pen strokes and pen-on-paper letters,
+    relabelled and keeping their writers (so their split). The Kazakh
+    letters Ғ Қ Ң Ө Ұ Ү І are made from real base letters of those sets
+    (:func:`kazakh_capital`), Ә and Һ are the Kazakh drawings. Letters from
+    the Latin sources and made Kazakh ones are capped at ``per_class`` per
+    letter, so the letters only the drawings have are not swamped.
+    """
+    out: list[Sample] = []
+    with np.load(data / "cyrillic.npz") as d:
+        for img, label, group in zip(d["images"], d["labels"], d["writers"], strict=True):
+            out.append(Sample(str(label), f"cyr-{group}", raster=np.asarray(img)))
+    with np.load(data / "kazakh.npz") as d:
+        for i, (img, label) in enumerate(zip(d["images"], d["labels"], strict=True)):
+            if str(label) in ("Ә", "Һ"):
+                out.append(Sample(str(label), f"kaz-{i}", raster=np.asarray(img)))
+    latin = load_stroke_file(data / "unipen-strokes.jsonl.gz") + load_stroke_file(data / "uji1-strokes.jsonl.gz")
+    latin += load_paper_letters(data / "emnist-upper.npz")
+    as_cyrillic = {v: k for k, v in CYRILLIC_AS_LATIN.items()}
+    borrowed: dict[str, list[Sample]] = defaultdict(list)
+    for s in latin:
+        if s.label in as_cyrillic:
+            borrowed[as_cyrillic[s.label]].append(
+                Sample(as_cyrillic[s.label], s.writer, s.strokes, s.raster, s.raster_pen)
+            )
+
+    def some(pool: list[Sample], n: int) -> list[Sample]:
+        return [pool[int(i)] for i in sorted(rng.permutation(len(pool))[:n])]
+
+    for group in borrowed.values():
+        out += some(group, per_class)
+    bases = {letter: [s for s in out if s.label == letter] for letter in set(KAZAKH_BASES.values()) - set(LATIN)}
+    bases |= {letter: [s for s in latin if s.label == letter] for letter in set(KAZAKH_BASES.values()) & set(LATIN)}
+    for letter, base in KAZAKH_BASES.items():
+        out += [kazakh_capital(b, letter, rng) for b in some(bases[base], per_class)]
+    return out
 
 
 def _render_chunk(args: tuple[list[int], int, int, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
@@ -342,6 +393,13 @@ def main() -> None:
     ap.add_argument("--font-reps", type=int, default=32, help="renders per font letter (one sample each)")
     ap.add_argument("--quick", action="store_true", help="tiny subset smoke run")
     ap.add_argument(
+        "--script",
+        choices=("latin", "cyrillic"),
+        default="latin",
+        help="latin: A-Z (letters.onnx); cyrillic: Russian and Kazakh capitals (cyrillic.onnx)",
+    )
+    ap.add_argument("--per-class", type=int, default=1500, help="cyrillic: letters per class from the Latin sources")
+    ap.add_argument(
         "--time-budget", type=float, default=0.0, help="seconds for the whole run (0: epochs only); the LR follows it"
     )
     args = ap.parse_args()
@@ -363,16 +421,25 @@ def main() -> None:
         log_lines.append(line)
         (args.out / "train.log").write_text("\n".join(log_lines) + "\n")
 
+    global CLASSES
     rng = np.random.default_rng(args.seed)
     torch.manual_seed(args.seed)
-    samples = load_all(args.data, paper=args.paper_reps > 0)
+    if args.script == "cyrillic":
+        # The drawings (few, most varied) take the place the paper letters have for Latin:
+        # rendered --paper-reps times, never capped; the borrowed letters --reps times.
+        CLASSES = CYRILLIC
+        samples = load_cyrillic_set(args.data, args.per_class, rng)
+        drawn = lambda s: s.writer.startswith(("cyr-", "kaz-"))  # noqa: E731
+    else:
+        samples = load_all(args.data, paper=args.paper_reps > 0)
+        drawn = lambda s: is_paper(s.writer)  # noqa: E731
     by_split: dict[str, list[Sample]] = defaultdict(list)
     for s in samples:
         by_split[split_of(s.writer)].append(s)
-    train = cap_per_writer([s for s in by_split["train"] if not is_paper(s.writer)], args.cap, rng)
-    paper = [s for s in by_split["train"] if is_paper(s.writer)]
-    val = cap_per_writer([s for s in by_split["val"] if not is_paper(s.writer)], 3, rng)
-    paper_val = [s for s in by_split["val"] if is_paper(s.writer)]
+    train = cap_per_writer([s for s in by_split["train"] if not drawn(s)], args.cap, rng)
+    paper = [s for s in by_split["train"] if drawn(s)]
+    val = cap_per_writer([s for s in by_split["val"] if not drawn(s)], 3, rng)
+    paper_val = [s for s in by_split["val"] if drawn(s)]
     fonts = [s for s in load_font_letters(args.fonts) if split_of(s.writer) == "train"] if args.fonts else []
     if args.quick:
         train = [train[int(i)] for i in rng.choice(len(train), 1500, replace=False)]
@@ -395,7 +462,18 @@ def main() -> None:
         {
             **{
                 k: getattr(args, k)
-                for k in ("seed", "reps", "val_reps", "paper_reps", "cap", "marks", "stroke_jitter", "quick")
+                for k in (
+                    "seed",
+                    "reps",
+                    "val_reps",
+                    "paper_reps",
+                    "cap",
+                    "marks",
+                    "stroke_jitter",
+                    "quick",
+                    "script",
+                    "per_class",
+                )
             },
             "fonts": sorted({s.writer for s in fonts}),
             "font_reps": args.font_reps if fonts else 0,

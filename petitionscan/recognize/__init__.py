@@ -64,6 +64,8 @@ class Reading:
     letters: tuple[LetterReading, ...]
     confidence: float
     engine: str
+    script: str = "latin"
+    """The script the text is in (an engine reading one script only says "latin")."""
 
 
 class Recognizer(Protocol):

@@ -17,13 +17,15 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from petitionscan.alphabets import scripts_of
 from petitionscan.errors import RecognizerError
 from petitionscan.recognize import FieldImage, LetterReading, Reading
 from petitionscan.recognize.glyph import (
@@ -50,6 +52,8 @@ from petitionscan.recognize.names import confidence_of as _confidence_of
 HERE = Path(__file__).resolve().parent
 WEIGHTS = HERE / "letters.onnx"
 META = HERE / "letters.json"
+CYRILLIC_WEIGHTS = HERE / "cyrillic.onnx"
+CYRILLIC_META = HERE / "cyrillic.json"
 
 SPLIT_FACTOR = 0.3
 """Probability kept by a box that seems to hold two letters."""
@@ -69,73 +73,50 @@ class FieldEvidence:
     """A box held ink but no letter of its own (a neighbour's letter spilled into it)."""
     kind: str | None = None
     """Given name, surname or (None) any: which name list the decoder looks words up in."""
+    script: str = "latin"
+    """Whose network read the boxes and whose name model decodes them."""
+    other: FieldEvidence | None = None
+    """On a field that may be written in either script: the same boxes read in the other one."""
 
 
 @dataclass
-class CnnRecognizer:
-    """Reads boxes with the shipped network; loads it once per process, lazily."""
+class ScriptModel:
+    """One script's letter network with what was fitted for it (``letters.json`` beside it)."""
 
-    weights: Path = WEIGHTS
-    meta_path: Path = META
-    name: str = "cnn"
-    version: str = ""
-    auto_threshold: float = 0.0
+    script: str
+    weights: Path
+    meta_path: Path
     classes: str = ""
     temperature: float = 1.0
+    auto_threshold: float = 0.0
     input_size: int = 32
-    field_power: float = 1.0
     decoder: DecoderParams = field(default_factory=DecoderParams)
     coef: tuple[float, ...] = ()
     intercept: float = 0.0
-    known_words: frozenset[str] = frozenset()
-    """Name pieces a person confirmed in this campaign: known names like the lexicon's."""
+    digest: str = ""
     _net: Any = field(default=None, repr=False, compare=False)
-    _names: dict[str | None, NameModel] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         try:
             meta = json.loads(self.meta_path.read_text(encoding="utf-8"))
-            digest = hashlib.sha256(self.weights.read_bytes()).hexdigest()[:12]
+            self.digest = hashlib.sha256(self.weights.read_bytes()).hexdigest()[:12]
         except (OSError, ValueError) as exc:
-            raise RecognizerError(f"the letter model is missing or unreadable ({exc}); reinstall petitionscan") from exc
+            raise RecognizerError(
+                f"the {self.script} letter model is missing or unreadable ({exc}); reinstall petitionscan"
+            ) from exc
         self.classes = str(meta["classes"])
         self.temperature = float(meta["temperature"])
         self.auto_threshold = float(meta["auto_threshold"])
         self.input_size = int(meta["input_size"])
-        self.field_power = float(meta.get("field_power", 1.0))
         self.decoder = DecoderParams(**meta.get("decoder", {}))
         conf = meta.get("field_confidence") or {}
         self.coef = tuple(float(c) for c in conf.get("coef", ()))
         self.intercept = float(conf.get("intercept", 0.0))
-        self.version = f"cnn-{digest}"
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_net"] = None  # the inference session is rebuilt in each worker
-        state["_names"] = {}  # so are the name models (large arrays, cheap to build)
         return state
-
-    def with_known_words(self, words: frozenset[str]) -> CnnRecognizer:
-        """This engine, counting ``words`` (typed names; normalised here) as known names.
-
-        Words a person confirmed are real names as surely as the public lists'
-        are, so they take the lexicon's part in decoding and in the confidence,
-        with the same fitted weights.
-        """
-        out = copy.copy(self)
-        out.known_words = name_pieces(words)
-        out._names = {}
-        return out
-
-    def name_model(self, kind: str | None = None) -> NameModel:
-        """The lexicon of ``kind`` and the trigram model, with this campaign's confirmed words added.
-
-        A confirmed word joins every kind: a person's typing says it is a
-        name, not whether it is a given name or a surname.
-        """
-        if kind not in self._names:
-            self._names[kind] = load_model(kind).with_words(self.known_words)
-        return self._names[kind]
 
     def _network(self) -> Any:
         if self._net is None:
@@ -148,7 +129,9 @@ class CnnRecognizer:
             try:
                 self._net = ort.InferenceSession(str(self.weights), options, providers=["CPUExecutionProvider"])
             except Exception as exc:  # onnxruntime raises its own, unexported exception types
-                raise RecognizerError(f"the letter model cannot be loaded ({exc}); reinstall petitionscan") from exc
+                raise RecognizerError(
+                    f"the {self.script} letter model cannot be loaded ({exc}); reinstall petitionscan"
+                ) from exc
         return self._net
 
     def probabilities(self, glyphs: Sequence[np.ndarray]) -> np.ndarray:
@@ -164,6 +147,97 @@ class CnnRecognizer:
         p = np.exp(z)
         return p / p.sum(axis=1, keepdims=True)
 
+
+@dataclass
+class CnnRecognizer:
+    """Reads boxes with the shipped networks; loads each once per process, lazily.
+
+    Latin fields are read by ``letters.onnx``, Cyrillic ones by
+    ``cyrillic.onnx``; a field of a ``latin+cyrillic`` sheet by both, and the
+    reading in the script that explains it best is kept (:meth:`reading_of`).
+    """
+
+    weights: Path = WEIGHTS
+    meta_path: Path = META
+    cyrillic_weights: Path = CYRILLIC_WEIGHTS
+    cyrillic_meta_path: Path = CYRILLIC_META
+    name: str = "cnn"
+    version: str = ""
+    known_words: frozenset[str] = frozenset()
+    """Name pieces a person confirmed in this campaign: known names like the lexicon's."""
+    _scripts: dict[str, ScriptModel] = field(default_factory=dict, repr=False, compare=False)
+    _names: dict[tuple[str | None, str], NameModel] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        latin = ScriptModel("latin", self.weights, self.meta_path)
+        self._scripts["latin"] = latin
+        self.version = f"cnn-{latin.digest}"
+
+    @property
+    def latin(self) -> ScriptModel:
+        return self._scripts["latin"]
+
+    # The Latin network's settings, as the scan stage and the tools know them.
+    @property
+    def auto_threshold(self) -> float:
+        return self.latin.auto_threshold
+
+    @property
+    def classes(self) -> str:
+        return self.latin.classes
+
+    @property
+    def temperature(self) -> float:
+        return self.latin.temperature
+
+    @property
+    def decoder(self) -> DecoderParams:
+        return self.latin.decoder
+
+    def script_model(self, script: str) -> ScriptModel:
+        """The network of ``script``; the Cyrillic one is loaded when a Cyrillic field first comes."""
+        if script not in self._scripts:
+            if script != "cyrillic":
+                raise RecognizerError(f"no letter model for the {script!r} script; reinstall petitionscan")
+            self._scripts[script] = ScriptModel(script, self.cyrillic_weights, self.cyrillic_meta_path)
+        return self._scripts[script]
+
+    def auto_threshold_for(self, readings: Sequence[Reading]) -> float:
+        """The acceptance threshold for a name read in these fields: the strictest of their scripts'."""
+        return max((self.script_model(r.script).auto_threshold for r in readings), default=self.auto_threshold)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_names"] = {}  # the name models are large arrays, cheap to build in each worker
+        return state
+
+    def with_known_words(self, words: frozenset[str]) -> CnnRecognizer:
+        """This engine, counting ``words`` (typed names; normalised here) as known names.
+
+        Words a person confirmed are real names as surely as the public lists'
+        are, so they take the lexicon's part in decoding and in the confidence,
+        with the same fitted weights.
+        """
+        out = copy.copy(self)
+        out.known_words = frozenset(words)
+        out._names = {}
+        return out
+
+    def name_model(self, kind: str | None = None, script: str = "latin") -> NameModel:
+        """The lexicon of ``kind`` in ``script`` and its trigram model, with this campaign's confirmed words added.
+
+        A confirmed word joins every kind: a person's typing says it is a
+        name, not whether it is a given name or a surname.
+        """
+        if (kind, script) not in self._names:
+            extra = name_pieces(self.known_words, script)
+            self._names[(kind, script)] = load_model(kind, script).with_words(extra)
+        return self._names[(kind, script)]
+
+    def probabilities(self, glyphs: Sequence[np.ndarray], script: str = "latin") -> np.ndarray:
+        """Calibrated class probabilities of ``script``'s network for a batch of glyph images."""
+        return self.script_model(script).probabilities(glyphs)
+
     def read(self, fields: Sequence[FieldImage]) -> list[Reading]:
         return [self.reading_of(e) for e in self.evidence(fields)]
 
@@ -171,36 +245,74 @@ class CnnRecognizer:
         """Each field's words as box probability lists: what the decoder works on.
 
         Separate from :meth:`reading_of` so that calibration can run the network
-        once and try decoder settings on the same evidence.
+        once and try decoder settings on the same evidence. The glyphs are cut
+        once; each script's network reads, in one batch, the glyphs of the
+        fields that may be written in it.
         """
         per_field = [extract_glyphs(f.image, f.boxes_px, f.blank, f.px_per_mm) for f in fields]
-        images = [g.image for gs in per_field for g in gs if g.kind == KIND_LETTER and g.image is not None]
-        probs = self.probabilities(images)
-        out: list[FieldEvidence] = []
-        k = 0
-        for f, glyphs in zip(fields, per_field, strict=False):
-            dists: dict[int, list[tuple[str, float]]] = {}
-            for g in glyphs:
-                if g.kind == KIND_LETTER:
-                    dists[g.box] = self._distribution(g, probs[k])
-                    k += 1
-                elif g.kind in (KIND_DASH, KIND_TICK):
-                    dists[g.box] = _shape_rule(g)
-            words = words_of(glyphs, f.blank)
-            continuation = any(
-                g.kind != KIND_LETTER and g.kind not in (KIND_DASH, KIND_TICK) and not f.blank[g.box] for g in glyphs
-            )
-            out.append(FieldEvidence(tuple(tuple(b) for b in words), dists, continuation, field_kind(f.key)))
-        return out
+        by_script: dict[str, list[FieldEvidence]] = {}
+        for script in ("latin", "cyrillic"):
+            chosen = [i for i, f in enumerate(fields) if script in scripts_of(f.alphabet)]
+            if not chosen:
+                continue
+            images = [g.image for i in chosen for g in per_field[i] if g.kind == KIND_LETTER and g.image is not None]
+            probs = self.probabilities(images, script)
+            k = 0
+            out: list[FieldEvidence] = []
+            for i in chosen:
+                ev, k = self._field_evidence(fields[i], per_field[i], probs, k, script)
+                out.append(ev)
+            by_script[script] = out
+        result: list[FieldEvidence] = []
+        cursor = {script: iter(evs) for script, evs in by_script.items()}
+        for f in fields:
+            first, *rest = scripts_of(f.alphabet)
+            ev = next(cursor[first])
+            for script in rest:
+                ev = replace(ev, other=next(cursor[script]))
+            result.append(ev)
+        return result
+
+    def _field_evidence(
+        self, f: FieldImage, glyphs: Sequence[Glyph], probs: np.ndarray, k: int, script: str
+    ) -> tuple[FieldEvidence, int]:
+        classes = self.script_model(script).classes
+        dists: dict[int, list[tuple[str, float]]] = {}
+        for g in glyphs:
+            if g.kind == KIND_LETTER:
+                dists[g.box] = _distribution(g, probs[k], classes)
+                k += 1
+            elif g.kind in (KIND_DASH, KIND_TICK):
+                dists[g.box] = _shape_rule(g)
+        words = words_of(glyphs, f.blank)
+        continuation = any(
+            g.kind != KIND_LETTER and g.kind not in (KIND_DASH, KIND_TICK) and not f.blank[g.box] for g in glyphs
+        )
+        ev = FieldEvidence(tuple(tuple(b) for b in words), dists, continuation, field_kind(f.key), script)
+        return ev, k
 
     def reading_of(self, ev: FieldEvidence, params: DecoderParams | None = None) -> Reading:
-        """Decode one field's evidence; its confidence from the fitted logistic model."""
+        """Decode one field's evidence; its confidence from the fitted logistic model.
+
+        A field that may be in either script is decoded in both; the reading
+        kept is the one whose letters the networks saw most surely, weighed
+        with its confidence (a name is not half Latin, half Cyrillic).
+        """
+        reading = self._read_one(ev, params)
+        if ev.other is not None:
+            rival = self._read_one(ev.other, params)
+            if _script_score(rival) > _script_score(reading):
+                reading = rival
+        return reading
+
+    def _read_one(self, ev: FieldEvidence, params: DecoderParams | None) -> Reading:
+        model = self.script_model(ev.script)
         if not ev.words:
-            return Reading("", (), 1.0, self.name)
+            return Reading("", (), 1.0, self.name, ev.script)
         words = [[ev.dists[b] for b in word] for word in ev.words]
-        d = decode(words, self.name_model(ev.kind), params or self.decoder)
-        if self.coef and any(len(p.text) >= 2 for p in d.pieces):
-            confidence = _confidence_of(field_features(d, ev.continuation), self.coef, self.intercept)
+        d = decode(words, self.name_model(ev.kind, ev.script), params or model.decoder)
+        if model.coef and any(len(p.text) >= 2 for p in d.pieces):
+            confidence = _confidence_of(field_features(d, ev.continuation), model.coef, model.intercept)
         else:  # initials only (no name model applies), or before calibration: the posterior
             confidence = d.posterior * (SPILL_FACTOR if ev.continuation else 1.0)
         confidence = separator_capped(confidence, needs_a_person(d, len(ev.words), ev.kind))
@@ -212,16 +324,23 @@ class CnnRecognizer:
                 top += [(c, p) for c, p in dist if c != ch][:2]
                 letters.append(LetterReading(b, ch, tuple(top)))
         text = " ".join("".join(chars) for chars in d.chars)
-        return Reading(text, tuple(letters), float(min(1.0, confidence)), self.name)
+        return Reading(text, tuple(letters), float(min(1.0, confidence)), self.name, ev.script)
 
-    def _distribution(self, g: Glyph, p: np.ndarray) -> list[tuple[str, float]]:
-        order = np.argsort(-p)
-        factor = 1.0
-        if g.split:
-            factor *= SPLIT_FACTOR
-        if g.spill > 0.35:
-            factor *= SPILL_FACTOR
-        return [(self.classes[int(i)], float(p[int(i)]) * factor) for i in order]
+
+def _script_score(r: Reading) -> float:
+    """How well a reading explains its boxes: the networks' own surety of each letter, and its confidence."""
+    seen = sum(math.log(max(max(p for _, p in lr.alternatives), 1e-9)) for lr in r.letters)
+    return seen + math.log(max(r.confidence, 1e-9))
+
+
+def _distribution(g: Glyph, p: np.ndarray, classes: str) -> list[tuple[str, float]]:
+    order = np.argsort(-p)
+    factor = 1.0
+    if g.split:
+        factor *= SPLIT_FACTOR
+    if g.spill > 0.35:
+        factor *= SPILL_FACTOR
+    return [(classes[int(i)], float(p[int(i)]) * factor) for i in order]
 
 
 def _prob_of(dist: Sequence[tuple[str, float]], ch: str) -> float:

@@ -41,11 +41,18 @@ from typing import Any
 
 import numpy as np
 
-DATA = Path(__file__).with_name("names.json.gz")
-CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ-'"
-_BOS = len(CHARS)  # start of word
-_EOS = len(CHARS) + 1  # end of word
-_SEPARATORS = "-'"
+from petitionscan.alphabets import CYRILLIC, LATIN, SEPARATORS
+
+DATA = {
+    "latin": Path(__file__).with_name("names.json.gz"),
+    "cyrillic": Path(__file__).with_name("names-cyrillic.json.gz"),
+}
+"""The lexicon and trigram counts of each script."""
+CHARS = LATIN + SEPARATORS
+"""The Latin model's characters (each model has its own: :attr:`NameModel.chars`)."""
+_BOS = len(CHARS)  # start of a Latin word
+_EOS = len(CHARS) + 1  # end of a Latin word
+_SEPARATORS = SEPARATORS
 _FLOOR = 1e-6
 MARGIN_CAP = 12.0
 """Margins above this many nats mean the same: no rival at all."""
@@ -70,13 +77,20 @@ class DecoderParams:
 
 
 class NameModel:
-    """Interpolated character trigram model over name words, plus a lexicon."""
+    """Interpolated character trigram model over name words, plus a lexicon, in one script."""
 
-    def __init__(self, trigrams: dict[str, int], words: Sequence[str]) -> None:
-        n = len(CHARS) + 2
-        index = {c: i for i, c in enumerate(CHARS)}
-        index["^"] = _BOS
-        index["$"] = _EOS
+    def __init__(self, trigrams: dict[str, int], words: Sequence[str], letters: str = LATIN) -> None:
+        self.letters = frozenset(letters)
+        self.chars = letters + SEPARATORS
+        self.bos, self.eos = len(self.chars), len(self.chars) + 1
+        self.unknown = len(self.chars) + 2
+        """The beam's "any other letter" state."""
+        self._code = np.full(max(map(ord, self.chars)) + 1, -1, np.int64)
+        self._code[[ord(c) for c in self.chars]] = np.arange(len(self.chars))
+        n = len(self.chars) + 2
+        index = {c: i for i, c in enumerate(self.chars)}
+        index["^"] = self.bos
+        index["$"] = self.eos
         tri = np.zeros((n, n, n), np.float64)
         for key, count in trigrams.items():
             a, b, c = (index[ch] for ch in key)
@@ -91,7 +105,7 @@ class NameModel:
         p = lam * p_tri + (1.0 - lam) * p_bi[None, :, :]
         self.logp = np.log(p)
         # The same with an "unknown letter" state (index n): its context is neutral.
-        context = np.full((n + 1, n + 1, n + 1), math.log(1.0 / 26.0))
+        context = np.full((n + 1, n + 1, n + 1), math.log(1.0 / len(letters)))
         context[:n, :n, :n] = self.logp
         self.context = context
         self.words = frozenset(words)
@@ -105,31 +119,36 @@ class NameModel:
         for p in pieces:
             groups.setdefault(len(p), []).append(p)
         for length, group in sorted(groups.items()):
-            codes = _codes_of(group, length)
+            codes = self.codes_of(group, length)
             self.by_length[length] = (codes, self._codes_logp(codes), group)
 
+    def codes_of(self, group: Sequence[str], length: int) -> np.ndarray:
+        """Letter indices of equally long pieces, one row each."""
+        points = np.frombuffer("".join(group).encode("utf-32-le"), np.uint32).astype(np.int64)
+        return self._code[points].reshape(len(group), length)
+
     def _codes_logp(self, codes: np.ndarray) -> np.ndarray:
-        a = np.full(len(codes), _BOS)
-        b = np.full(len(codes), _BOS)
+        a = np.full(len(codes), self.bos)
+        b = np.full(len(codes), self.bos)
         total = np.zeros(len(codes))
         for k in range(codes.shape[1]):
             c = codes[:, k]
             total += self.logp[a, b, c]
             a, b = b, c
-        return total + self.logp[a, b, np.full(len(codes), _EOS)]
+        return total + self.logp[a, b, np.full(len(codes), self.eos)]
 
     def step(self, a: int, b: int, c: int) -> float:
         return float(self.logp[a, b, c])
 
     def word_logp(self, word: str) -> float:
         """Log-probability of a whole word (with its end)."""
-        a, b = _BOS, _BOS
+        a, b = self.bos, self.bos
         total = 0.0
         for ch in word:
-            c = CHARS.index(ch)
+            c = self.chars.index(ch)
             total += self.step(a, b, c)
             a, b = b, c
-        return total + self.step(a, b, _EOS)
+        return total + self.step(a, b, self.eos)
 
     def known(self, piece: str) -> bool:
         """Whether a word piece (no hyphen or apostrophe) is a known name."""
@@ -143,7 +162,7 @@ class NameModel:
         bonus. The trigram model is left as trained. Building this costs once
         per process; reading a field costs what it did.
         """
-        new = sorted({w for w in words if len(w) >= 2 and all(ch in _LETTERS for ch in w)} - self.pieces)
+        new = sorted({w for w in words if len(w) >= 2 and all(ch in self.letters for ch in w)} - self.pieces)
         if not new:
             return self
         out = copy.copy(self)
@@ -151,7 +170,7 @@ class NameModel:
         out.by_length = dict(self.by_length)
         for length in sorted({len(p) for p in new}):
             group = [p for p in new if len(p) == length]
-            codes = _codes_of(group, length)
+            codes = self.codes_of(group, length)
             lm = self._codes_logp(codes)
             if length in out.by_length:
                 old_codes, old_lm, old_names = out.by_length[length]
@@ -160,35 +179,29 @@ class NameModel:
         return out
 
 
-_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+def name_pieces(texts: Iterable[str], script: str = "latin") -> frozenset[str]:
+    """The name pieces of typed names, spelt as the decoder of ``script`` spells them.
 
-
-def name_pieces(texts: Iterable[str]) -> frozenset[str]:
-    """The name pieces of typed names, spelt as the decoder spells them.
-
-    Capitals A-Z with accents dropped (Žanar reads ZANAR in capital boxes),
-    split at spaces, hyphens and apostrophes as the decoder splits a word;
-    pieces of one letter (initials) and pieces with letters outside A-Z (a
-    name typed in Cyrillic) are left out, since no box could read as them.
+    Latin: capitals A-Z with accents dropped (Žanar reads ZANAR in capital
+    boxes); Cyrillic: capitals as typed (Й and Ё are letters of their own).
+    Split at spaces, hyphens and apostrophes as the decoder splits a word;
+    pieces of one letter (initials) and pieces with letters of another
+    script are left out, since no box of this script could read as them.
     """
+    letters = frozenset(LATIN if script == "latin" else CYRILLIC)
     out: set[str] = set()
     for text in texts:
-        plain = "".join(ch for ch in unicodedata.normalize("NFKD", text.upper()) if not unicodedata.combining(ch))
+        plain = text.upper()
+        if script == "latin":
+            plain = "".join(ch for ch in unicodedata.normalize("NFKD", plain) if not unicodedata.combining(ch))
         for sep in (*_SEPARATORS, "\u2019", "\u2010", "\u2011", "\u2013"):
             plain = plain.replace(sep, " ")
-        out.update(p for p in plain.split() if len(p) >= 2 and all(ch in _LETTERS for ch in p))
+        out.update(p for p in plain.split() if len(p) >= 2 and all(ch in letters for ch in p))
     return frozenset(out)
 
 
 _SPLIT = re.compile(f"[ {re.escape(_SEPARATORS)}]")
 """Splits a name into its pieces: at spaces, hyphens and apostrophes."""
-_CODE = np.full(256, -1, np.int64)
-_CODE[np.frombuffer(CHARS.encode("ascii"), np.uint8)] = np.arange(len(CHARS))
-
-
-def _codes_of(group: Sequence[str], length: int) -> np.ndarray:
-    """Letter indices of equally long A-Z pieces, one row each."""
-    return _CODE[np.frombuffer("".join(group).encode("ascii"), np.uint8)].reshape(len(group), length)
 
 
 GIVEN = "given"
@@ -197,14 +210,14 @@ KINDS = (GIVEN, SURNAME)
 """Which list a field's words are looked up in: given names, surnames, or (None) both."""
 
 
-@lru_cache(maxsize=1)
-def _lexicon_data() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(gzip.decompress(DATA.read_bytes()))
+@lru_cache(maxsize=2)
+def _lexicon_data(script: str = "latin") -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(gzip.decompress(DATA[script].read_bytes()))
     return data
 
 
-@lru_cache(maxsize=len(KINDS) + 1)
-def load_model(kind: str | None = None) -> NameModel:
+@lru_cache(maxsize=2 * (len(KINDS) + 1))
+def load_model(kind: str | None = None, script: str = "latin") -> NameModel:
     """The shipped trigram model with the given names, the surnames, or (None) both as lexicon.
 
     A first-name field is looked up among given names only and a surname
@@ -213,14 +226,14 @@ def load_model(kind: str | None = None) -> NameModel:
     this made 2 % more names exact and 4 % more accepted automatically). A
     field holding the whole name uses both lists.
     """
-    data = _lexicon_data()
+    data = _lexicon_data(script)
     if kind is None:
         words = sorted(set(data["given"]) | set(data["surnames"]))
     elif kind in KINDS:
         words = data["given" if kind == GIVEN else "surnames"]
     else:
         raise ValueError(f"unknown name kind {kind!r}")
-    return NameModel(data["trigrams"], words)
+    return NameModel(data["trigrams"], words, LATIN if script == "latin" else CYRILLIC)
 
 
 def field_kind(key: str) -> str | None:
@@ -251,6 +264,8 @@ class Decoded:
     pieces: list[PieceChoice]
     letter_probs: list[float]
     separators: list[float]
+    overruled: float = 0.0
+    """Nats the name model took from the network: log P(network's letter) - log P(chosen), summed over boxes."""
 
     @property
     def posterior(self) -> float:
@@ -281,6 +296,7 @@ def decode(
     pieces: list[PieceChoice] = []
     probs: list[float] = []
     separators: list[float] = []
+    overruled = 0.0
     for word in words:
         out: list[str] = []
         start = 0
@@ -300,8 +316,11 @@ def decode(
             start = i + 1
         chars.append(out)
         for box, ch in zip(word, out, strict=False):
-            probs.append(_prob_of(box, ch))
-    return Decoded(chars, pieces, probs, separators)
+            p = _prob_of(box, ch)
+            probs.append(p)
+            if box and box[0][0] != ch:
+                overruled += math.log(max(box[0][1], _FLOOR)) - math.log(max(p, _FLOOR))
+    return Decoded(chars, pieces, probs, separators, overruled)
 
 
 def _prob_of(alts: Alternatives, ch: str) -> float:
@@ -311,11 +330,11 @@ def _prob_of(alts: Alternatives, ch: str) -> float:
     return 0.0
 
 
-def _logprob_matrix(boxes: Sequence[Alternatives]) -> np.ndarray:
-    m = np.full((len(boxes), len(CHARS)), math.log(_FLOOR))
+def _logprob_matrix(boxes: Sequence[Alternatives], chars: str) -> np.ndarray:
+    m = np.full((len(boxes), len(chars)), math.log(_FLOOR))
     for i, alts in enumerate(boxes):
         for ch, p in alts:
-            j = CHARS.find(ch)
+            j = chars.find(ch)
             if j >= 0:
                 m[i, j] = math.log(max(p, _FLOOR))
     return m
@@ -333,16 +352,17 @@ def _beam(
     """
     w = params.lm_weight
     table = model.context
-    unknown = len(CHARS) + 2
+    chars_of = model.chars
+    unknown = model.unknown
     scores = np.zeros(1)
-    a = np.full(1, _BOS)
-    b = np.full(1, _BOS)
+    a = np.full(1, model.bos)
+    b = np.full(1, model.bos)
     has_other = np.zeros(1, bool)
     trail: list[tuple[np.ndarray, np.ndarray]] = []
     for alts, sure in zip(boxes, fixed, strict=True):
         cands = [alts[0]] if sure else [x for x in alts if x[1] >= params.candidate_min][:4] or [alts[0]]
-        cands = [(c, p) for c, p in cands if c in CHARS]
-        codes = np.array([CHARS.index(c) for c, _ in cands] + [unknown])
+        cands = [(c, p) for c, p in cands if c in chars_of]
+        codes = np.array([chars_of.index(c) for c, _ in cands] + [unknown])
         rest = max(_FLOOR, 1.0 - sum(p for _, p in cands))
         logp = np.log(np.maximum([p for _, p in cands] + [rest], _FLOOR))
         new = scores[:, None] + logp[None, :] + w * table[a[:, None], b[:, None], codes[None, :]]
@@ -354,12 +374,12 @@ def _beam(
         has_other = has_other[parent] | (k == len(codes) - 1)
         trail.append((parent, codes[k]))
     done = ~has_other
-    final = scores + np.where(done, w * table[a, b, np.full(len(a), _EOS)], 0.0)
+    final = scores + np.where(done, w * table[a, b, np.full(len(a), model.eos)], 0.0)
     out: dict[str, float] = {}
     for i in np.flatnonzero(done):
         j, chars = int(i), []
         for parent, code in reversed(trail):
-            chars.append(CHARS[int(code[j])])
+            chars.append(chars_of[int(code[j])])
             j = int(parent[j])
         text = "".join(reversed(chars))
         bonus = params.lexicon_bonus if len(text) >= 2 and model.known(text) else 0.0
@@ -379,13 +399,13 @@ def _decode_piece(boxes: Sequence[Alternatives], model: NameModel, params: Decod
     group = model.by_length.get(len(boxes))
     if group is not None:
         codes, lm_words, names = group
-        logp = _logprob_matrix(boxes)
+        logp = _logprob_matrix(boxes, model.chars)
         allowed = logp >= math.log(params.lexicon_min)
         for i, (ch, _p) in enumerate(top):
             if fixed[i]:
                 allowed[i] = False
-                if ch in CHARS:
-                    allowed[i, CHARS.index(ch)] = True
+                if ch in model.chars:
+                    allowed[i, model.chars.index(ch)] = True
         # Narrow down position by position, most selective (sure) boxes first.
         idx = np.arange(len(codes))
         for i in sorted(range(len(boxes)), key=lambda i: int(allowed[i].sum())):
@@ -430,6 +450,7 @@ FEATURES = (
     "margin_if_all_known",
     "log_min_letter_if_unknown",
     "log_posterior_if_unknown",
+    "overruled",
 )
 
 
@@ -442,7 +463,11 @@ def field_features(d: Decoded, continuation: bool) -> list[float]:
     but no letter of its own, and the number of one-letter pieces (initials
     and the O of O'BRIEN, which no lexicon vouches for). The last three let
     the evidence count differently for known and unknown names: a known name
-    is trusted on its margin, an unknown one only on its letters.
+    is trusted on its margin, an unknown one only on its letters. The last
+    is how far the name model overruled the network (:attr:`Decoded.overruled`,
+    capped): a name "corrected" into a list's spelling carries that doubt,
+    so an unusual but real spelling turned into a commoner one is not
+    accepted on the strength of the list alone.
     """
     long = [p for p in d.pieces if len(p.text) >= 2]
     log_post = max(-30.0, math.log(max(d.posterior, 1e-300)))
@@ -460,6 +485,7 @@ def field_features(d: Decoded, continuation: bool) -> list[float]:
         margin * (1.0 - is_unknown),
         min_letter * is_unknown,
         log_post * is_unknown,
+        min(d.overruled, MARGIN_CAP),
     ]
 
 

@@ -131,6 +131,29 @@ def paper_split(writer: str) -> str:
     return "val" if int(index) % 2 == 0 else "test"
 
 
+def is_lowercase_l(s: Sample) -> bool:
+    """An L-labelled raster without a foot: a lower-case l, an I to any reader of capitals.
+
+    The held-out paper letters merge upper and lower case for L (and 14 other
+    letters whose cases look alike); about three in four of their L boxes hold
+    an l. An L has a foot: its bottom fifth is at least 0.35 of its height
+    wide and 1.6 times as wide as its top quarter (a slanted l is neither).
+    """
+    if s.label != "L" or s.raster is None:
+        return False
+    ys, xs = np.nonzero(s.raster < 128)
+    if ys.size == 0:
+        return False
+    h = int(np.ptp(ys)) + 1
+
+    def width(a: float, b: float) -> int:
+        band = xs[(ys >= ys.min() + a * h) & (ys < ys.min() + b * h)]
+        return int(np.ptp(band)) + 1 if band.size else 0
+
+    foot = width(0.8, 1.01)
+    return not (foot >= 0.35 * h and foot >= 1.6 * width(0.0, 0.25))
+
+
 def load_paper_letters(path: Path, groups: Iterable[str] | None = None) -> list[Sample]:
     """Capitals hand-printed on paper forms (``emnist-upper.npz``) as rasters like the drawings'.
 
@@ -170,9 +193,22 @@ def cyrillic_split(group: str) -> str:
 
     The source keeps no writer ids, only sessions of drawings made close in
     time; whole sessions are held out: every fifth for test, the next for
-    validation.
+    validation. The few drawings with no session (the source's pool of
+    letters shared with Latin) train.
     """
+    if not group.isdigit():
+        return "train"
     k = int(group) % 5
+    return "test" if k == 0 else "val" if k == 1 else "train"
+
+
+def kazakh_split(index: int) -> str:
+    """train / val / test of a Kazakh-letter drawing (``kazakh.npz``), by its place in the file.
+
+    The source has no writer or session ids at all: every tenth drawing is
+    test, the next validation.
+    """
+    k = index % 10
     return "test" if k == 0 else "val" if k == 1 else "train"
 
 

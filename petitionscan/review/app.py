@@ -387,9 +387,10 @@ def _row_json(row: queries.RowView) -> dict[str, Any]:
     """A row for the page; jsonify escapes nothing, so the page only ever uses textContent."""
     data = asdict(row)
     data["split"] = row.split
-    for field in data["fields"]:
-        for letter in field["letters"]:
-            letter["uncertain"] = letter["probability"] < queries.UNCERTAIN_BELOW
+    for field, view in zip(data["fields"], row.fields, strict=True):
+        for letter, seen in zip(field["letters"], view.letters, strict=True):
+            letter["uncertain"] = seen.uncertain
+            letter["overruled"] = seen.overruled
     return data
 
 

@@ -71,6 +71,11 @@ class Letter:
     def uncertain(self) -> bool:
         return self.probability < UNCERTAIN_BELOW
 
+    @property
+    def overruled(self) -> bool:
+        """The name lists chose another letter than the network saw; the network's is the first alternative."""
+        return len(self.alternatives) > 1 and self.alternatives[1][1] > self.probability
+
 
 @dataclass(frozen=True)
 class FieldView:

@@ -252,6 +252,7 @@ def read_page(task: PageTask, engine: Recognizer, known: Sequence[KnownLayout] =
 def _recognise(rows: Sequence[RowCut], engine: Recognizer) -> tuple[RowResult, ...]:
     """Read every written field of the page in one batch, then decide each row's status."""
     threshold = float(getattr(engine, "auto_threshold", DEFAULT_AUTO_THRESHOLD))
+    threshold_for = getattr(engine, "auto_threshold_for", None)
     requests: list[FieldImage] = []
     for rc in rows:
         if not rc.name_written:
@@ -276,12 +277,11 @@ def _recognise(rows: Sequence[RowCut], engine: Recognizer) -> tuple[RowResult, .
         if not rc.name_written:
             status = "blank"
         else:
-            confidence = (
-                name_confidence([Reading(r.text, r.letters, r.confidence, engine.name) for r in name_reads])
-                if name_reads
-                else 0.0
-            )
-            status = "auto" if confidence >= threshold else "needs_review"
+            fields = [by_key[f"{rc.row}:{r.key}"] for r in name_reads]
+            confidence = name_confidence(fields) if fields else 0.0
+            # Each script's confidence was calibrated with its own threshold.
+            bar = float(threshold_for(fields)) if threshold_for and fields else threshold
+            status = "auto" if confidence >= bar else "needs_review"
         if rc.crossed_out:
             status = "crossed_out"
         elif status == "blank" and rc.signed:
@@ -329,13 +329,13 @@ def confirmed_words(conn: Any) -> frozenset[str]:
 
     Only a person's word counts: an ``auto`` row was accepted by the recognizer
     itself, and feeding its own readings back would let one misreading vouch
-    for the next. Spelt as the recognizer spells (capitals A-Z, split at
-    spaces, hyphens and apostrophes), so a set lookup decides.
+    for the next. Spelt as the recognizer spells (capitals of one script,
+    split at spaces, hyphens and apostrophes), so a set lookup decides.
     """
     texts: set[str] = set()
     for row in conn.execute("SELECT DISTINCT first_name, surname, name FROM rows WHERE status = 'confirmed'"):
         texts.update(str(t) for t in row if t)
-    return name_pieces(texts)
+    return name_pieces(texts, "latin") | name_pieces(texts, "cyrillic")
 
 
 def scan_paths(

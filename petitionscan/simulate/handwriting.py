@@ -165,6 +165,48 @@ def load_stroke_writers(
     return tuple(hands)
 
 
+@lru_cache(maxsize=2)
+def load_paper_writers(folder: str, split: str = "test", per_letter: int = 3) -> tuple[WriterHand, ...]:
+    """Hands of pen-on-paper capitals (``emnist-upper.npz``) the recognizer never trained on.
+
+    The letters of the held-out SD19 writers' ``split`` half
+    (:func:`petitionscan.recognize.render.paper_split`) become mask glyphs.
+    The source keeps no writer ids, so a hand is a random draw of
+    ``per_letter`` letters each, seeded: names are written in real pen on
+    paper, each letter by some writer of that population. A lower-case l in
+    an L box is left out: the sheet asks for capitals, and it reads I.
+    """
+    from petitionscan.recognize.render import is_lowercase_l, load_paper_letters, paper_split
+
+    path = Path(folder) / "emnist-upper.npz"
+    if not path.is_file():
+        return ()
+    samples = [
+        s
+        for s in load_paper_letters(path, ["sd19-hsf0123"])
+        if paper_split(s.writer) == split and not is_lowercase_l(s)
+    ]
+    by_letter: dict[str, list[Glyph]] = {}
+    for s in samples:
+        assert s.raster is not None
+        cover = np.clip(((255.0 - s.raster.astype(np.float32)) / 255.0 - 0.15) / 0.55, 0.0, 1.0)
+        ys, xs = np.nonzero(cover > 0.1)
+        crop = cover[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        f = MASK_HEIGHT / crop.shape[0]
+        mask = cv2.resize(crop, (max(1, round(crop.shape[1] * f)), MASK_HEIGHT), interpolation=cv2.INTER_CUBIC)
+        mask = np.clip(mask, 0.0, 1.0)
+        by_letter.setdefault(s.label, []).append(Glyph(s.label, mask.shape[1] / MASK_HEIGHT, mask=mask))
+    rng = np.random.default_rng(0xE3)
+    n_hands = max(1, min(len(g) for g in by_letter.values()) // per_letter) if by_letter else 0
+    hands: list[dict[str, list[Glyph]]] = [{} for _ in range(n_hands)]
+    for letter, glyphs in sorted(by_letter.items()):
+        for i, k in enumerate(rng.permutation(len(glyphs))):
+            hands[i % n_hands].setdefault(letter, []).append(glyphs[int(k)])
+    return tuple(
+        WriterHand(f"paper-{i:03d}", "paper", {c: tuple(g) for c, g in sorted(h.items())}) for i, h in enumerate(hands)
+    )
+
+
 def font_paths() -> tuple[str, ...]:
     """Handwriting-like fonts present on this machine; DejaVu when none is."""
     found = tuple(p for p in FONT_CANDIDATES if os.path.isfile(p))

@@ -42,9 +42,9 @@ def test_all_boxes_of_a_page_go_through_the_network_once(monkeypatch: pytest.Mon
     calls: list[int] = []
     original = engine.probabilities
 
-    def counting(glyphs):  # type: ignore[no-untyped-def]
+    def counting(glyphs, script="latin"):  # type: ignore[no-untyped-def]
         calls.append(len(glyphs))
-        return original(glyphs)
+        return original(glyphs, script)
 
     monkeypatch.setattr(engine, "probabilities", counting)
     engine.read([hershey_field("ANNA"), hershey_field("PETROV"), hershey_field("")])

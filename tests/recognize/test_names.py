@@ -151,3 +151,31 @@ def test_a_name_read_with_a_hyphen_or_apostrophe_always_goes_to_a_person() -> No
         assert reading.confidence <= SEPARATOR_CAP < engine.auto_threshold
     plain = FieldEvidence(((0, 1, 2, 3, 4, 5),), dict(enumerate(clear("IVANOV", 0.999))), False, "surname")
     assert engine.reading_of(plain).confidence > engine.auto_threshold
+
+
+def test_a_letter_the_lexicon_overruled_carries_its_doubt() -> None:
+    """GORDEE? with the network at U (0.7) over V (0.29): GORDEEV wins, and says what it cost."""
+    import math
+
+    words = [[*clear("GORDEE"), box(("U", 0.7), ("V", 0.29))]]
+    d = decode(words, load_model(SURNAME))
+    assert "".join(d.chars[0]) == "GORDEEV"
+    assert d.overruled == pytest.approx(math.log(0.7) - math.log(0.29))
+    plain = decode([clear("GORDEEV")], load_model(SURNAME))
+    assert plain.overruled == 0.0
+    from petitionscan.recognize.names import FEATURES, field_features
+
+    feats = dict(zip(FEATURES, field_features(d, False), strict=True))
+    assert feats["overruled"] == pytest.approx(d.overruled)
+
+
+def test_the_letter_the_network_saw_is_the_first_alternative() -> None:
+    engine = CnnRecognizer()
+    ev = FieldEvidence(
+        ((0, 1, 2, 3, 4, 5, 6),), dict(enumerate([*clear("GORDEE"), box(("U", 0.7), ("V", 0.29))])), False, SURNAME
+    )
+    reading = engine.reading_of(ev)
+    assert reading.text == "GORDEEV"
+    last = reading.letters[-1]
+    assert last.char == "V" and last.alternatives[1][0] == "U"
+    assert last.alternatives[1][1] > last.probability

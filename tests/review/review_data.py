@@ -289,3 +289,18 @@ def login(client: FlaskClient, reviewer: str | None = "Ala") -> dict[str, str]:
     if reviewer:
         assert client.post("/api/reviewer", json={"name": reviewer}, headers=headers).status_code == 200
     return headers
+
+
+def overrule_misread_letter(campaign: Campaign, row_id: int) -> None:
+    """Make the row's misread letter one the name lists chose against the network.
+
+    The network is then surer of the second guess (the letter really written)
+    than of the letter in the reading, as when a name list "corrects" a rare
+    spelling.
+    """
+    with campaign.connect() as conn, transaction(conn):
+        changed = conn.execute(
+            "UPDATE letters SET probability = 0.30, alt2_probability = 0.62 WHERE row_id = ? AND probability < 0.9",
+            (row_id,),
+        ).rowcount
+    assert changed == 1

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from review_data import TOKEN, Campaign
+from review_data import TOKEN, Campaign, overrule_misread_letter
 
 from petitionscan import geometry, tally
 from petitionscan.errors import DatabaseError, UsageError
@@ -118,6 +118,22 @@ def test_queue_is_least_confident_first_with_letters(
     pos = next(x for x in field["letters"] if x["uncertain"])["position"]
     fixed = field["machine_text"][:pos] + doubtful[0]["alternatives"][1][0] + field["machine_text"][pos + 1 :]
     assert fixed in truth
+
+
+def test_letter_the_name_lists_overruled_shows_what_the_network_saw(
+    client: FlaskClient, headers: dict[str, str], campaign: Campaign
+) -> None:
+    row_id = campaign.queue[0]
+    overrule_misread_letter(campaign, row_id)
+    data = client.get("/api/queue?limit=50").get_json()
+    letters = {r["id"]: [x for f in r["fields"] for x in f["letters"]] for r in data["rows"]}
+    overruled = [x for x in letters[row_id] if x["overruled"]]
+    assert len(overruled) == 1
+    # the network's letter is the first alternative, and it is the letter really written
+    assert overruled[0]["alternatives"][1] == [overruled[0]["alternatives"][1][0], 0.62]
+    truth = campaign.truth[row_id].replace(" ", "")
+    assert overruled[0]["alternatives"][1][0] in truth
+    assert not any(x["overruled"] for rid, xs in letters.items() if rid != row_id for x in xs)
 
 
 def test_queue_excludes_and_limits(client: FlaskClient, headers: dict[str, str], campaign: Campaign) -> None:

@@ -11,7 +11,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from review_data import CHROMIUM, CHROMIUM_ARGS, Campaign
+from review_data import CHROMIUM, CHROMIUM_ARGS, Campaign, overrule_misread_letter
 
 from petitionscan import tally
 from petitionscan.review import ReviewServer
@@ -184,6 +184,24 @@ def test_alternative_key_and_stale_decision_in_browser(page: object, server: Rev
     assert (rows[q[1]]["status"], rows[q[1]]["updated_by"]) == ("unreadable", "Ola")
     with closing(connect(campaign.path, create=False)) as conn:
         assert conn.execute("SELECT count(*) FROM review_log WHERE row_id = ?", (q[1],)).fetchone()[0] == 1
+
+
+def test_overruled_letter_offers_what_the_network_saw_first(
+    page: object, server: ReviewServer, campaign: Campaign
+) -> None:
+    q = campaign.queue
+    overrule_misread_letter(campaign, q[0])
+    start(page, server)
+    wait_for_row(page, q[0])
+    cols = page.query_selector_all(".reading .col.overruled")  # type: ignore[attr-defined]
+    assert len(cols) == 1
+    assert "the network saw" in (cols[0].get_attribute("title") or "")
+    saw = cols[0].query_selector(".alt.saw")
+    assert saw is not None and saw.inner_text().startswith("saw ")
+    saw.click()
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    wait_for_row(page, q[1])
+    assert db_rows(campaign.path)[q[0]]["name"] == campaign.truth[q[0]]
 
 
 def test_hostile_name_is_shown_as_text(page: object, server: ReviewServer, campaign: Campaign) -> None:

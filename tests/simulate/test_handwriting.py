@@ -95,3 +95,24 @@ def test_names_fit_their_boxes_and_use_only_box_characters() -> None:
     assert to_capitals("Нұрлан") == "NURLAN"
     locales = {random_person(rng).locale for _ in range(200)}
     assert {"kk", "ru_RU"} <= locales
+
+
+def test_paper_hands_hold_only_held_out_test_letters() -> None:
+    from petitionscan.recognize.render import is_lowercase_l, load_paper_letters, paper_split
+
+    folder = hw.handwriting_dir()
+    if not (folder / "emnist-upper.npz").exists():
+        pytest.skip("real handwriting folder not present")
+    hands = hw.load_paper_writers(str(folder), "test")
+    assert len(hands) >= 20
+    glyphs = [g for h in hands for gs in h.glyphs.values() for g in gs]
+    assert all(h.source == "paper" for h in hands)
+    assert all(g.mask is not None and g.mask.shape[0] == 96 for g in glyphs)
+    assert {g.char for g in glyphs} == set("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    # exactly the test half of the held-out population, without a lower-case l in an L box
+    expected = [
+        s
+        for s in load_paper_letters(folder / "emnist-upper.npz", ["sd19-hsf0123"])
+        if paper_split(s.writer) == "test" and not is_lowercase_l(s)
+    ]
+    assert len(glyphs) == len(expected)

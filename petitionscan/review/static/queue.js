@@ -90,13 +90,20 @@
     if (!text) reading.appendChild(el("span", "muted", "(the machine read nothing)"));
     for (let i = 0; i < text.length; i++) {
       const letter = byPos.get(i);
-      const col = el("div", "col" + (text[i] === " " ? " gap" : "") + (letter && letter.uncertain ? " low" : ""));
+      const col = el("div", "col" + (text[i] === " " ? " gap" : "") + (letter && letter.uncertain ? " low" : "") +
+        (letter && letter.overruled ? " overruled" : ""));
       col.appendChild(el("span", "ch", text[i] === " " ? "\u00a0" : text[i]));
       if (letter) {
         col.title = "read as " + letter.char + " with " + percent(letter.probability);
+        if (letter.overruled) {
+          /* The name lists changed this letter: the letter the network saw comes first, marked. */
+          col.title = "the network saw " + letter.alternatives[1][0] + " (" + percent(letter.alternatives[1][1]) +
+            "); the name lists made it " + letter.char;
+        }
         col.appendChild(el("span", "p", percent(letter.probability)));
-        letter.alternatives.slice(1).forEach(function (alt) {
-          const b = el("button", "alt", alt[0] + " " + percent(alt[1]));
+        letter.alternatives.slice(1).forEach(function (alt, rank) {
+          const saw = letter.overruled && rank === 0;
+          const b = el("button", "alt" + (saw ? " saw" : ""), (saw ? "saw " : "") + alt[0] + " " + percent(alt[1]));
           b.type = "button";
           b.tabIndex = -1;
           b.addEventListener("click", function () { useAlternative(field.field, i, alt[0]); });

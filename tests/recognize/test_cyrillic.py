@@ -1,0 +1,89 @@
+"""Cyrillic names: read by the Cyrillic network from real drawings it never trained on,
+in the script the campaign names, and on a two-script sheet in the one script that fits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from petitionscan.alphabets import CYRILLIC, LATIN
+from petitionscan.recognize import FieldImage, get_engine
+from petitionscan.recognize.render import Sample, cyrillic_split, kazakh_capital, render_field
+from petitionscan.simulate.handwriting import handwriting_dir
+
+DRAWINGS = handwriting_dir() / "cyrillic.npz"
+RUSSIAN_NAMES = ["ИВАН", "ПЕТРОВ", "МАРИЯ", "ОЛЬГА", "СЕРГЕЙ", "ЖУКОВА", "ДМИТРИЙ", "ЩЕРБАК", "ЮЛИЯ", "ФЁДОР"]
+KAZAKH_NAMES = ["ҚАНАТ", "АЙГҮЛ", "ЕРҒАЛИ", "НҰРЛАН", "ТӨЛЕУ", "ІЛИЯС", "ЖАҢБЫР", "СӘУЛЕ"]
+
+
+@pytest.fixture(scope="module")
+def test_letters(uji_hands: dict[str, dict[str, list[Sample]]]) -> dict[str, list[Sample]]:
+    """Drawings of the held-out session groups by letter, Kazakh capitals made from them."""
+    if not DRAWINGS.exists():
+        pytest.skip("real handwriting folder not present")
+    out: dict[str, list[Sample]] = {}
+    with np.load(DRAWINGS) as d:
+        for img, label, group in zip(d["images"], d["labels"], d["writers"], strict=True):
+            if cyrillic_split(str(group)) == "test":
+                out.setdefault(str(label), []).append(Sample(str(label), f"cyr-{group}", raster=np.asarray(img)))
+    with np.load(handwriting_dir() / "kazakh.npz") as d:
+        for i, (img, label) in enumerate(zip(d["images"], d["labels"], strict=True)):
+            if str(label) in "ӘҺ" and i % 10 == 0:
+                out.setdefault(str(label), []).append(Sample(str(label), f"kaz-{i}", raster=np.asarray(img)))
+    rng = np.random.default_rng(2)
+    bases = {"Ғ": "Г", "Қ": "К", "Ң": "Н", "Ө": "О"}
+    for letter, base in bases.items():
+        out[letter] = [kazakh_capital(s, letter, rng) for s in out[base][:20]]
+    # Ү Ұ І from held-out writers' real Y and I
+    ys = [s for hand in uji_hands.values() for s in hand.get("Y", [])]
+    is_ = [s for hand in uji_hands.values() for s in hand.get("I", [])]
+    out["Ү"] = [kazakh_capital(s, "Ү", rng) for s in ys]
+    out["Ұ"] = [kazakh_capital(s, "Ұ", rng) for s in ys]
+    out["І"] = [kazakh_capital(s, "І", rng) for s in is_]
+    return out
+
+
+def _field(letters: dict[str, list[Sample]], text: str, alphabet: str, rng: np.random.Generator) -> FieldImage:
+    glyphs: list[Sample | None] = [letters[ch][int(rng.integers(len(letters[ch])))] for ch in text]
+    glyphs += [None] * (12 - len(glyphs))
+    img, boxes, blank = render_field(glyphs, rng, degrade=False)
+    return FieldImage(f"1:{text}", img, boxes, blank, 8.0, alphabet)
+
+
+def test_reads_real_handwritten_russian_names(test_letters: dict[str, list[Sample]]) -> None:
+    rng = np.random.default_rng(5)
+    fields = [_field(test_letters, name, "cyrillic", rng) for name in RUSSIAN_NAMES]
+    readings = get_engine("cnn").read(fields)
+    assert all(set(r.text) <= set(CYRILLIC) for r in readings)
+    right = sum(r.text == name for r, name in zip(readings, RUSSIAN_NAMES, strict=True))
+    assert right >= 8, [r.text for r in readings]
+
+
+def test_reads_kazakh_letters(test_letters: dict[str, list[Sample]]) -> None:
+    rng = np.random.default_rng(6)
+    fields = [_field(test_letters, name, "cyrillic", rng) for name in KAZAKH_NAMES]
+    readings = get_engine("cnn").read(fields)
+    right = sum(r.text == name for r, name in zip(readings, KAZAKH_NAMES, strict=True))
+    assert right >= 6, [r.text for r in readings]
+    assert all(r.script == "cyrillic" for r in readings)
+
+
+def test_a_two_script_field_is_read_in_the_script_it_is_written_in(
+    test_letters: dict[str, list[Sample]], uji_hands: dict[str, dict[str, list[Sample]]]
+) -> None:
+    rng = np.random.default_rng(7)
+    latin_hand = next(iter(uji_hands.values()))
+    latin_names = ["JOHN", "SMITH", "GREGOR", "WILLIAMS"]
+    fields = [_field(test_letters, name, "latin+cyrillic", rng) for name in RUSSIAN_NAMES[:6]]
+    fields += [_field(latin_hand, name, "latin+cyrillic", rng) for name in latin_names]
+    readings = get_engine("cnn").read(fields)
+    scripts = [r.script for r in readings]
+    assert scripts == ["cyrillic"] * 6 + ["latin"] * 4, [r.text for r in readings]
+    for r in readings:  # never half one script, half the other
+        assert set(r.text) <= set(CYRILLIC + " ") or set(r.text) <= set(LATIN + " ")
+
+
+def test_a_latin_sheet_is_read_in_latin_only(test_letters: dict[str, list[Sample]]) -> None:
+    rng = np.random.default_rng(8)
+    reading = get_engine("cnn").read([_field(test_letters, "ЖУКОВА", "latin", rng)])[0]
+    assert set(reading.text) <= set(LATIN + "-' ") and reading.script == "latin"

@@ -1,0 +1,100 @@
+"""Pen-on-paper capitals: loaded like the drawings, split by writer population, doubtful labels named;
+Cyrillic drawings split by session; Kazakh capitals made from their base letters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from petitionscan.alphabets import CYRILLIC, KAZAKH, LATIN, letters_of, scripts_of
+from petitionscan.recognize.render import (
+    KAZAKH_BASES,
+    PAPER_WRITER,
+    Sample,
+    cyrillic_split,
+    is_lowercase_l,
+    kazakh_capital,
+    kazakh_split,
+    load_paper_letters,
+    paper_split,
+    render_field,
+)
+from petitionscan.simulate.handwriting import handwriting_dir
+
+PAPER = handwriting_dir() / "emnist-upper.npz"
+
+
+@pytest.fixture(scope="module")
+def held_out() -> list[Sample]:
+    if not PAPER.exists():
+        pytest.skip("real handwriting folder not present")
+    return load_paper_letters(PAPER, ["sd19-hsf0123"])
+
+
+def test_paper_letters_are_rasters_like_the_drawings(held_out: list[Sample]) -> None:
+    assert len(held_out) > 4000
+    s = held_out[0]
+    assert s.raster is not None and s.raster.shape == (64, 64) and s.raster.dtype == np.uint8
+    ys, xs = np.nonzero(s.raster < 128)
+    assert max(np.ptp(ys), np.ptp(xs)) + 1 >= 50  # fitted into 56 px like the other rasters
+    assert 0.02 <= s.raster_pen <= 0.3
+    assert {x.label for x in held_out} == set(LATIN)
+    assert all(x.writer.startswith(PAPER_WRITER + "sd19-hsf0123-") for x in held_out)
+
+
+def test_the_trained_population_never_reaches_validation_or_test(held_out: list[Sample]) -> None:
+    assert paper_split(f"{PAPER_WRITER}sd19-hsf4-17") == "train"
+    splits = [paper_split(s.writer) for s in held_out]
+    assert set(splits) == {"val", "test"}
+    assert abs(splits.count("val") - splits.count("test")) < 0.05 * len(splits)
+
+
+def test_a_lower_case_l_in_an_l_box_is_a_doubtful_label() -> None:
+    stroke = np.full((64, 64), 255, np.uint8)
+    stroke[4:60, 30:34] = 0  # a bare upright stroke
+    foot = stroke.copy()
+    foot[56:60, 30:52] = 0  # the same with a foot: a capital L
+    assert is_lowercase_l(Sample("L", "x", raster=stroke))
+    assert not is_lowercase_l(Sample("L", "x", raster=foot))
+    slanted = np.full((64, 64), 255, np.uint8)
+    for y in range(4, 60):  # a slanted l: wide, but no foot
+        slanted[y, 40 - y // 3 : 44 - y // 3] = 0
+    assert is_lowercase_l(Sample("L", "x", raster=slanted))
+    assert not is_lowercase_l(Sample("I", "x", raster=stroke))  # an I is meant to look like that
+
+
+def test_cyrillic_sessions_and_kazakh_drawings_are_held_out_whole() -> None:
+    assert [cyrillic_split(str(g)) for g in range(5)] == ["test", "val", "train", "train", "train"]
+    assert cyrillic_split("") == "train"
+    assert [kazakh_split(i) for i in (0, 1, 2, 10, 11, 19)] == ["test", "val", "train", "test", "val", "train"]
+
+
+def test_a_kazakh_capital_is_its_base_letter_with_a_mark() -> None:
+    rng = np.random.default_rng(3)
+    h = Sample("Н", "cyr-7", strokes=(
+        np.array([[0.0, 0.0], [0.0, 1.0]], np.float32),
+        np.array([[0.7, 0.0], [0.7, 1.0]], np.float32),
+        np.array([[0.0, 0.5], [0.7, 0.5]], np.float32),
+    ))  # fmt: skip
+    ng = kazakh_capital(h, "Ң", rng)
+    assert ng.label == "Ң" and ng.writer == h.writer  # the base's writer: the same split
+    assert ng.strokes is not None and len(ng.strokes) == 4
+    assert ng.strokes[-1][:, 1].max() > 1.0  # the tail hangs below the letter
+    raster = np.full((64, 64), 255, np.uint8)
+    raster[6:58, 10:14] = 0
+    raster[6:10, 10:40] = 0  # a Г
+    gh = kazakh_capital(Sample("Г", "cyr-7", raster=raster), "Ғ", rng)
+    assert gh.raster is not None and (gh.raster < 128).sum() > (raster < 128).sum()
+    assert (gh.raster[:, :10] < 128).any()  # the bar crosses the stem to its left
+    assert kazakh_capital(Sample("Y", "w", raster=raster), "Ү", rng).raster is raster
+    assert set(KAZAKH_BASES) | {"Ә", "Һ"} == set(KAZAKH)
+    img, _, _ = render_field([ng, gh], rng, degrade=True)
+    assert img.dtype == np.uint8 and (img < 128).any()
+
+
+def test_alphabets_name_their_letters() -> None:
+    assert letters_of("latin") == LATIN and len(LATIN) == 26
+    assert len(CYRILLIC) == 42 and set(KAZAKH) <= set(CYRILLIC)
+    assert scripts_of("latin+cyrillic") == ("latin", "cyrillic")
+    with pytest.raises(ValueError):
+        letters_of("greek")
