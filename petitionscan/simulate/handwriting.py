@@ -197,7 +197,8 @@ def load_paper_writers(folder: str, split: str = "test", per_letter: int = 3) ->
         mask = np.clip(mask, 0.0, 1.0)
         by_letter.setdefault(s.label, []).append(Glyph(s.label, mask.shape[1] / MASK_HEIGHT, mask=mask))
     rng = np.random.default_rng(0xE3)
-    n_hands = max(1, min(len(g) for g in by_letter.values()) // per_letter) if by_letter else 0
+    # As many hands as the usual letter fills; a hand short of a rarer letter borrows it (pick_glyph).
+    n_hands = max(1, int(np.median([len(g) for g in by_letter.values()])) // per_letter) if by_letter else 0
     hands: list[dict[str, list[Glyph]]] = [{} for _ in range(n_hands)]
     for letter, glyphs in sorted(by_letter.items()):
         for i, k in enumerate(rng.permutation(len(glyphs))):
