@@ -395,15 +395,12 @@ def bench_cyrillic_letters(args: argparse.Namespace) -> None:
     sys.path.insert(0, str(ROOT / "training"))
     from train_letters import load_cyrillic_set, split_of
 
-    from petitionscan.alphabets import CYRILLIC, KAZAKH
+    from petitionscan.alphabets import KAZAKH
 
     rng = np.random.default_rng(args.seed)
     engine = get_engine(args.engine)
     print(f"engine {engine.version}")
-    import train_letters
-
-    train_letters.CLASSES = CYRILLIC  # split_of: drawings by their session groups
-    samples = [s for s in load_cyrillic_set(args.data, 1500, rng) if split_of(s.writer) == "test"]
+    samples = [s for s in load_cyrillic_set(args.data, 1500, rng) if split_of(s.writer, "cyrillic") == "test"]
     # As many of each letter as the drawings give, at most per_class: a balanced test.
     by_letter: dict[str, list[Sample]] = defaultdict(list)
     for s in samples:

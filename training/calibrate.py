@@ -218,7 +218,7 @@ def validation_hands(args: argparse.Namespace) -> list[dict[str, dict[str, list]
         for s in load_cyrillic_set(args.data, 1500, np.random.default_rng(args.seed)):
             # Drawings by session group; the letters borrowed from Latin writers in one pool.
             writer = s.writer if s.writer.startswith("cyr-") else "borrowed"
-            if split_of(s.writer) == "val":
+            if split_of(s.writer, "cyrillic") == "val":
                 hands.setdefault(writer, {}).setdefault(s.label, []).append(s)
         return [hands]
     samples = [

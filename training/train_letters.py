@@ -73,12 +73,17 @@ CLASSES = LATIN
 _POOL: list[Sample] = []
 
 
-def split_of(writer: str) -> str:
-    """train / val / test for a writer id (whole writers, whole labs)."""
+def split_of(writer: str, script: str = "latin") -> str:
+    """train / val / test for a writer id (whole writers, whole labs).
+
+    The Cyrillic drawings all train the Latin network (only their look-alike
+    letters, as Latin ones); for the Cyrillic network whole session groups
+    are held out.
+    """
     if writer.startswith("UJI"):
         return "test"
     if writer.startswith("cyr-"):
-        return "train" if CLASSES == LATIN else cyrillic_split(writer[4:])
+        return "train" if script == "latin" else cyrillic_split(writer[4:])
     if writer.startswith("kaz-"):
         return kazakh_split(int(writer[4:]))
     if is_paper(writer):
@@ -435,7 +440,7 @@ def main() -> None:
         drawn = lambda s: is_paper(s.writer)  # noqa: E731
     by_split: dict[str, list[Sample]] = defaultdict(list)
     for s in samples:
-        by_split[split_of(s.writer)].append(s)
+        by_split[split_of(s.writer, args.script)].append(s)
     train = cap_per_writer([s for s in by_split["train"] if not drawn(s)], args.cap, rng)
     paper = [s for s in by_split["train"] if drawn(s)]
     val = cap_per_writer([s for s in by_split["val"] if not drawn(s)], 3, rng)
