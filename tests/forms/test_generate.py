@@ -157,6 +157,29 @@ BAD_CAMPAIGNS = {
         '[campaign]\nid = "x"\ntitle = "T"\nrows = 50\n[petition]\ntitle = "P"\nstatement = "S"\n',
         "'campaign.rows'",
     ),
+    "zero rows": (
+        '[campaign]\nid = "x"\ntitle = "T"\nrows = 0\n[petition]\ntitle = "P"\nstatement = "S"\n',
+        "'campaign.rows': must be 1 to",
+    ),
+    "NUL": ('[campaign]\nid = "x"\ntitle = "T\\u0000"\n[petition]\ntitle = "P"\nstatement = "S"\n', "U+0000"),
+    "BEL": ('[campaign]\nid = "x"\ntitle = "T"\n[petition]\ntitle = "P"\nstatement = "S\\u0007"\n', "U+0007"),
+    "right-to-left override": (
+        '[campaign]\nid = "x"\ntitle = "T"\n[appeal]\nbefore = ["a\u202eb"]\n[petition]\ntitle = "P"\nstatement = "S"\n',
+        "'appeal.before': contains the invisible control character U+202E",
+    ),
+    "nested 5000 deep": ("x = " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+    "10 MB statement": (
+        '[campaign]\nid = "x"\ntitle = "T"\n[petition]\ntitle = "P"\nstatement = "' + "S " * 5_000_000 + '"\n',
+        "too large to be a campaign file",
+    ),
+    "long statement": (
+        '[campaign]\nid = "x"\ntitle = "T"\n[petition]\ntitle = "P"\nstatement = "' + "word " * 200 + '"\n',
+        "'petition.statement': is 999 characters long; the limit is 700",
+    ),
+    "long branch": (
+        '[campaign]\nid = "x"\ntitle = "T"\nbranch = "' + "Ж" * 41 + '"\n[petition]\ntitle = "P"\nstatement = "S"\n',
+        "'campaign.branch': is 41 characters long; the limit is 40",
+    ),
 }
 
 
@@ -184,6 +207,36 @@ def test_absurd_sheet_counts(tmp_path: Path, count: str) -> None:
     result = CliRunner().invoke(main, ["generate", "--sheets", count, "--out", str(tmp_path / "s.pdf")])
     assert result.exit_code == 2 and "--sheets" in result.output
     assert not (tmp_path / "s.pdf").exists()
+
+
+@pytest.mark.parametrize("branch", ["A" * 500, "Ж" * 360, "Ж" * 41, "Depot\x07", "Depot\u202e7"])
+def test_long_or_odd_branch_is_refused_before_anything_is_written(tmp_path: Path, branch: str) -> None:
+    result = CliRunner().invoke(main, ["generate", "--branch", branch, "--out", str(tmp_path / "s.pdf")])
+    assert result.exit_code == 2, result.output
+    assert "--branch" in result.output and len(result.output.strip().splitlines()) == 1
+    assert ("limit is 40" in result.output) == (len(branch) > 40)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_longest_branch_and_texts_print_and_read_back(tmp_path: Path) -> None:
+    """At the limits the sheet is still written, and the QR code still carries the whole branch."""
+    from petitionscan.forms import campaign as limits
+
+    text = (REPO / "forms" / "mangystau-ru.toml").read_text(encoding="utf-8")
+    statement = ("Жанаозен " * 100)[: limits.MAX_STATEMENT].strip()
+    title = ("Требуем " * 30)[: limits.MAX_PETITION_TITLE].strip()
+    body = text.split("[petition]")[0] + f'[petition]\ntitle = "{title}"\nstatement = "{statement}"\n'
+    body += "[columns]" + text.split("[columns]")[1] if "[columns]" in text else ""
+    campaign = tmp_path / "long.toml"
+    campaign.write_text(body, encoding="utf-8")
+    branch = "Ж" * limits.MAX_BRANCH
+    result = generate(campaign, sheets=1, out=tmp_path / "s.pdf", branch=branch, with_appeal=False)
+    grey = cv2.cvtColor(_render(result.pdf, 0), cv2.COLOR_BGR2GRAY)
+    import zxingcpp
+
+    decoded = [parse_qr_payload(r.text) for r in zxingcpp.read_barcodes(grey)]
+    assert [d[3] for d in decoded if d] == [branch]
+    assert statement[-20:] in _text(result.pdf).replace("\r", "").replace("\n", " ")
 
 
 def test_unwritable_output(tmp_path: Path) -> None:
