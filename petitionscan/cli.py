@@ -7,7 +7,9 @@ one line on stderr and the error's exit code; ``--verbose`` adds the traceback.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +39,16 @@ class _Group(click.Group):
         return None
 
 
+def _terminate_like_ctrl_c() -> None:
+    """SIGTERM (``kill``, a shutdown) stops a command as Ctrl+C does: cleanly, with exit 130."""
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
+
+
 def _fail(ctx: click.Context, exc: PetitionscanError) -> None:
     if ctx.find_root().params.get("verbose"):
         traceback.print_exc(file=sys.stderr)
@@ -49,6 +61,7 @@ def _fail(ctx: click.Context, exc: PetitionscanError) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Log details and show full tracebacks on errors.")
 def main(verbose: bool) -> None:
     """Print petition sheets, read returned scans, count unique signatures. Offline."""
+    _terminate_like_ctrl_c()
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

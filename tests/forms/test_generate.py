@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import errno
 import json
+import subprocess
 from pathlib import Path
 
 import cv2
@@ -264,3 +265,58 @@ def test_help_and_version() -> None:
     assert "generate" in runner.invoke(main, ["--help"]).output
     assert "--no-appeal" in runner.invoke(main, ["generate", "--help"]).output
     assert runner.invoke(main, ["--version"]).output.startswith("petitionscan, version")
+
+
+def _generate_in_background(out: Path, home: Path) -> subprocess.Popen[bytes]:
+    import os
+    import sys
+
+    cmd = [sys.executable, "-c", "from petitionscan.cli import main; main()", "generate", "--sheets", "1500"]
+    env = {**os.environ, "PETITIONSCAN_HOME": str(home)}
+    return subprocess.Popen([*cmd, "--out", str(out)], stderr=subprocess.PIPE, env=env)
+
+
+def _temps(folder: Path) -> list[Path]:
+    return [p for p in folder.iterdir() if p.name.endswith(".tmp")]
+
+
+def _wait_for_temp(folder: Path) -> None:
+    import time
+
+    deadline = time.monotonic() + 60
+    while not _temps(folder) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _temps(folder)
+
+
+def test_sigterm_during_generate_leaves_nothing(tmp_path: Path) -> None:
+    import signal
+
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = _generate_in_background(out / "s.pdf", tmp_path / "home")
+    try:
+        _wait_for_temp(out)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 130
+    finally:
+        proc.kill()
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert list(out.iterdir()) == []
+
+
+def test_the_next_run_removes_what_a_killed_run_left(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = _generate_in_background(out / "s.pdf", tmp_path / "home")
+    try:
+        _wait_for_temp(out)
+        proc.kill()  # SIGKILL: no chance to clean up
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+    assert _temps(out)
+    result = CliRunner().invoke(main, ["generate", "--out", str(out / "s.pdf"), "--no-appeal"])
+    assert result.exit_code == 0, result.output
+    assert [p.name for p in out.iterdir()] == ["s.pdf"]
