@@ -213,6 +213,34 @@ def merge_command(others: tuple[Path, ...], db: Path) -> None:
             click.echo(f"petitionscan: conflict: {line}", err=True)
 
 
+@main.command("purge")
+@_DB_OPTION
+@click.option("--crops", is_flag=True, help="Remove the pictures of handwritten names.")
+@click.option("--pages", is_flag=True, help="Remove the page pictures.")
+@click.option("--keep-unreviewed", is_flag=True, help="Keep the pictures of rows still needing review.")
+def purge_command(db: Path, crops: bool, pages: bool, keep_unreviewed: bool) -> None:
+    """Delete the stored handwriting once rows are decided; names, counts and the audit trail stay.
+
+    Without --crops or --pages both are removed. The file is compacted, so the bytes are gone.
+    """
+    from petitionscan.purge import purge_database
+
+    both = not crops and not pages
+    result = purge_database(db, crops=crops or both, pages=pages or both, keep_unreviewed=keep_unreviewed)
+    click.echo(
+        f"removed {result.crops_removed} name pictures and {result.pages_removed} page pictures; "
+        f"{db}: {result.bytes_before / 1e6:.1f} MB -> {result.bytes_after / 1e6:.1f} MB"
+    )
+    if result.undecided_kept:
+        click.echo(f"kept the pictures of {result.undecided_kept} rows still needing review")
+    if result.undecided_lost:
+        click.echo(
+            f"petitionscan: warning: {result.undecided_lost} rows still needing review have no picture now; "
+            "decide them from the paper sheets",
+            err=True,
+        )
+
+
 # --- review -----------------------------------------------------------------
 
 
