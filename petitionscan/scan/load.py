@@ -158,6 +158,7 @@ def _register_heif() -> None:
 
     # Pillow warns about large pictures on stderr; _check_pixels refuses them in one line instead.
     warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")  # damaged files: rejected in one line
     try:
         import pillow_heif
 
