@@ -36,6 +36,10 @@ class _Group(click.Group):
                 ctx,
                 Interrupted("interrupted; everything stored so far is complete: run the same command again to go on"),
             )
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # a bug: one line, the traceback with --verbose
+            _fail(ctx, PetitionscanError(f"unexpected failure ({type(exc).__name__}: {exc}); run with -v for details"))
         return None
 
 

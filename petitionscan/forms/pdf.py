@@ -48,8 +48,15 @@ mm = geometry.PT_PER_MM
 
 
 def qr_payload(campaign_id: str, serial: str, layout_code: str, branch: str) -> str:
-    """What the QR code carries: enough to read the sheet without its PDF."""
-    return ";".join((QR_PREFIX, campaign_id, serial, layout_code, quote(branch, safe="")))
+    """What the QR code carries: enough to read the sheet without its PDF.
+
+    The branch goes in as UTF-8 text, with only ``%``, ``;`` and unprintable
+    characters percent-escaped: a Cyrillic letter then takes two bytes, not
+    six, and the code stays coarse enough for phone photos. Sheets printed
+    with every character escaped read the same (``unquote`` undoes both).
+    """
+    escaped = "".join(quote(c, safe="") if c in "%;" or not c.isprintable() else c for c in branch)
+    return ";".join((QR_PREFIX, campaign_id, serial, layout_code, escaped))
 
 
 def parse_qr_payload(payload: str) -> tuple[str, str, str, str] | None:

@@ -320,3 +320,18 @@ def test_the_next_run_removes_what_a_killed_run_left(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["generate", "--out", str(out / "s.pdf"), "--no-appeal"])
     assert result.exit_code == 0, result.output
     assert [p.name for p in out.iterdir()] == ["s.pdf"]
+
+
+def test_the_qr_code_carries_the_branch_as_text_and_old_sheets_still_read() -> None:
+    from urllib.parse import quote
+
+    from petitionscan.forms.pdf import qr_payload
+
+    branch = "Жанаозен; 100% буровиков"
+    payload = qr_payload("mangystau", "S", "L1", branch)
+    assert parse_qr_payload(payload) == ("mangystau", "S", "L1", branch)
+    assert "Жанаозен" in payload  # two bytes a letter in the code, not six
+    assert len(qr_payload("m", "S", "L1", "Ж" * 40).encode()) < len(qr_payload("m", "S", "L1", "A" * 80).encode()) + 5
+    printed_before = ";".join(("PSC1", "mangystau", "S", "L1", quote(branch, safe="")))
+    assert parse_qr_payload(printed_before) == ("mangystau", "S", "L1", branch)
+    assert parse_qr_payload(qr_payload("m", "S", "L1", "a\x07\u202eb")) == ("m", "S", "L1", "a\x07\u202eb")
