@@ -6,7 +6,8 @@ of that process is taken from ``os.wait4``. The inputs are built here:
 
 * a 1.3 KB PDF with one 20000 x 20000 pt page (rendered within the render cap);
 * a 12500 x 12500 PNG (156 megapixels: refused before decoding);
-* a PDF whose single full-page picture is 12000 x 12000 pixels (refused before decoding);
+* a PDF whose single full-page picture is 12000 x 12000 pixels, and one with
+  that picture drawn small on a letter (both refused before decoding);
 * the largest pictures accepted: a 79-megapixel grey PNG and a 79-megapixel colour JPEG.
 
     .venv/bin/python benchmarks/bench_memory.py
@@ -49,6 +50,12 @@ def make_inputs(folder: Path) -> list[Path]:
     canvas.drawImage(str(picture), 0, 0, 595, 842)
     canvas.showPage()
     canvas.save()
+    small = folder / "drawn-small-12000.pdf"
+    canvas = Canvas(str(small), pagesize=(595, 842))
+    canvas.drawString(50, 800, "a letter with a small picture")
+    canvas.drawImage(str(picture), 50, 50, 100, 100)
+    canvas.showPage()
+    canvas.save()
     picture.unlink()
 
     grey = folder / "largest-grey.png"
@@ -75,7 +82,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         subprocess.run([sys.executable, __file__, "--make", tmp], check=True)
-        names = ["huge-page.pdf", "huge-12500.png", "embedded-12000.pdf", "largest-grey.png", "largest-colour.jpg"]
+        names = ["huge-page.pdf", "huge-12500.png", "embedded-12000.pdf", "drawn-small-12000.pdf", "largest-grey.png",
+                 "largest-colour.jpg"]  # fmt: skip
         print(f"{'input':24} {'size':>10} {'exit':>4} {'seconds':>8} {'peak MiB':>9}")
         for path in (folder / n for n in names):
             db = folder / f"{path.stem}.db"

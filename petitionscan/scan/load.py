@@ -225,6 +225,7 @@ def _pdf_page(path: str, index: int) -> np.ndarray:
         embedded = _embedded_scan(pdf_page, path)
         if embedded is not None:
             return embedded
+        _check_page_pictures(pdf_page, path)  # rendering decodes every picture at its full size
         bitmap = pdf_page.render(scale=render_scale(*pdf_page.get_size()), rev_byteorder=True)
         array = bitmap.to_numpy()
         return np.ascontiguousarray(array[:, :, :3]) if array.ndim == 3 else array.copy()
@@ -280,6 +281,24 @@ def _pil_to_array(img: object) -> np.ndarray:
     elif img.mode not in ("L", "RGB"):
         img = img.convert("RGB")  # palette, RGBA, CMYK, YCbCr
     return np.asarray(img)
+
+
+def _check_page_pictures(pdf_page: object, path: str) -> None:
+    """Refuse a page whose pictures together exceed MAX_PIXELS, before rendering decodes them."""
+    import pypdfium2.raw as pdfium_c
+
+    total = 0
+    try:
+        for obj in pdf_page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]):  # type: ignore[attr-defined]
+            width, height = obj.get_px_size()
+            total += width * height
+    except Exception:  # unusual objects: the renderer decides
+        return
+    if total > MAX_PIXELS:
+        raise InputFileError(
+            f"{path}: the pictures on this page hold {total / 1e6:.0f} megapixels; "
+            f"the limit is {MAX_PIXELS // 1_000_000} megapixels: scan at 300 dpi or less"
+        )
 
 
 def _check_pixels(path: str, width: int, height: int) -> None:

@@ -190,3 +190,22 @@ def test_sigterm_mid_scan_is_like_ctrl_c(corpus: Any, tmp_path: Path) -> None:
     rerun = subprocess.run([*SCAN, str(scans), "--db", str(db), "-j", "1", "-q"], capture_output=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr.decode()
     assert _count(db, "SELECT count(*) FROM scans WHERE status = 'read'") == len(list(corpus.scans.iterdir()))
+
+
+def test_a_large_picture_drawn_small_on_a_pdf_page_is_refused_before_rendering(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PIL import Image
+    from reportlab.pdfgen.canvas import Canvas
+
+    picture = tmp_path / "p.png"
+    Image.new("L", (1500, 1000), 255).save(picture)
+    pdf = tmp_path / "letter.pdf"
+    canvas = Canvas(str(pdf), pagesize=(595, 842))
+    canvas.drawString(50, 800, "a letter with a small picture")
+    canvas.drawImage(str(picture), 50, 50, 150, 100)  # not a full-page scan: the page is rendered
+    canvas.save()
+    assert load.load_page(load.InputFile(str(pdf), "pdf"), 1).image.shape[:2] == (2573, 1819)  # rendered at 220 dpi
+    monkeypatch.setattr(load, "MAX_PIXELS", 1_000_000)
+    with pytest.raises(InputFileError, match="the pictures on this page hold 2 megapixels"):
+        load.load_page(load.InputFile(str(pdf), "pdf"), 1)
