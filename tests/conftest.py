@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+from hypothesis.utils.conventions import not_set
 
 
 @pytest.fixture(autouse=True)
@@ -29,5 +31,22 @@ for _name, _examples in FUZZ_PROFILES.items():
         max_examples=_examples,
         deadline=None,
         derandomize=_name == "default",  # the everyday run is repeatable; the long run explores
+        database=None if _name == "default" else not_set,  # nothing to replay in a repeatable run
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
     )
+
+
+@pytest.fixture(scope="module")
+def fuzz_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A folder for files written once per fuzz example: in memory (/dev/shm) where there is one,
+    since thousands of small writes to a busy disk would cost more than the checks themselves."""
+    import shutil
+    import tempfile
+
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        folder = Path(tempfile.mkdtemp(prefix="petitionscan-fuzz-", dir=shm))
+        yield folder
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        yield tmp_path_factory.mktemp("fuzz")

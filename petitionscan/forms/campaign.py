@@ -78,7 +78,7 @@ class _Reader:
         self.path, self.table, self.prefix = path, dict(table), prefix
 
     def fail(self, key: str, what: str) -> CampaignError:
-        return CampaignError(f"{self.path}: key '{self.prefix}{key}': {what}")
+        return CampaignError(f"{self.path}: key '{_shown(self.prefix + key)}': {what}")
 
     def get(self, key: str, kind: type, default: Any = ..., *, required: bool = False, max_len: int = 0) -> Any:
         if key not in self.table:
@@ -121,6 +121,11 @@ class _Reader:
         if self.table:
             key = sorted(self.table)[0]
             raise self.fail(key, "is not a known key (check the spelling)")
+
+
+def _shown(key: str) -> str:
+    """A key as it can be shown on one line (TOML allows line breaks in quoted keys)."""
+    return key if key.isprintable() else key.encode("unicode_escape").decode("ascii")
 
 
 def _kind_name(kind: type) -> str:

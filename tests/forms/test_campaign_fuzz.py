@@ -76,8 +76,8 @@ def test_any_structure_is_a_campaign_or_one_campaign_error(data: dict[str, Any])
 
 @FUZZ
 @given(st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode)))
-def test_any_file_is_a_campaign_or_one_campaign_error(tmp_path_factory: Any, raw: bytes) -> None:
-    path = tmp_path_factory.getbasetemp() / "fuzz-campaign.toml"
+def test_any_file_is_a_campaign_or_one_campaign_error(fuzz_dir: Path, raw: bytes) -> None:
+    path = fuzz_dir / "fuzz-campaign.toml"
     path.write_bytes(raw)
     try:
         result = cp.load_campaign(path)

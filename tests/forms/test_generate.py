@@ -168,6 +168,10 @@ BAD_CAMPAIGNS = {
         '[campaign]\nid = "x"\ntitle = "T"\n[appeal]\nbefore = ["a\u202eb"]\n[petition]\ntitle = "P"\nstatement = "S"\n',
         "'appeal.before': contains the invisible control character U+202E",
     ),
+    "line break in a key": (
+        '[campaign]\nid = "x"\ntitle = "T"\n[appeal]\n"bad\\nkey" = "v"\n[petition]\ntitle = "P"\nstatement = "S"\n',
+        "key 'appeal.bad\\nkey': is not a known key",
+    ),
     "nested 5000 deep": ("x = " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
     "10 MB statement": (
         '[campaign]\nid = "x"\ntitle = "T"\n[petition]\ntitle = "P"\nstatement = "' + "S " * 5_000_000 + '"\n',

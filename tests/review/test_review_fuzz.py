@@ -49,8 +49,8 @@ paths = st.one_of(
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> tuple[Campaign, FlaskClient, dict[str, str]]:
-    campaign = build_campaign(Path(tmp_path_factory.mktemp("review-fuzz")) / "campaign.db")
+def served(fuzz_dir: Path) -> tuple[Campaign, FlaskClient, dict[str, str]]:
+    campaign = build_campaign(fuzz_dir / "campaign.db")
     client = create_app(campaign.path, TOKEN).test_client()
     return campaign, client, login(client, "Ala")
 
