@@ -39,7 +39,8 @@ class _Group(click.Group):
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:  # a bug: one line, the traceback with --verbose
-            _fail(ctx, PetitionscanError(f"unexpected failure ({type(exc).__name__}: {exc}); run with -v for details"))
+            what = " ".join(str(exc).split())
+            _fail(ctx, PetitionscanError(f"unexpected failure ({type(exc).__name__}: {what}); run with -v for details"))
         return None
 
 
