@@ -7,7 +7,9 @@ one line on stderr and the error's exit code; ``--verbose`` adds the traceback.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -34,7 +36,22 @@ class _Group(click.Group):
                 ctx,
                 Interrupted("interrupted; everything stored so far is complete: run the same command again to go on"),
             )
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # a bug: one line, the traceback with --verbose
+            what = " ".join(str(exc).split())
+            _fail(ctx, PetitionscanError(f"unexpected failure ({type(exc).__name__}: {what}); run with -v for details"))
         return None
+
+
+def _terminate_like_ctrl_c() -> None:
+    """SIGTERM (``kill``, a shutdown) stops a command as Ctrl+C does: cleanly, with exit 130."""
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 def _fail(ctx: click.Context, exc: PetitionscanError) -> None:
@@ -49,6 +66,7 @@ def _fail(ctx: click.Context, exc: PetitionscanError) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Log details and show full tracebacks on errors.")
 def main(verbose: bool) -> None:
     """Print petition sheets, read returned scans, count unique signatures. Offline."""
+    _terminate_like_ctrl_c()
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -198,6 +216,34 @@ def merge_command(others: tuple[Path, ...], db: Path) -> None:
         )
         for line in result.conflicts:
             click.echo(f"petitionscan: conflict: {line}", err=True)
+
+
+@main.command("purge")
+@_DB_OPTION
+@click.option("--crops", is_flag=True, help="Remove the pictures of handwritten names.")
+@click.option("--pages", is_flag=True, help="Remove the page pictures.")
+@click.option("--keep-unreviewed", is_flag=True, help="Keep the pictures of rows still needing review.")
+def purge_command(db: Path, crops: bool, pages: bool, keep_unreviewed: bool) -> None:
+    """Delete the stored handwriting once rows are decided; names, counts and the audit trail stay.
+
+    Without --crops or --pages both are removed. The file is compacted, so the bytes are gone.
+    """
+    from petitionscan.purge import purge_database
+
+    both = not crops and not pages
+    result = purge_database(db, crops=crops or both, pages=pages or both, keep_unreviewed=keep_unreviewed)
+    click.echo(
+        f"removed {result.crops_removed} name pictures and {result.pages_removed} page pictures; "
+        f"{db}: {result.bytes_before / 1e6:.1f} MB -> {result.bytes_after / 1e6:.1f} MB"
+    )
+    if result.undecided_kept:
+        click.echo(f"kept the pictures of {result.undecided_kept} rows still needing review")
+    if result.undecided_lost:
+        click.echo(
+            f"petitionscan: warning: {result.undecided_lost} rows still needing review have no picture now; "
+            "decide them from the paper sheets",
+            err=True,
+        )
 
 
 # --- review -----------------------------------------------------------------

@@ -2,13 +2,17 @@
 
 Every file the tool writes goes to a temp file in the target's folder (same
 file system, so the rename is atomic), then replaces the target. A failure,
-a full disk or Ctrl-C leaves the old file (or none) and no temp file behind.
+a full disk, Ctrl-C or SIGTERM leaves the old file (or none) and no temp file
+behind. A run killed outright (SIGKILL, power cut) cannot clean up: its temp
+file names carry its process id, and the next write of the same target
+removes those whose process is gone.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,8 +26,9 @@ def atomic_output(target: Path) -> Iterator[Path]:
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(f"{target}: the folder {folder} does not exist; create it or choose another path")
+    remove_stale_temps(target)
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise OutputError(f"{target}: cannot write there ({exc.strerror}); choose another path") from exc
     os.close(fd)
@@ -42,3 +47,49 @@ def atomic_output(target: Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+STALE_UNTAGGED_SECONDS = 3600.0
+"""Temp files without a process id (older versions) are removed after an hour."""
+
+
+def remove_stale_temps(target: Path) -> list[Path]:
+    """Remove temp files of ``target`` left by runs that were killed; returns what went.
+
+    A temp file whose process still runs is left alone: another run may be
+    writing the same target right now.
+    """
+    folder = target.parent if str(target.parent) else Path(".")
+    prefix = f".{target.name}."
+    removed: list[Path] = []
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith(prefix) and n.endswith(".tmp")]
+    except OSError:
+        return removed
+    for name in names:
+        path = folder / name
+        middle = name[len(prefix) : -len(".tmp")]
+        pid_text = middle.split(".", 1)[0]
+        try:
+            if pid_text.isdigit() and "." in middle:
+                if _alive(int(pid_text)):
+                    continue
+            elif time.time() - path.stat().st_mtime < STALE_UNTAGGED_SECONDS:
+                continue
+            path.unlink()
+            removed.append(path)
+        except OSError:
+            continue
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

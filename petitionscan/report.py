@@ -30,6 +30,7 @@ from petitionscan import dedupe
 from petitionscan.errors import UsageError
 from petitionscan.fileio import atomic_output
 from petitionscan.fonts import register_fonts
+from petitionscan.markup import para, printable
 from petitionscan.tally import TOTAL, Tally
 
 MAX_BRANCH_BARS = 25
@@ -103,7 +104,7 @@ def _branch_chart(table: Tally, font: str) -> Drawing:
     chart.x, chart.y = 60 * mm, 20
     chart.width, chart.height = 100 * mm, height - 30
     chart.data = [[table.value("unique signatures", name) for name, _ in lines] or [0]]
-    chart.categoryAxis.categoryNames = [name[:40] for name, _ in lines] or [""]
+    chart.categoryAxis.categoryNames = [printable(name)[:40] for name, _ in lines] or [""]
     chart.categoryAxis.labels.fontName = font
     chart.categoryAxis.labels.fontSize = 7
     chart.categoryAxis.labels.boxAnchor = "e"
@@ -160,7 +161,7 @@ def _footer(font: str, label: str):  # type: ignore[no-untyped-def]
     def draw(canvas, doc) -> None:  # type: ignore[no-untyped-def]
         canvas.saveState()
         canvas.setFont(font, 7)
-        canvas.drawString(15 * mm, 10 * mm, label)
+        canvas.drawString(15 * mm, 10 * mm, printable(label))
         canvas.drawRightString(A4[0] - 15 * mm, 10 * mm, f"page {doc.page}")
         canvas.restoreState()
 
@@ -176,7 +177,7 @@ def write_report(data: ReportData, out: Path) -> Path:
     table = data.by_branch
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     story: list[Flowable] = [
-        Paragraph(data.title, st["title"]),
+        Paragraph(para(data.title), st["title"]),
         Paragraph(
             f"Counted {stamp}. Only rows read with confidence or confirmed by a person count; "
             "rows needing review are shown apart and not counted.",
@@ -189,7 +190,7 @@ def write_report(data: ReportData, out: Path) -> Path:
         share = 100.0 * table.value("unique signatures") / data.target
         story.append(Paragraph(f"Target: {data.target} ({share:.1f} % reached)", st["body"]))
     header = ["branch", *table.columns]
-    body = [[Paragraph(name, st["cell"]), *values] for name, values in table.lines]
+    body = [[Paragraph(para(name), st["cell"]), *values] for name, values in table.lines]
     body.append([Paragraph(f"<b>{TOTAL}</b>", st["cell"]), *table.total])
     wrapped_header = [Paragraph(_HEADINGS.get(h, h), st["head"]) for h in header]
     grid = Table([wrapped_header, *body], repeatRows=1, colWidths=[31.5 * mm] + [13.5 * mm] * len(table.columns))
@@ -221,26 +222,22 @@ def write_signatories(rows: pd.DataFrame, result: dedupe.DedupeResult, out: Path
         lines.append(
             [
                 str(number),
-                Paragraph(_escape(dedupe.normalize_name(str(person["name"]))), st["cell"]),
-                Paragraph(_escape(str(person["workplace"])), st["cell"]),
-                Paragraph(_escape(str(person["town"])), st["cell"]),
+                Paragraph(para(dedupe.normalize_name(str(person["name"]))), st["cell"]),
+                Paragraph(para(str(person["workplace"])), st["cell"]),
+                Paragraph(para(str(person["town"])), st["cell"]),
                 f"{sheet} / {person['row']}",
             ]
         )
     grid = LongTable(lines, repeatRows=1, colWidths=[12 * mm, 58 * mm, 50 * mm, 35 * mm, 25 * mm])
     grid.setStyle(_table_style(font, bold))
     story: list[Flowable] = [
-        Paragraph(_escape(title), st["title"]),
+        Paragraph(para(title), st["title"]),
         Paragraph(f"{len(people)} unique signatories.", st["body"]),
         Spacer(1, 4 * mm),
         grid,
     ]
     _build(out, story, title)
     return out
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _build(out: Path, story: list[Flowable], label: str) -> None:
@@ -253,7 +250,7 @@ def _build(out: Path, story: list[Flowable], label: str) -> None:
             rightMargin=15 * mm,
             topMargin=15 * mm,
             bottomMargin=18 * mm,
-            title=label,
+            title=printable(label),
             author="petitionscan",
         )
         footer = _footer(font, label)

@@ -21,6 +21,7 @@ from pandas.api.types import union_categoricals
 
 from petitionscan import dedupe, store
 from petitionscan.errors import DatabaseError, UsageError
+from petitionscan.markup import printable
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +232,8 @@ def count(conn: sqlite3.Connection, by: str | None = None, *, save_decisions: bo
 def format_table(table: Tally) -> str:
     """The table as aligned text, for a terminal."""
     head = (table.by or "").upper() or " "
-    body = [(name, values) for name, values in table.lines] + [(TOTAL, table.total)]
+    # Branch names come from the sheets' QR codes: no control characters reach the terminal.
+    body = [(printable(name), values) for name, values in table.lines] + [(TOTAL, table.total)]
     names = [head, *(name for name, _ in body)]
     width0 = max(len(n) for n in names)
     widths = [max(len(c), *(len(str(v[i])) for _, v in body)) for i, c in enumerate(table.columns)]

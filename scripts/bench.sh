@@ -17,3 +17,4 @@ else
 fi
 run benchmarks/bench_tally.py
 run benchmarks/bench_review.py --rows 5000 --decisions 40
+run benchmarks/bench_memory.py

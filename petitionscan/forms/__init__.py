@@ -9,9 +9,10 @@ from pathlib import Path
 from petitionscan import geometry
 from petitionscan.errors import UsageError
 from petitionscan.fileio import atomic_output
-from petitionscan.forms.campaign import Campaign, load_campaign
+from petitionscan.forms.campaign import MAX_BRANCH, Campaign, load_campaign
 from petitionscan.forms.pdf import write_pdf
 from petitionscan.forms.serials import new_serials, record_serials
+from petitionscan.markup import first_control
 
 MAX_SHEETS = 5000
 
@@ -25,6 +26,19 @@ class GenerateResult:
     pages: int
     appeal_pages: int
     serials: tuple[str, ...]
+
+
+def check_branch(branch: str) -> None:
+    """A branch name that prints on one line and keeps the QR code readable, or UsageError."""
+    control = first_control(branch)
+    if control is not None:
+        raise UsageError(f"--branch contains the invisible control character {control}; remove it")
+    length = len(" ".join(branch.split()))
+    if length > MAX_BRANCH:
+        raise UsageError(
+            f"--branch is {length} characters long; the limit is {MAX_BRANCH} "
+            "(it is printed on every sheet and carried in its QR code): shorten it"
+        )
 
 
 def generate(
@@ -43,8 +57,10 @@ def generate(
     """
     if not 1 <= sheets <= MAX_SHEETS:
         raise UsageError(f"--sheets must be between 1 and {MAX_SHEETS}, not {sheets}; print in several runs")
+    if branch is not None:
+        check_branch(branch)
     campaign = load_campaign(campaign_path)
-    branch_name = (branch if branch is not None else campaign.branch).strip()
+    branch_name = " ".join((branch if branch is not None else campaign.branch).split())
     sheet = geometry.sheet_geometry(campaign.layout)
     serials = new_serials(sheets, campaign.campaign_id)
 

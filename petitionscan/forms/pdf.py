@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from urllib.parse import quote
-from xml.sax.saxutils import escape
 
 import cv2
 import numpy as np
@@ -37,6 +36,8 @@ from petitionscan import geometry
 from petitionscan.fonts import register_fonts
 from petitionscan.forms.campaign import Campaign
 from petitionscan.forms.texts import text
+from petitionscan.markup import para as escape
+from petitionscan.markup import printable
 
 DROPOUT = Color(1.0, 0.55, 0.40)  # light red-orange: R stays ~255 for the reader
 DROPOUT_TEXT = Color(0.85, 0.35, 0.25)
@@ -47,8 +48,15 @@ mm = geometry.PT_PER_MM
 
 
 def qr_payload(campaign_id: str, serial: str, layout_code: str, branch: str) -> str:
-    """What the QR code carries: enough to read the sheet without its PDF."""
-    return ";".join((QR_PREFIX, campaign_id, serial, layout_code, quote(branch, safe="")))
+    """What the QR code carries: enough to read the sheet without its PDF.
+
+    The branch goes in as UTF-8 text, with only ``%``, ``;`` and unprintable
+    characters percent-escaped: a Cyrillic letter then takes two bytes, not
+    six, and the code stays coarse enough for phone photos. Sheets printed
+    with every character escaped read the same (``unquote`` undoes both).
+    """
+    escaped = "".join(quote(c, safe="") if c in "%;" or not c.isprintable() else c for c in branch)
+    return ";".join((QR_PREFIX, campaign_id, serial, layout_code, escaped))
 
 
 def parse_qr_payload(payload: str) -> tuple[str, str, str, str] | None:
@@ -142,7 +150,7 @@ def draw_sheet(
     _sx0, sy0, sx1, sy1 = sheet.serial_rect_mm
     page.text(sx1, sy1 - 1.5, f"{text(lang, 'sheet')} {serial}", 10, bold, align="right")
     if branch:
-        page.text(sx1, sy0 - 1.0, f"{text(lang, 'branch')}: {branch}", 8, regular, align="right")
+        page.text(sx1, sy0 - 1.0, f"{text(lang, 'branch')}: {printable(branch)}", 8, regular, align="right")
     page.text(sx1, sy1 + 2.6, f"{index} / {total}", 6, regular, align="right")
 
     page.paragraph(sheet.statement_rect_mm, escape(campaign.statement), regular, 10.5, 7)

@@ -225,7 +225,7 @@ def read_page(task: PageTask, engine: Recognizer, known: Sequence[KnownLayout] =
     try:
         page = load_page(InputFile(task.source_file, task.kind), task.page)
     except InputFileError as exc:
-        where.warning("rejected: %s", exc.message)
+        where.info("rejected: %s", exc.message)
         return result("rejected", exc.message)
     try:
         reg = register(page.image, known)
@@ -357,14 +357,16 @@ def scan_paths(
         raise NothingRead("no scans given; name the files or folders to read")
     db_path = db or default_db(paths)
     rejected_path = rejected or db_path.parent / REJECTED_NAME
-    files, skipped = find_inputs(paths, ignore=(db_path, rejected_path))
-    if not files:
+    found = find_inputs(paths, ignore=(db_path, rejected_path))
+    files, skipped = found.files, found.skipped
+    if not files and not found.unreadable:
         raise NothingRead(
             f"no scans found in {', '.join(str(p) for p in paths)}; give PDF, TIFF, PNG, JPEG or HEIC files"
         )
     recognizer = load_engine(engine)  # fail before any work when the engine cannot run
     conn = store.connect(db_path)
     summary = ScanSummary(db=db_path, skipped=skipped)
+    summary.rejected += [Rejection(u.path, 0, u.reason) for u in found.unreadable]
     try:
         known = known_layouts(conn)
         words = confirmed_words(conn)

@@ -138,7 +138,7 @@ def read_qr(image: np.ndarray) -> list[str]:
     import zxingcpp
 
     texts = [
-        r.text
+        _as_utf8(r)
         for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
         if r.text
     ]
@@ -149,6 +149,14 @@ def read_qr(image: np.ndarray) -> list[str]:
     except cv2.error:
         return []
     return [text] if text else []
+
+
+def _as_utf8(result: object) -> str:
+    """The code's bytes as UTF-8 (what the sheets print), not zxing's guess of the character set."""
+    try:
+        return bytes(result.bytes).decode("utf-8")  # type: ignore[attr-defined]
+    except (AttributeError, UnicodeDecodeError):
+        return str(result.text)  # type: ignore[attr-defined]
 
 
 def _payload(texts: Sequence[str]) -> tuple[str, str, str, str] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,14 @@ def test_neutralize_leaves_other_values() -> None:
     assert export.neutralize("SMITH-JONES") == "SMITH-JONES"
     assert export.neutralize("-X") == "'-X"
     assert export.neutralize(-3) == -3
+
+
+def test_control_characters_in_branch_names_never_reach_the_terminal(
+    corpus: Callable[[str], Corpus],
+) -> None:
+    c = corpus("escape.db")
+    sheet, scan = c.sheet("S1", branch="\x1b[2J\x1b[31mDepot\u202e7")
+    c.row(sheet, scan, 1, "ANNA KARIMOVA")
+    code, out, _ = run("tally", "--db", str(c.path), "--by", "branch")
+    assert code == 0
+    assert "\x1b" not in out and "\u202e" not in out and "[2J[31mDepot7" in out
