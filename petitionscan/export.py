@@ -122,7 +122,7 @@ def write_csv(
     if isinstance(target, Path):
         if target.is_dir():
             raise OutputError(f"{target} is a folder; give a file name to --out")
-        with atomic_output(target) as tmp, tmp.open("w", encoding="utf-8", newline="") as handle:
+        with atomic_output(target, private=True) as tmp, tmp.open("w", encoding="utf-8", newline="") as handle:
             fill(handle)
             handle.flush()
             os.fsync(handle.fileno())
