@@ -230,7 +230,7 @@ def count(conn: sqlite3.Connection, by: str | None = None, *, save_decisions: bo
 
 # Left out of the terminal table, first to last, until it fits; --out keeps them all.
 NARROW_DROP_ORDER = ("of which probable", "unreadable", "not a signature", "crossed out", "blank", "unsigned")
-MIN_NAME_WIDTH = 12
+MIN_NAME_WIDTH = 20
 
 
 def _two_lines(title: str) -> tuple[str, str]:

@@ -11,4 +11,5 @@ import pytest
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path_factory.mktemp("petitionscan-home")
     monkeypatch.setenv("PETITIONSCAN_HOME", str(home))
+    monkeypatch.delenv("PETITIONSCAN_DB", raising=False)  # every test names its database or its folder
     return home

@@ -211,3 +211,35 @@ def test_help_and_version() -> None:
     assert "generate" in runner.invoke(main, ["--help"]).output
     assert "--no-appeal" in runner.invoke(main, ["generate", "--help"]).output
     assert runner.invoke(main, ["--version"]).output.startswith("petitionscan, version")
+
+
+@pytest.mark.parametrize(
+    ("platform", "env", "expected"),
+    [
+        ("win32", {"LOCALAPPDATA": "C:/Users/a/AppData/Local"}, "C:/Users/a/AppData/Local/petitionscan"),
+        ("darwin", {}, "HOME/Library/Application Support/petitionscan"),
+        ("linux", {"XDG_DATA_HOME": "/x/data"}, "/x/data/petitionscan"),
+        ("linux", {}, "HOME/.local/share/petitionscan"),
+    ],
+)
+def test_the_ledger_lives_in_the_platform_user_data_folder(
+    platform: str, env: dict[str, str], expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from petitionscan.forms import serials
+
+    monkeypatch.delenv("PETITIONSCAN_HOME")
+    for name in ("LOCALAPPDATA", "XDG_DATA_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr(serials.sys, "platform", platform)
+    assert serials.ledger_path("c") == Path(expected.replace("HOME", str(tmp_path))) / "serials" / "c.txt"
+    monkeypatch.setenv("PETITIONSCAN_HOME", str(tmp_path / "own"))
+    assert serials.ledger_path("c") == tmp_path / "own" / "serials" / "c.txt"
+
+
+def test_generate_reports_progress_per_sheet(tmp_path: Path) -> None:
+    seen: list[tuple[int, int]] = []
+    generate(None, sheets=3, out=tmp_path / "s.pdf", with_appeal=False, progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(1, 3), (2, 3), (3, 3)]
