@@ -2,4 +2,5 @@
 
 from petitionscan.cli import main
 
-main(prog_name="petitionscan")
+if __name__ == "__main__":
+    main(prog_name="petitionscan")

@@ -17,11 +17,17 @@ from petitionscan.errors import CampaignError, OutputError
 
 
 def test_python_dash_m_is_the_same_command(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "petitionscan", "--version"], capture_output=True, text=True, cwd=tmp_path, check=False
-    )
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "petitionscan", *args], capture_output=True, text=True, cwd=tmp_path, check=False
+        )
+
+    done = run("--version")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"petitionscan, version {__version__}"
+    done = run("demo", "d", "--sheets", "2", "--jobs", "2")  # with scan workers, which are spawned processes
+    assert done.returncode == 0, done.stderr
+    assert "read 2 pages" in done.stdout
 
 
 def test_shipped_campaigns_are_listed_printed_and_used_from_any_folder(
