@@ -6,3 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -rf demo
 .venv/bin/petitionscan demo demo
+echo "(from this checkout the command is .venv/bin/petitionscan, or run . .venv/bin/activate first)"
