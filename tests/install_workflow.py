@@ -56,15 +56,16 @@ def review() -> dict[str, object]:
         cwd=WORK, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert proc.stdout is not None
-    first = proc.stdout.readline()
-    match = re.search(r"(http://127\.0\.0\.1:\d+/\S*)", first)
-    status = 0
-    if match:  # the key in the address becomes a cookie on the first answer, as in a browser
-        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
-        with opener.open(match.group(1), timeout=30) as answer:
-            status = answer.status
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    first, status = proc.stdout.readline(), 0
+    try:
+        match = re.search(r"(http://127\.0\.0\.1:\d+/\S*)", first)
+        if match:  # the key in the address becomes a cookie on the first answer, as in a browser
+            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+            with opener.open(match.group(1), timeout=30) as answer:
+                status = answer.status
+    finally:  # never leave the server running, whatever the page answered
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
     return {"rc": proc.returncode, "stdout": first + out, "stderr": err, "http": status}
 
 

@@ -32,10 +32,12 @@ def _review(line: str, cwd: Path, env: dict[str, str]) -> None:
     """A review line as written: it serves until Ctrl+C, so start it, wait for the address, press Ctrl+C."""
     proc = subprocess.Popen(["bash", "-c", f"exec {line}"], cwd=cwd, env=env, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
-    first = proc.stdout.readline()
+    try:
+        first = proc.stdout.readline()
+    finally:  # never leave the server running
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
     assert first.startswith("review page: http://127.0.0.1:"), first
-    proc.send_signal(signal.SIGINT)
-    rest, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0 and "every decision is saved" in rest
 
 
