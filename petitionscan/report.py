@@ -10,9 +10,12 @@ Cyrillic names print.
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
@@ -34,6 +37,8 @@ from petitionscan.markup import para, printable
 from petitionscan.tally import TOTAL, Tally
 
 MAX_BRANCH_BARS = 25
+PageProgress = Callable[[int], None]
+"""Called with the number of pages laid out so far (long signatory lists take a while)."""
 _BLUE = colors.HexColor("#2b5c8a")
 _RED = colors.HexColor("#b03a2e")
 # Table headings broken where a reader expects, not mid-word.
@@ -168,7 +173,7 @@ def _footer(font: str, label: str):  # type: ignore[no-untyped-def]
     return draw
 
 
-def write_report(data: ReportData, out: Path) -> Path:
+def write_report(data: ReportData, out: Path | BinaryIO, progress: PageProgress | None = None) -> Path | BinaryIO:
     """Write the count report PDF (totals, table by branch, two charts)."""
     if data.target is not None and data.target <= 0:
         raise UsageError("--target must be a positive number of signatures")
@@ -202,11 +207,17 @@ def write_report(data: ReportData, out: Path) -> Path:
     story.append(_branch_chart(table, font))
     story.append(Paragraph("Unique signatures by day scanned", st["h2"]))
     story.append(_day_chart(data.per_day, data.target, font))
-    _build(out, story, data.title)
+    _build(out, story, data.title, progress)
     return out
 
 
-def write_signatories(rows: pd.DataFrame, result: dedupe.DedupeResult, out: Path, title: str) -> Path:
+def write_signatories(
+    rows: pd.DataFrame,
+    result: dedupe.DedupeResult,
+    out: Path | BinaryIO,
+    title: str,
+    progress: PageProgress | None = None,
+) -> Path | BinaryIO:
     """Write the numbered list of unique signatories, for handing the petition over."""
     font, bold = register_fonts()
     st = _styles(font, bold)
@@ -236,31 +247,54 @@ def write_signatories(rows: pd.DataFrame, result: dedupe.DedupeResult, out: Path
         Spacer(1, 4 * mm),
         grid,
     ]
-    _build(out, story, title)
+    _build(out, story, title, progress)
     return out
 
 
-def _build(out: Path, story: list[Flowable], label: str) -> None:
+def _build(out: Path | BinaryIO, story: list[Flowable], label: str, progress: PageProgress | None) -> None:
+    """Lay out ``story`` into a file (atomically, owner-only: it may hold names) or a binary stream."""
+    if not isinstance(out, Path):
+        buffer = io.BytesIO()
+        _layout(buffer, story, label, progress)
+        out.write(buffer.getvalue())
+        out.flush()
+        return
+    with atomic_output(out, private=True) as tmp:
+        _layout(str(tmp), story, label, progress)
+
+
+def _layout(target: str | BinaryIO, story: list[Flowable], label: str, progress: PageProgress | None) -> None:
     font, _ = register_fonts()
-    with atomic_output(out) as tmp:
-        doc = SimpleDocTemplate(
-            str(tmp),
-            pagesize=A4,
-            leftMargin=15 * mm,
-            rightMargin=15 * mm,
-            topMargin=15 * mm,
-            bottomMargin=18 * mm,
-            title=printable(label),
-            author="petitionscan",
-        )
-        footer = _footer(font, label)
-        doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    doc = SimpleDocTemplate(
+        target,
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=18 * mm,
+        title=printable(label),
+        author="petitionscan",
+    )
+    footer = _footer(font, label)
+    if progress is not None:
+        report_page = progress
+        doc.setProgressCallBack(lambda kind, value: report_page(int(value)) if kind == "PAGE" else None)
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
 
 
 def report_database(
-    db: Path, out: Path, *, target: int | None = None, signatories: bool = False, title: str | None = None
-) -> Path:
-    """The ``report`` command: the count report, or the printable list of unique signatories."""
+    db: Path,
+    out: Path | BinaryIO,
+    *,
+    target: int | None = None,
+    signatories: bool = False,
+    title: str | None = None,
+    progress: PageProgress | None = None,
+) -> Path | BinaryIO:
+    """The ``report`` command: the count report, or the printable list of unique signatories.
+
+    ``out`` is a file path, or a binary stream such as standard output.
+    """
     from contextlib import closing
 
     from petitionscan import store, tally
@@ -269,11 +303,11 @@ def report_database(
         rows = tally.load_rows(conn)
         result = tally.dedupe_rows(rows, tally.people_decisions(conn))
     if signatories:
-        return write_signatories(rows, result, out, title or "Signatories")
+        return write_signatories(rows, result, out, title or "Signatories", progress)
     data = ReportData(
         title=title or "Signature count",
         by_branch=tally.tally(rows, result, "branch"),
         per_day=per_day(rows, result),
         target=target,
     )
-    return write_report(data, out)
+    return write_report(data, out, progress)

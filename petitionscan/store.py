@@ -31,6 +31,8 @@ ROW_STATUSES = (
     "unreadable",
     "not_signature",
 )
+DEFAULT_DB = Path("campaign.db")
+"""Every command's database unless --db or $PETITIONSCAN_DB names another: campaign.db in the current folder."""
 COUNTED_STATUSES = ("auto", "confirmed")
 SCAN_STATUSES = ("read", "duplicate", "foreign", "rejected")
 

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, settings
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path_factory.mktemp("petitionscan-home")
     monkeypatch.setenv("PETITIONSCAN_HOME", str(home))
+    monkeypatch.delenv("PETITIONSCAN_DB", raising=False)  # every test names its database or its folder
     return home
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,11 +50,13 @@ def generate(
     branch: str | None = None,
     layout_out: Path | None = None,
     with_appeal: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> GenerateResult:
     """Write the appeal and ``sheets`` signature sheets as one PDF, atomically.
 
     The serials are recorded as issued before the PDF appears, so a serial is
-    never printed twice even if the run is interrupted just after.
+    never printed twice even if the run is interrupted just after. ``progress``
+    is told (sheets drawn, sheets in all) as the PDF is laid out.
     """
     if not 1 <= sheets <= MAX_SHEETS:
         raise UsageError(f"--sheets must be between 1 and {MAX_SHEETS}, not {sheets}; print in several runs")
@@ -65,7 +68,7 @@ def generate(
     serials = new_serials(sheets, campaign.campaign_id)
 
     with atomic_output(out) as pdf_tmp:
-        appeal_pages = write_pdf(str(pdf_tmp), campaign, sheet, serials, branch_name, with_appeal)
+        appeal_pages = write_pdf(str(pdf_tmp), campaign, sheet, serials, branch_name, with_appeal, progress)
         pages: list[dict[str, object]] = [
             {"sheet_id": None, "page_size": [round(v * geometry.PT_PER_MM, 2) for v in sheet.page_size_mm], "rows": []}
             for _ in range(appeal_pages)

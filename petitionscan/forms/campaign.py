@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,8 @@ from petitionscan.errors import CampaignError
 from petitionscan.forms.texts import LANGUAGES
 from petitionscan.markup import first_control
 
-DEFAULT_CAMPAIGN = Path(__file__).resolve().parents[2] / "forms" / "mangystau.toml"
+DEFAULT_CAMPAIGN = "mangystau"
+CAMPAIGNS_PACKAGE = "petitionscan.forms.campaigns"
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
@@ -66,9 +68,26 @@ class Campaign:
     source: str
 
 
-def default_campaign_path() -> Path:
-    """The shipped Mangystau campaign in the project's ``forms/`` folder."""
-    return DEFAULT_CAMPAIGN
+def shipped_campaigns() -> dict[str, str]:
+    """The campaigns inside the package, by name (file name without ``.toml``), as TOML text.
+
+    Read through importlib.resources so they are found wherever the package is
+    installed, from any working folder.
+    """
+    folder = resources.files(CAMPAIGNS_PACKAGE)
+    return {
+        item.name.removesuffix(".toml"): item.read_text(encoding="utf-8")
+        for item in sorted(folder.iterdir(), key=lambda i: i.name)
+        if item.name.endswith(".toml")
+    }
+
+
+def shipped_campaign_text(name: str) -> str:
+    """One shipped campaign's TOML text; a CampaignError naming the others when unknown."""
+    found = shipped_campaigns()
+    if name not in found:
+        raise CampaignError(f"no shipped campaign named {name!r}; the shipped ones are {', '.join(found)}")
+    return found[name]
 
 
 class _Reader:
@@ -139,28 +158,58 @@ def _clean(text: str) -> str:
     return re.sub(r"[ \t]+", " ", text.replace("\r", "")).strip()
 
 
+def load_shipped_campaign(name: str) -> Campaign:
+    """A campaign that ships inside the package, by name."""
+    return parse_campaign(_parse_toml(shipped_campaign_text(name), Path(name)), Path(name))
+
+
+def _shipped_name(path: Path | None) -> str | None:
+    """The shipped campaign ``path`` stands for: none given, or a bare name that is no file here."""
+    if path is None:
+        return DEFAULT_CAMPAIGN
+    name = path.name.removesuffix(".toml")
+    if len(path.parts) == 1 and not path.exists() and name in shipped_campaigns():
+        return name
+    return None
+
+
 def load_campaign(path: Path | None = None) -> Campaign:
-    """Read and validate a campaign file; the default campaign when ``path`` is None."""
-    path = path or default_campaign_path()
+    """Read and validate a campaign file; the default campaign when ``path`` is None.
+
+    A ``path`` that is no file but the name of a shipped campaign (``mangystau-ru``)
+    loads that one, so the shipped campaigns work from any folder.
+    """
+    name = _shipped_name(path)
+    if name is not None:
+        return load_shipped_campaign(name)
+    assert path is not None
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise CampaignError(f"{path}: is larger than {MAX_FILE_BYTES // 1024} KiB, too large to be a campaign file")
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise CampaignError(f"{path}: no such campaign file; give a .toml file from forms/") from None
+        names = ", ".join(shipped_campaigns())
+        raise CampaignError(
+            f"{path}: no such campaign file; give a .toml file or a shipped campaign ({names})"
+        ) from None
     except IsADirectoryError:
         raise CampaignError(f"{path}: is a folder; give a campaign .toml file") from None
     except OSError as exc:
         raise CampaignError(f"{path}: cannot be read ({exc.strerror})") from exc
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise CampaignError(f"{path}: is not UTF-8 text; save the campaign file as UTF-8") from None
+    return parse_campaign(_parse_toml(text, path), path)
+
+
+def _parse_toml(text: str, path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise CampaignError(f"{path}: is not valid TOML ({exc}); fix the line it names") from exc
     except RecursionError:
         raise CampaignError(f"{path}: is nested too deeply to be a campaign file") from None
-    return parse_campaign(data, path)
 
 
 def parse_campaign(data: dict[str, Any], path: Path) -> Campaign:

@@ -8,7 +8,7 @@ red channel of a colour scan, while blue and black ink stay dark there.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from urllib.parse import quote
 
 import cv2
@@ -241,8 +241,12 @@ def write_pdf(
     serials: Sequence[str],
     branch: str,
     with_appeal: bool,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Write the whole PDF to ``target`` (path or file object); returns the appeal page count."""
+    """Write the whole PDF to ``target`` (path or file object); returns the appeal page count.
+
+    ``progress`` is told (sheets drawn, sheets in all) after each signature sheet.
+    """
     width, height = sheet.page_size_mm
     counter = {"sheet": 0}
 
@@ -250,6 +254,8 @@ def write_pdf(
         serial = serials[counter["sheet"]]
         counter["sheet"] += 1
         draw_sheet(canvas, campaign, sheet, serial, branch, counter["sheet"], len(serials))
+        if progress is not None:
+            progress(counter["sheet"], len(serials))
 
     margin = 18 * mm
     doc = BaseDocTemplate(

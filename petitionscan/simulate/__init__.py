@@ -19,7 +19,7 @@ import pypdfium2 as pdfium
 from petitionscan.errors import InputFileError, OutputError, UsageError
 from petitionscan.simulate.degrade import PROFILES, WORK_DPI, Capture, capture
 from petitionscan.simulate.fill import EXTRA_FIELDS, SheetTruth, fill_page
-from petitionscan.simulate.handwriting import WriterHand, available_hands
+from petitionscan.simulate.handwriting import WriterHand, handwriting_source
 from petitionscan.simulate.layout import PageLayout, load_layout
 from petitionscan.simulate.names import DEFAULT_LOCALES
 from petitionscan.simulate.output import atomic_write, jpeg_bytes, pdf_bytes, tiff_bytes
@@ -54,6 +54,7 @@ class SimulationResult:
     rows: int
     filled_rows: int
     profiles: tuple[tuple[str, int], ...]  # (profile, sheets)
+    handwriting: str = ""  # one line: whose handwriting filled the rows
 
 
 def render_pages(pdf: Path, indices: list[int], dpi: int = WORK_DPI) -> list[np.ndarray]:
@@ -133,7 +134,10 @@ def simulate(
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"{out_dir}: cannot create the output folder ({exc.strerror}); choose another") from exc
-        hands = hands or available_hands()
+        if hands:
+            handwriting = f"{len(hands)} writers given by the caller"
+        else:
+            hands, handwriting = handwriting_source()
         batch_rng = np.random.default_rng([seed, 0xB47C4])
         names = list(MIXED_WEIGHTS)
         weights = np.array([MIXED_WEIGHTS[n] for n in names])
@@ -194,4 +198,5 @@ def simulate(
         rows=len(rows),
         filled_rows=sum(1 for r in rows if r[4]),
         profiles=tuple(sorted(used.items())),
+        handwriting=handwriting,
     )

@@ -3,8 +3,9 @@
 Glyphs come from the pen trajectories in the shared handwriting folder, but
 only from writers the recognizer never trains on (:data:`HELD_OUT_UNIPEN_LABS`
 and the UJI1 set), so benchmarks on simulated sheets measure generalisation.
-Without that folder, handwriting-like fonts stand in (DejaVu at the least),
-so the simulator works on a fresh machine.
+That folder is not part of the project; without it, the reduced strokes of
+the UJI1 writers that ship in the package (``hands.json.gz``, CC BY 4.0) stand
+in, so the simulator and the demo write real handwriting on any laptop.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 import cv2
@@ -27,22 +29,8 @@ LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # Held-out writers whose "capitals" are joined-up script, not the block capitals the sheet asks for.
 SCRIPT_WRITERS = frozenset({"imp-boskovic", "imp-vine"})
 
-# Handwriting-like fonts from Debian packages, best first; DejaVu is the last resort.
-FONT_CANDIDATES: tuple[str, ...] = (
-    "/usr/share/fonts/opentype/bwht/BecauseWeOrganize-Regular.otf",
-    "/usr/share/fonts/opentype/bwht/BecauseWeCreate-Regular.otf",
-    "/usr/share/fonts/opentype/bwht/BecauseWeMentor-Regular.otf",
-    "/usr/share/fonts/opentype/bwht/BecauseWeConnect-Regular.otf",
-    "/usr/share/fonts/opentype/bwht/BecauseWeBuild-Regular.otf",
-    "/usr/share/fonts/opentype/bwht/BecauseWeLearn-Regular.otf",
-    "/usr/share/fonts/truetype/humor-sans/Humor-Sans.ttf",
-    "/usr/share/fonts/truetype/breip/Breip.ttf",
-    "/usr/share/fonts/truetype/fifthhorseman/dkg.ttf",
-)
-FALLBACK_FONTS: tuple[str, ...] = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Oblique.ttf",
-)
+PACKAGED_STROKES = "hands.json.gz"  # built by training/build_demo_hands.py
+FALLBACK_FONT = "DejaVuSans.ttf"  # shipped in petitionscan/fontfiles
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,11 +70,18 @@ MASK_HEIGHT = 96
 
 
 def handwriting_dir() -> Path:
-    """Where the pen strokes are: the env var, else ``../shared/handwriting`` beside the repo."""
+    """Where the pen strokes are: the env var, else ``../shared/handwriting`` beside a source checkout.
+
+    An installed package has no checkout around it, so there the answer is a
+    folder that does not exist and the shipped strokes are used.
+    """
     env = os.environ.get(HANDWRITING_ENV)
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[3] / "shared" / "handwriting"
+    checkout = Path(__file__).resolve().parents[2]
+    if not (checkout / "pyproject.toml").is_file():
+        return Path(os.devnull) / "no-handwriting-folder"
+    return checkout.parent / "shared" / "handwriting"
 
 
 def _normalise(char: str, strokes: list[list[list[float]]]) -> Glyph | None:
@@ -207,12 +202,38 @@ def load_paper_writers(folder: str, split: str = "test", per_letter: int = 3) ->
     )
 
 
+@lru_cache(maxsize=1)
+def load_packaged_writers() -> tuple[WriterHand, ...]:
+    """The UJI1 writers' strokes shipped in the package, or () when the file is missing or damaged."""
+    try:
+        raw = (resources.files(__package__) / PACKAGED_STROKES).read_bytes()
+        doc = json.loads(gzip.decompress(raw))
+        grid = float(doc["grid"])
+        hands = []
+        for writer, letters in sorted(doc["writers"].items()):
+            glyphs: dict[str, tuple[Glyph, ...]] = {}
+            for char, samples in sorted(letters.items()):
+                found = [
+                    _normalise(
+                        char, [[[v / grid for v in flat[i : i + 2]] for i in range(0, len(flat), 2)] for flat in sample]
+                    )
+                    for sample in samples
+                ]
+                kept = tuple(g for g in found if g is not None)
+                if char in LETTERS and kept:
+                    glyphs[char] = kept
+            if len(glyphs) >= 5:
+                hands.append(WriterHand(writer, "uji1", glyphs))
+        return tuple(hands)
+    except (OSError, ValueError, KeyError, TypeError, EOFError):
+        return ()
+
+
 def font_paths() -> tuple[str, ...]:
-    """Handwriting-like fonts present on this machine; DejaVu when none is."""
-    found = tuple(p for p in FONT_CANDIDATES if os.path.isfile(p))
-    if found:
-        return found
-    return tuple(p for p in FALLBACK_FONTS if os.path.isfile(p))
+    """The font that stands in when no pen strokes can be read: the package's DejaVu Sans."""
+    from petitionscan.fonts import font_path
+
+    return (str(font_path(FALLBACK_FONT)),)
 
 
 def _font_glyph(font: ImageFont.FreeTypeFont | ImageFont.ImageFont, char: str) -> Glyph | None:
@@ -257,10 +278,26 @@ def load_font_writers(paths: tuple[str, ...]) -> tuple[WriterHand, ...]:
     return tuple(hands)
 
 
+def handwriting_source() -> tuple[tuple[WriterHand, ...], str]:
+    """The writers the simulator uses by default, and one line saying what they are.
+
+    Real held-out writers when the shared folder is there, else the strokes
+    shipped in the package, else (a damaged install) a font.
+    """
+    folder = handwriting_dir()
+    hands = load_stroke_writers(str(folder))
+    if hands:
+        return hands, f"real pen strokes of {len(hands)} held-out writers (UNIPEN, UJI) from {folder}"
+    hands = load_packaged_writers()
+    if hands:
+        return hands, f"real pen strokes of {len(hands)} UJI Pen Characters writers shipped with petitionscan"
+    hands = load_font_writers(font_paths())
+    return hands, "a font (no pen strokes could be read; the installation may be damaged)"
+
+
 def available_hands() -> tuple[WriterHand, ...]:
-    """Real held-out writers when the shared folder is there, fonts otherwise."""
-    hands = load_stroke_writers(str(handwriting_dir()))
-    return hands if hands else load_font_writers(font_paths())
+    """The simulator's default writers (see :func:`handwriting_source`)."""
+    return handwriting_source()[0]
 
 
 def rule_glyph(char: str, rng: np.random.Generator) -> Glyph:

@@ -21,7 +21,7 @@ KEYS = {
     "columns": ["name", "first_name_boxes", "surname_boxes", "name_boxes", "workplace", "town", "union", "signature",
                 "workplace_boxes", "town_boxes", "union_boxes"],
 }  # fmt: skip
-BASE = tomllib.loads((Path(__file__).resolve().parents[2] / "forms" / "mangystau.toml").read_text(encoding="utf-8"))
+BASE = tomllib.loads(cp.shipped_campaign_text("mangystau"))
 
 texts = st.one_of(
     st.text(max_size=40),

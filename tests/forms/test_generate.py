@@ -14,10 +14,10 @@ from click.testing import CliRunner
 from petitionscan import geometry
 from petitionscan.cli import main
 from petitionscan.forms import generate, load_campaign
+from petitionscan.forms.campaign import shipped_campaign_text, shipped_campaigns
 from petitionscan.forms.pdf import parse_qr_payload
 from petitionscan.forms.serials import is_valid_serial, ledger_path
 
-REPO = Path(__file__).resolve().parents[2]
 DPI = 150
 
 
@@ -106,7 +106,7 @@ def test_appeal_demands_are_in_the_pdf_text(printed: tuple[Path, dict[str, objec
 
 def test_cyrillic_and_kazakh_letters_print(tmp_path: Path) -> None:
     kk = tmp_path / "kk.toml"
-    text = (REPO / "forms" / "mangystau-ru.toml").read_text(encoding="utf-8")
+    text = shipped_campaigns()["mangystau-ru"]
     text = text.replace('language = "ru"', 'language = "kk"').replace(
         'statement = "Мы,', 'statement = "ӘҒҚҢӨҰҮҺІ әғқңөұүһі. Мы,'
     )
@@ -227,7 +227,7 @@ def test_longest_branch_and_texts_print_and_read_back(tmp_path: Path) -> None:
     """At the limits the sheet is still written, and the QR code still carries the whole branch."""
     from petitionscan.forms import campaign as limits
 
-    text = (REPO / "forms" / "mangystau-ru.toml").read_text(encoding="utf-8")
+    text = shipped_campaign_text("mangystau-ru")
     statement = ("Жанаозен " * 100)[: limits.MAX_STATEMENT].strip()
     title = ("Требуем " * 30)[: limits.MAX_PETITION_TITLE].strip()
     body = text.split("[petition]")[0] + f'[petition]\ntitle = "{title}"\nstatement = "{statement}"\n'
@@ -339,3 +339,35 @@ def test_the_qr_code_carries_the_branch_as_text_and_old_sheets_still_read() -> N
     printed_before = ";".join(("PSC1", "mangystau", "S", "L1", quote(branch, safe="")))
     assert parse_qr_payload(printed_before) == ("mangystau", "S", "L1", branch)
     assert parse_qr_payload(qr_payload("m", "S", "L1", "a\x07\u202eb")) == ("m", "S", "L1", "a\x07\u202eb")
+
+
+@pytest.mark.parametrize(
+    ("platform", "env", "expected"),
+    [
+        ("win32", {"LOCALAPPDATA": "C:/Users/a/AppData/Local"}, "C:/Users/a/AppData/Local/petitionscan"),
+        ("darwin", {}, "HOME/Library/Application Support/petitionscan"),
+        ("linux", {"XDG_DATA_HOME": "/x/data"}, "/x/data/petitionscan"),
+        ("linux", {}, "HOME/.local/share/petitionscan"),
+    ],
+)
+def test_the_ledger_lives_in_the_platform_user_data_folder(
+    platform: str, env: dict[str, str], expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from petitionscan.forms import serials
+
+    monkeypatch.delenv("PETITIONSCAN_HOME")
+    for name in ("LOCALAPPDATA", "XDG_DATA_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr(serials.sys, "platform", platform)
+    assert serials.ledger_path("c") == Path(expected.replace("HOME", str(tmp_path))) / "serials" / "c.txt"
+    monkeypatch.setenv("PETITIONSCAN_HOME", str(tmp_path / "own"))
+    assert serials.ledger_path("c") == tmp_path / "own" / "serials" / "c.txt"
+
+
+def test_generate_reports_progress_per_sheet(tmp_path: Path) -> None:
+    seen: list[tuple[int, int]] = []
+    generate(None, sheets=3, out=tmp_path / "s.pdf", with_appeal=False, progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(1, 3), (2, 3), (3, 3)]

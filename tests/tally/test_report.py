@@ -97,3 +97,40 @@ def test_markup_in_branch_and_names_is_printed_as_text(corpus: Callable[[str], C
         else:
             assert "<img src=x onerror=alert(1)>" in text
             assert "\x07" not in text and "\u202e" not in text
+
+
+def test_report_to_stdout_is_the_pdf_alone(planted: tuple[Corpus, Truth], tmp_path: Path) -> None:
+    c, truth = planted
+    result = CliRunner().invoke(main, ["report", "--db", str(c.path), "--out", "-"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout_bytes.startswith(b"%PDF-") and result.stdout_bytes.rstrip().endswith(b"%%EOF")
+    (tmp_path / "piped.pdf").write_bytes(result.stdout_bytes)
+    assert f"Unique signatures: {truth.unique}" in pdf_text(tmp_path / "piped.pdf")[1]
+
+
+def test_reports_are_owner_only_and_never_replace_a_link(planted: tuple[Corpus, Truth], tmp_path: Path) -> None:
+    import os
+    import stat
+
+    c, _ = planted
+    for args in (["report"], ["report", "--signatories"]):
+        out = tmp_path / f"{len(args)}.pdf"
+        result = CliRunner().invoke(main, [*args, "--db", str(c.path), "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    link = tmp_path / "link.pdf"
+    link.symlink_to(tmp_path / "1.pdf")
+    result = CliRunner().invoke(main, ["report", "--db", str(c.path), "--out", str(link)])
+    assert result.exit_code == 5
+    assert result.stderr.count("\n") == 1 and "symbolic link" in result.stderr
+    assert os.readlink(link) == str(tmp_path / "1.pdf")
+
+
+def test_report_progress_counts_pages(planted: tuple[Corpus, Truth], tmp_path: Path) -> None:
+    from petitionscan.report import report_database
+
+    c, _ = planted
+    seen: list[int] = []
+    report_database(c.path, tmp_path / "list.pdf", signatories=True, progress=seen.append)
+    pages, _ = pdf_text(tmp_path / "list.pdf")
+    assert seen and max(seen) == pages
