@@ -36,7 +36,7 @@ from reportlab.platypus import (
 from petitionscan import geometry
 from petitionscan.fonts import register_fonts
 from petitionscan.forms.campaign import Campaign
-from petitionscan.forms.texts import text
+from petitionscan.forms.texts import instructions, text
 
 DROPOUT = Color(1.0, 0.55, 0.40)  # light red-orange: R stays ~255 for the reader
 DROPOUT_TEXT = Color(0.85, 0.35, 0.25)
@@ -147,7 +147,9 @@ def draw_sheet(
 
     page.paragraph(sheet.statement_rect_mm, escape(campaign.statement), regular, 10.5, 7)
     c.setFillColor(DROPOUT_TEXT)
-    page.paragraph(sheet.instructions_rect_mm, f"<b>{escape(text(lang, 'instructions'))}</b>", regular, 8.5, 6)
+    page.paragraph(
+        sheet.instructions_rect_mm, f"<b>{escape(instructions(lang, campaign.alphabet))}</b>", regular, 8.5, 6
+    )
 
     # Column headings, printed once above the table.
     hx0, _hy0, _hx1, hy1 = sheet.header_rect_mm
