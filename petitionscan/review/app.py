@@ -38,7 +38,7 @@ from petitionscan.store import connect
 TOKEN_HEADER = "X-Petitionscan-Token"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
-STATIC_FILES = ("style.css", "common.js", "queue.js", "sheet.js", "duplicates.js")
+STATIC_FILES = ("style.css", "common.js", "translit.js", "queue.js", "sheet.js", "duplicates.js")
 # A row shown to one browser is kept out of other browsers' queues this long.
 LEASE_SECONDS = 120.0
 CSP = (
