@@ -42,6 +42,9 @@ def page(cyrillic: Campaign) -> Iterator[object]:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.set_default_timeout(5000)
+        page.set_default_navigation_timeout(
+            30000
+        )  # the first load starts the browser's machinery: slow on a busy machine
         page.goto(server.url)
         page.wait_for_selector("#name-dialog[open]")
         page.keyboard.type("Wanda")
@@ -121,7 +124,7 @@ def test_latin_sheets_start_with_the_table_off(page: object, cyrillic: Campaign)
         if int(shown) == latin:
             break
         kb.press("Alt+KeyS")
-        page.wait_for_function(f"document.getElementById('card').dataset.rowId !== '{shown}'")  # type: ignore[attr-defined]
+        page.wait_for_selector(f'#card:not([data-row-id="{shown}"])')  # type: ignore[attr-defined]
     assert page.get_attribute("#translit-toggle", "aria-pressed") == "false"  # type: ignore[attr-defined]
     page.focus('input.name-input[data-field="first_name"]')  # type: ignore[attr-defined]
     kb.press("Control+KeyA")
