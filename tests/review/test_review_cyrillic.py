@@ -41,10 +41,8 @@ def page(cyrillic: Campaign) -> Iterator[object]:
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(5000)
-        page.set_default_navigation_timeout(
-            30000
-        )  # the first load starts the browser's machinery: slow on a busy machine
+        page.set_default_timeout(20000)  # waits for the page, never for an answer: generous on a busy machine
+        page.set_default_navigation_timeout(30000)
         page.goto(server.url)
         page.wait_for_selector("#name-dialog[open]")
         page.keyboard.type("Wanda")
