@@ -76,8 +76,10 @@ def test_the_distributions_carry_licences_data_and_tests(dists: tuple[Path, Path
     info = next(n.split("/")[0] for n in names if n.endswith(".dist-info/METADATA"))
     for needed in ("petitionscan/fontfiles/DejaVuSans.ttf", "petitionscan/fontfiles/DejaVuSans-Bold.ttf",
                    "petitionscan/fontfiles/LICENSE-DejaVu.txt", "petitionscan/forms/campaigns/mangystau.toml",
-                   "petitionscan/forms/campaigns/mangystau-ru.toml", "petitionscan/simulate/hands.json.gz",
-                   "petitionscan/recognize/letters.onnx", "petitionscan/recognize/names.json.gz",
+                   "petitionscan/forms/campaigns/mangystau-ru.toml", "petitionscan/forms/campaigns/mangystau-kk.toml",
+                   "petitionscan/simulate/hands.json.gz", "petitionscan/recognize/letters.onnx",
+                   "petitionscan/recognize/names.json.gz", "petitionscan/recognize/names-cyrillic.json.gz",
+                   "petitionscan/review/static/translit.js",
                    f"{info}/licenses/LICENSE", f"{info}/licenses/THIRD-PARTY-NOTICES.md"):  # fmt: skip
         assert needed in names, needed
     assert not any(n.startswith("tests/") for n in names)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from petitionscan import geometry
+from petitionscan.alphabets import ALPHABETS, DEFAULT_ALPHABET
 from petitionscan.errors import CampaignError
 from petitionscan.forms.texts import LANGUAGES
 from petitionscan.markup import first_control
@@ -56,6 +57,7 @@ class Campaign:
     campaign_id: str
     title: str
     language: str
+    alphabet: str
     paper: str
     rows: int
     appeal: Appeal
@@ -222,6 +224,9 @@ def parse_campaign(data: dict[str, Any], path: Path) -> Campaign:
     language = c.get("language", str, "en")
     if language not in LANGUAGES:
         raise c.fail("language", f"must be one of {', '.join(LANGUAGES)}, not {language!r}")
+    alphabet = c.get("alphabet", str, DEFAULT_ALPHABET)
+    if alphabet not in ALPHABETS:
+        raise c.fail("alphabet", f"must be one of {', '.join(ALPHABETS)}, not {alphabet!r}")
     paper = c.get("paper", str, "A4").upper()
     if paper not in geometry.PAPER_SIZES_MM:
         raise c.fail("paper", f"must be one of {', '.join(geometry.PAPER_SIZES_MM)}")
@@ -286,11 +291,12 @@ def parse_campaign(data: dict[str, Any], path: Path) -> Campaign:
             f"{path}: key 'campaign.rows': must be 1 to {fitting} on {paper} paper with these columns "
             "(leave it out for as many as fit)"
         )
-    layout = geometry.LayoutSpec(paper, rows, names, other)
+    layout = geometry.LayoutSpec(paper, rows, names, other, alphabet=alphabet)
     return Campaign(
         campaign_id=campaign_id,
         title=title,
         language=language,
+        alphabet=alphabet,
         paper=paper,
         rows=rows,
         appeal=appeal,

@@ -35,7 +35,7 @@ from reportlab.platypus import (
 from petitionscan import geometry
 from petitionscan.fonts import register_fonts
 from petitionscan.forms.campaign import Campaign
-from petitionscan.forms.texts import text
+from petitionscan.forms.texts import instructions, text
 from petitionscan.markup import para as escape
 from petitionscan.markup import printable
 
@@ -155,7 +155,9 @@ def draw_sheet(
 
     page.paragraph(sheet.statement_rect_mm, escape(campaign.statement), regular, 10.5, 7)
     c.setFillColor(DROPOUT_TEXT)
-    page.paragraph(sheet.instructions_rect_mm, f"<b>{escape(text(lang, 'instructions'))}</b>", regular, 8.5, 6)
+    page.paragraph(
+        sheet.instructions_rect_mm, f"<b>{escape(instructions(lang, campaign.alphabet))}</b>", regular, 8.5, 6
+    )
 
     # Column headings, printed once above the table.
     hx0, _hy0, _hx1, hy1 = sheet.header_rect_mm

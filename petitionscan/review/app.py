@@ -44,7 +44,7 @@ MAX_ID = 2**63 - 1
 """Largest row or sheet number SQLite can hold; a longer number in an address is no such row."""
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
-STATIC_FILES = ("style.css", "common.js", "queue.js", "sheet.js", "duplicates.js")
+STATIC_FILES = ("style.css", "common.js", "translit.js", "queue.js", "sheet.js", "duplicates.js")
 # A row shown to one browser is kept out of other browsers' queues this long.
 LEASE_SECONDS = 120.0
 log = logging.getLogger(__name__)

@@ -239,7 +239,7 @@ def read_page(task: PageTask, engine: Recognizer, known: Sequence[KnownLayout] =
             )
         sheet = geometry.sheet_geometry(geometry.parse_layout_code(reg.layout_code))
         cut = cut_page(page.image, reg.matrix, sheet)
-        rows = _recognise(cut.rows, engine)
+        rows = _recognise(cut.rows, engine, sheet.spec.alphabet)
     except RecognizerError:
         raise
     except Exception as exc:  # one broken page must not stop the batch
@@ -249,8 +249,12 @@ def read_page(task: PageTask, engine: Recognizer, known: Sequence[KnownLayout] =
     return result("read", "", page.page_hash, registration=reg, rows=rows, page_jpeg=cut.page_jpeg)
 
 
-def _recognise(rows: Sequence[RowCut], engine: Recognizer) -> tuple[RowResult, ...]:
-    """Read every written field of the page in one batch, then decide each row's status."""
+def _recognise(rows: Sequence[RowCut], engine: Recognizer, alphabet: str = "latin") -> tuple[RowResult, ...]:
+    """Read every written field of the page in one batch, then decide each row's status.
+
+    ``alphabet`` comes from the sheet's layout code, so the reader knows the
+    letters a field may hold without the campaign file.
+    """
     threshold = float(getattr(engine, "auto_threshold", DEFAULT_AUTO_THRESHOLD))
     threshold_for = getattr(engine, "auto_threshold_for", None)
     requests: list[FieldImage] = []
@@ -259,7 +263,7 @@ def _recognise(rows: Sequence[RowCut], engine: Recognizer) -> tuple[RowResult, .
             continue
         for fc in rc.fields:
             if fc.written:
-                requests.append(FieldImage(f"{rc.row}:{fc.key}", fc.image, fc.boxes_px, fc.blank, PX_PER_MM))
+                requests.append(FieldImage(f"{rc.row}:{fc.key}", fc.image, fc.boxes_px, fc.blank, PX_PER_MM, alphabet))
     readings = engine.read(requests) if requests else []
     by_key: dict[str, Reading] = {req.key: rd for req, rd in zip(requests, readings, strict=True)}
     out: list[RowResult] = []

@@ -19,6 +19,7 @@ from petitionscan.forms.pdf import parse_qr_payload
 from petitionscan.forms.serials import is_valid_serial, ledger_path
 
 DPI = 150
+CAMPAIGNS = Path(__file__).resolve().parents[2] / "petitionscan" / "forms" / "campaigns"
 
 
 def _render(pdf: Path, index: int, dpi: int = DPI) -> np.ndarray:
@@ -117,6 +118,40 @@ def test_cyrillic_and_kazakh_letters_print(tmp_path: Path) -> None:
         assert word in printed
 
 
+@pytest.mark.parametrize(
+    ("name", "language", "alphabet"),
+    [("mangystau", "en", "latin"), ("mangystau-ru", "ru", "cyrillic"), ("mangystau-kk", "kk", "cyrillic")],
+)
+def test_shipped_campaigns_name_their_alphabet(name: str, language: str, alphabet: str) -> None:
+    campaign = load_campaign(CAMPAIGNS / f"{name}.toml")
+    assert (campaign.language, campaign.alphabet, campaign.layout.alphabet) == (language, alphabet, alphabet)
+
+
+def test_alphabet_defaults_to_latin(tmp_path: Path) -> None:
+    campaign = tmp_path / "c.toml"
+    campaign.write_text(
+        '[campaign]\nid = "x"\ntitle = "T"\n[petition]\ntitle = "P"\nstatement = "S"\n', encoding="utf-8"
+    )
+    loaded = load_campaign(campaign)
+    assert loaded.alphabet == "latin"
+    assert loaded.layout.code.count("/") == 4  # no alphabet part: the code of sheets printed before
+
+
+def test_kazakh_sheet_carries_cyrillic_in_its_qr_and_says_so(tmp_path: Path) -> None:
+    pdf, layout_json = tmp_path / "kk.pdf", tmp_path / "kk.json"
+    generate(CAMPAIGNS / "mangystau-kk.toml", sheets=1, out=pdf, layout_out=layout_json, with_appeal=False)
+    page = json.loads(layout_json.read_text(encoding="utf-8"))["pages"][0]
+    assert page["alphabet"] == "cyrillic" and page["layout_code"].endswith("/c")
+    grey = cv2.cvtColor(_render(pdf, 0), cv2.COLOR_BGR2GRAY)
+    import zxingcpp
+
+    decoded = parse_qr_payload(zxingcpp.read_barcodes(grey)[0].text)
+    assert decoded is not None
+    assert geometry.parse_layout_code(decoded[2]).alphabet == "cyrillic"
+    printed = " ".join(_text(pdf).split())
+    assert "Кирилл әріптерімен жазыңыз" in printed and "Тегі" in printed
+
+
 def test_serials_never_repeat_across_runs_and_branches(tmp_path: Path) -> None:
     a = generate(None, sheets=20, out=tmp_path / "a.pdf", branch="one", with_appeal=False)
     b = generate(None, sheets=20, out=tmp_path / "b.pdf", branch="two", with_appeal=False)
@@ -153,6 +188,10 @@ BAD_CAMPAIGNS = {
     "language": (
         '[campaign]\nid = "x"\ntitle = "T"\nlanguage = "xx"\n[petition]\ntitle = "P"\nstatement = "S"\n',
         "'campaign.language'",
+    ),
+    "alphabet": (
+        '[campaign]\nid = "x"\ntitle = "T"\nalphabet = "greek"\n[petition]\ntitle = "P"\nstatement = "S"\n',
+        "'campaign.alphabet': must be one of latin, cyrillic, latin+cyrillic",
     ),
     "too many rows": (
         '[campaign]\nid = "x"\ntitle = "T"\nrows = 50\n[petition]\ntitle = "P"\nstatement = "S"\n',
