@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from petitionscan.alphabets import CYRILLIC, KAZAKH
-from petitionscan.recognize.render import KAZAKH_BASES, Sample, cyrillic_split, kazakh_capital
+from petitionscan.recognize.render import KAZAKH_BASES, Sample, cyrillic_split, kazakh_capital, kazakh_split
 
 HANDWRITING_ENV = "PETITIONSCAN_HANDWRITING"
 # UNIPEN labs kept out of the recognizer's training data (writer id prefix before '-').
@@ -399,7 +399,7 @@ def _kazakh_letters(
 
     Ғ Қ Ң Ө are the hand's own Г К Н О with a mark; Ү Ұ І are built on the Y
     and I of one held-out Latin writer; Ә and Һ, which have no base letter,
-    are drawings of the Kazakh set (``extra``).
+    are held-out drawings of the Kazakh set (``extra``).
     """
     lender = latin[int(rng.integers(len(latin)))] if latin else None
     for letter in KAZAKH:
@@ -432,7 +432,9 @@ def load_cyrillic_writers(folder: str | Path) -> tuple[WriterHand, ...]:
     becomes one hand, so the recognizer never trains on a letter the
     simulator writes with. Sessions with fewer than
     :data:`MIN_SESSION_LETTERS` different letters are dropped. The Kazakh
-    capitals are added to each hand (see :func:`_kazakh_letters`).
+    capitals are added to each hand (see :func:`_kazakh_letters`); the Ә and Һ
+    drawings of ``kazakh.npz`` are only those of its test split
+    (:func:`~petitionscan.recognize.render.kazakh_split`), for the same reason.
     """
     base = Path(folder)
     try:
@@ -443,8 +445,8 @@ def load_cyrillic_writers(folder: str | Path) -> tuple[WriterHand, ...]:
     extra: dict[str, list[np.ndarray]] = {}
     try:
         with np.load(base / "kazakh.npz") as data:
-            for img, label in zip(data["images"], data["labels"], strict=True):
-                if str(label) in ("Ә", "Һ"):
+            for index, (img, label) in enumerate(zip(data["images"], data["labels"], strict=True)):
+                if str(label) in ("Ә", "Һ") and kazakh_split(index) == "test":
                     extra.setdefault(str(label), []).append(np.asarray(img))
     except (OSError, ValueError, KeyError):
         pass

@@ -70,6 +70,45 @@ def test_cyrillic_hands_come_from_held_out_sessions_only() -> None:
     assert set(CYRILLIC) <= covered  # the nine Kazakh letters too
 
 
+def _bar(width: int, height: int = 40) -> np.ndarray:
+    """A drawing (dark on white) whose ink is a ``width`` x ``height`` block: its glyph's width names it."""
+    img = np.full((64, 64), 255, np.uint8)
+    img[10 : 10 + height, 4 : 4 + width] = 0
+    return img
+
+
+def test_only_held_out_kazakh_drawings_write_the_kazakh_letters(tmp_path: Path) -> None:
+    """Ә and Һ come from kazakh.npz's test split alone: the recognizer trains on the rest."""
+    from petitionscan.recognize.render import kazakh_split
+
+    letters = "АБВГДКНО"
+    np.savez(
+        tmp_path / "cyrillic.npz",
+        images=np.stack([_bar(12 + i) for i in range(len(letters))]),
+        labels=np.array(list(letters)),
+        writers=np.array(["5"] * len(letters)),  # one held-out (test) session
+    )
+    labels = ["Ә" if i % 3 else "Һ" for i in range(30)]
+    drawings = [_bar(8 + i) for i in range(30)]  # every drawing a different width
+    np.savez(tmp_path / "kazakh.npz", images=np.stack(drawings), labels=np.array(labels))
+
+    def widths(split: str, letter: str) -> set[float]:
+        found = set()
+        for i, (img, label) in enumerate(zip(drawings, labels, strict=True)):
+            glyph = hw._raster_glyph(letter, img)
+            if label == letter and kazakh_split(i) == split and glyph is not None:
+                found.add(glyph.width)
+        return found
+
+    (hand,) = hw.load_cyrillic_writers(str(tmp_path))
+    for letter in ("Ә", "Һ"):
+        used = {g.width for g in hand.glyphs[letter]}
+        held_out = widths("test", letter)
+        trained = widths("train", letter) | widths("val", letter)
+        assert held_out and trained and not held_out & trained
+        assert used and used <= held_out, (letter, used, held_out)
+
+
 def test_a_kazakh_capital_is_its_base_letter_with_a_mark() -> None:
     folder = hw.handwriting_dir()
     if not (folder / "cyrillic.npz").is_file():
