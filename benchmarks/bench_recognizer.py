@@ -225,7 +225,7 @@ def page_fields(folders: list[Path], limit: int) -> list[list[FieldImage]]:
     from petitionscan.scan.register import Registration, register
 
     out: list[list[FieldImage]] = []
-    files, _ = find_inputs(folders)
+    files = find_inputs(folders).files
     for item in files:
         for page in range(1, page_count(item) + 1):
             if len(out) >= limit:

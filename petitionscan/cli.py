@@ -7,7 +7,10 @@ one line on stderr and the error's exit code; ``--verbose`` adds the traceback.
 from __future__ import annotations
 
 import logging
+import shutil
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +20,7 @@ import click
 
 from petitionscan import __version__
 from petitionscan.errors import Interrupted, PetitionscanError
+from petitionscan.store import DEFAULT_DB
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,7 +38,22 @@ class _Group(click.Group):
                 ctx,
                 Interrupted("interrupted; everything stored so far is complete: run the same command again to go on"),
             )
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # a bug: one line, the traceback with --verbose
+            what = " ".join(str(exc).split())
+            _fail(ctx, PetitionscanError(f"unexpected failure ({type(exc).__name__}: {what}); run with -v for details"))
         return None
+
+
+def _terminate_like_ctrl_c() -> None:
+    """SIGTERM (``kill``, a shutdown) stops a command as Ctrl+C does: cleanly, with exit 130."""
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 def _fail(ctx: click.Context, exc: PetitionscanError) -> None:
@@ -44,16 +63,55 @@ def _fail(ctx: click.Context, exc: PetitionscanError) -> None:
     ctx.exit(exc.exit_code)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "PETITIONSCAN"})
 @click.version_option(__version__, prog_name="petitionscan")
 @click.option("-v", "--verbose", is_flag=True, help="Log details and show full tracebacks on errors.")
 def main(verbose: bool) -> None:
-    """Print petition sheets, read returned scans, count unique signatures. Offline."""
+    """Print petition sheets, read returned scans, count unique signatures. Offline.
+
+    Every command uses campaign.db in the current folder unless --db or
+    PETITIONSCAN_DB names another. Any option can also be set as
+    PETITIONSCAN_<COMMAND>_<OPTION> (PETITIONSCAN_SCAN_JOBS=2).
+    """
+    _terminate_like_ctrl_c()
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+
+
+def _db_option(help_text: str = "Campaign database.") -> Callable[[F], F]:
+    """The same --db on every command: ./campaign.db unless PETITIONSCAN_DB says otherwise."""
+    return click.option(
+        "--db",
+        type=click.Path(path_type=Path),
+        default=DEFAULT_DB,
+        envvar="PETITIONSCAN_DB",
+        show_default=True,
+        show_envvar=True,
+        help=help_text,
+    )
+
+
+class _Bar:
+    """A progress bar on stderr, shown only on a terminal and only once there is something to show."""
+
+    def __init__(self, unit: str) -> None:
+        self.unit = unit
+        self.bar: Any = None
+
+    def __call__(self, done: int, total: int | None = None) -> None:
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit=self.unit, file=sys.stderr, dynamic_ncols=True, leave=False, disable=None)
+        self.bar.n = done
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 # --- sheets -----------------------------------------------------------------
@@ -71,14 +129,68 @@ def generate(
 ) -> None:
     """Print a campaign's appeal and N numbered signature sheets as one PDF.
 
-    CAMPAIGN is a TOML campaign file; without it the default campaign is used.
+    CAMPAIGN is a TOML campaign file or the name of a shipped one (see
+    'petitionscan campaigns'); without it the default campaign is used.
     """
     from petitionscan.forms import generate as run
 
-    result = run(campaign, sheets=sheets, out=out, branch=branch, layout_out=layout, with_appeal=not no_appeal)
+    bar = _Bar("sheet")
+    try:
+        result = run(
+            campaign, sheets=sheets, out=out, branch=branch, layout_out=layout, with_appeal=not no_appeal, progress=bar
+        )
+    finally:
+        bar.close()
     click.echo(f"wrote {result.pdf} ({result.pages} pages, {len(result.serials)} signature sheets)")
     if result.layout:
         click.echo(f"wrote {result.layout}")
+
+
+@main.command("campaigns")
+@click.argument("name", required=False)
+def campaigns_command(name: str | None) -> None:
+    """List the campaigns shipped with petitionscan, or print one (to start your own).
+
+    'petitionscan campaigns mangystau > my-campaign.toml' copies the default
+    campaign into a file to edit; print it with 'petitionscan generate my-campaign.toml'.
+    """
+    from petitionscan.forms.campaign import DEFAULT_CAMPAIGN, load_shipped_campaign, shipped_campaign_text
+
+    if name is not None:
+        click.echo(shipped_campaign_text(name), nl=False)
+        return
+    from petitionscan.forms.campaign import shipped_campaigns
+
+    for shipped in shipped_campaigns():
+        campaign = load_shipped_campaign(shipped)
+        default = " (default)" if shipped == DEFAULT_CAMPAIGN else ""
+        click.echo(f"{shipped}{default}: {campaign.language}, {campaign.title}")
+
+
+@main.command("demo")
+@click.argument("folder", required=False, default=Path("petitionscan-demo"), type=click.Path(path_type=Path))
+@click.option("--sheets", "-n", type=click.IntRange(1, 200), default=6, show_default=True, help="Sheets to print.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Worker processes for reading (default: all cores).")
+def demo_command(folder: Path, sheets: int, jobs: int | None) -> None:
+    """Run the whole workflow on simulated returned sheets, into a new FOLDER.
+
+    Prints sheets, fills them with handwriting and scans them (simulated),
+    reads them, counts, exports and writes the report: every file stays in
+    FOLDER (default: petitionscan-demo).
+    """
+    from petitionscan.demo import run_demo
+
+    result = run_demo(folder, sheets=sheets, jobs=jobs, step=click.echo)
+    click.echo(
+        f"read {result.pages_read} pages ({result.pages_rejected} rejected): "
+        f"{result.unique_signatures} unique signatures, {result.needs_review} names for a person to check"
+    )
+    click.echo(f"the printable sheets:  {result.sheets_pdf}")
+    click.echo(f"the simulated scans:   {result.scans} ({result.truth.name} says what was written)")
+    click.echo(f"the database:          {result.db}")
+    click.echo(f"tally, rows, signers:  {result.tally_csv}, {result.rows_csv}, {result.signatures_csv}")
+    click.echo(f"report and list:       {result.report_pdf}, {result.signatories_pdf}")
+    click.echo(f"check the uncertain names in your browser: petitionscan review --db {result.db}")
 
 
 # --- more commands are added below, one function each ------------------------
@@ -107,18 +219,13 @@ def simulate_command(pdf: Path, layout: Path, out: Path, profile: str, seed: int
         f"wrote {len(result.files)} files with {result.sheets} sheets to {result.out_dir} "
         f"({result.filled_rows} of {result.rows} rows filled)"
     )
+    click.echo(f"handwriting: {result.handwriting}")
     click.echo(f"wrote {result.truth}")
 
 
 # --- counting: tally, export, report, merge -------------------------------------
 
-_DB_OPTION = click.option(
-    "--db",
-    type=click.Path(path_type=Path),
-    default=Path("campaign.db"),
-    show_default=True,
-    help="Campaign database.",
-)
+_DB_OPTION = _db_option()
 _CSV_OUT = click.Path(path_type=Path, allow_dash=True)
 
 
@@ -140,7 +247,7 @@ def tally_command(db: Path, by: str | None, out: Path | None, excel: bool) -> No
     for line in conflicts:
         click.echo(f"petitionscan: warning: {line}", err=True)
     if out is None or str(out) != "-":
-        click.echo(tally.format_table(table))
+        click.echo(tally.format_table(table, shutil.get_terminal_size((80, 24)).columns))
     if out is not None:
         header, lines = tally.table_rows(table)
         export.write_csv(_target(out), header, lines, excel=excel)
@@ -171,7 +278,7 @@ def export_command(db: Path, out: Path, unique: bool, duplicates: Path | None, e
 
 @main.command("report")
 @_DB_OPTION
-@click.option("--out", "-o", type=click.Path(path_type=Path), required=True, help="PDF to write.")
+@click.option("--out", "-o", type=_CSV_OUT, required=True, help="PDF to write ('-': stdout).")
 @click.option("--target", type=int, help="Signatures the campaign aims for (drawn on the chart).")
 @click.option("--signatories", is_flag=True, help="Write the printable list of unique signatories instead.")
 @click.option("--title", help="Title on the first page.")
@@ -179,7 +286,21 @@ def report_command(db: Path, out: Path, target: int | None, signatories: bool, t
     """Write the count report as PDF (charts per branch and per day), or the signatory list."""
     from petitionscan.report import report_database
 
-    click.echo(f"wrote {report_database(db, out, target=target, signatories=signatories, title=title)}")
+    to_stdout = str(out) == "-"
+    bar = _Bar("page")
+    try:
+        report_database(
+            db,
+            sys.stdout.buffer if to_stdout else out,
+            target=target,
+            signatories=signatories,
+            title=title,
+            progress=bar,
+        )
+    finally:
+        bar.close()
+    if not to_stdout:
+        click.echo(f"wrote {out}")
 
 
 @main.command("merge")
@@ -200,17 +321,39 @@ def merge_command(others: tuple[Path, ...], db: Path) -> None:
             click.echo(f"petitionscan: conflict: {line}", err=True)
 
 
+@main.command("purge")
+@_DB_OPTION
+@click.option("--crops", is_flag=True, help="Remove the pictures of handwritten names.")
+@click.option("--pages", is_flag=True, help="Remove the page pictures.")
+@click.option("--keep-unreviewed", is_flag=True, help="Keep the pictures of rows still needing review.")
+def purge_command(db: Path, crops: bool, pages: bool, keep_unreviewed: bool) -> None:
+    """Delete the stored handwriting once rows are decided; names, counts and the audit trail stay.
+
+    Without --crops or --pages both are removed. The file is compacted, so the bytes are gone.
+    """
+    from petitionscan.purge import purge_database
+
+    both = not crops and not pages
+    result = purge_database(db, crops=crops or both, pages=pages or both, keep_unreviewed=keep_unreviewed)
+    click.echo(
+        f"removed {result.crops_removed} name pictures and {result.pages_removed} page pictures; "
+        f"{db}: {result.bytes_before / 1e6:.1f} MB -> {result.bytes_after / 1e6:.1f} MB"
+    )
+    if result.undecided_kept:
+        click.echo(f"kept the pictures of {result.undecided_kept} rows still needing review")
+    if result.undecided_lost:
+        click.echo(
+            f"petitionscan: warning: {result.undecided_lost} rows still needing review have no picture now; "
+            "decide them from the paper sheets",
+            err=True,
+        )
+
+
 # --- review -----------------------------------------------------------------
 
 
 @main.command()
-@click.option(
-    "--db",
-    type=click.Path(path_type=Path),
-    default=Path("campaign.db"),
-    show_default=True,
-    help="Campaign database to review.",
-)
+@_db_option("Campaign database to review.")
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Local port (0: any free one)."
 )
@@ -239,9 +382,7 @@ def review(db: Path, port: int, no_browser: bool, reviewer: str | None) -> None:
 
 @main.command("scan")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--db", type=click.Path(path_type=Path), help="Campaign database (default: campaign.db beside the scans)."
-)
+@_db_option("Campaign database to read the scans into.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Worker processes (default: all cores).")
 @click.option("--engine", default=None, help="Recognizer engine: cnn (default) or tesseract.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary (for scripts).")
@@ -251,7 +392,7 @@ def review(db: Path, port: int, no_browser: bool, reviewer: str | None) -> None:
     help="Where to list rejected pages (default: rejected.csv beside the database).",
 )
 def scan_command(
-    paths: tuple[Path, ...], db: Path | None, jobs: int | None, engine: str | None, quiet: bool, rejected: Path | None
+    paths: tuple[Path, ...], db: Path, jobs: int | None, engine: str | None, quiet: bool, rejected: Path | None
 ) -> None:
     """Read returned sheets (PDF, TIFF, PNG, JPEG, HEIC; folders too) into the campaign database.
 
@@ -300,6 +441,13 @@ def scan_command(
         for r in summary.rejected:
             where = f"{r.file} page {r.page}" if r.page else r.file
             click.echo(f"rejected {where}: {r.reason}")
+        if summary.without_tesseract:
+            click.echo(
+                f"Tesseract is not installed, so {summary.without_tesseract} page(s) with an unreadable QR code "
+                "could not be identified by their printed serial; install it (Windows: winget install "
+                "UB-Mannheim.TesseractOCR; macOS: brew install tesseract; Linux: apt-get install tesseract-ocr) "
+                "and scan again"
+            )
         click.echo(f"database: {summary.db}")
     if summary.rejected:
         listed = f"; listed in {summary.rejected_csv}" if summary.rejected_csv else ""

@@ -41,6 +41,30 @@ _SPACE_AROUND_HYPHEN = re.compile(r"\s*-\s*")
 _NOT_KEY = re.compile(r"[^A-Z0-9 ]+")
 # German transcriptions: MUELLER and MÜLLER (anyascii: MULLER) get one key.
 _DIGRAPHS = (("UE", "U"), ("OE", "O"), ("AE", "A"))
+# Cyrillic letters onto the letter most Latin spellings follow, before transliterating:
+# the Kazakh letters (Ү Ұ -> U, Қ -> K, Ғ -> G, Ң -> N, Ә -> A, Ө -> O, Һ -> H, І -> I),
+# Й and Ы as I, Ё and Э as E; the soft and hard signs are left out, as in most Latin spellings.
+_CYRILLIC_FOLD = str.maketrans(
+    {"Ү": "У", "Ұ": "У", "Қ": "К", "Ғ": "Г", "Ң": "Н", "Ә": "А", "Ө": "О", "Һ": "Х", "І": "И",
+     "Й": "И", "Ы": "И", "Ё": "Е", "Э": "Е", "Ь": None, "Ъ": None}
+)  # fmt: skip
+# Latin spellings of one Cyrillic name, folded onto one (in this order, repeated until
+# stable): ZH / DZH / J (Ж, ДЖ), KH / H (Х), GH / G (Ғ), X / KS, Y / I (Й, Ы: AYGUL =
+# AIGUL), the Y of an iotated E (YERLAN = ERLAN, BAYEV = BAEV), II / I; and Q / K (Қ)
+# in the match key only (see ``loose_key``).
+_SPELLINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), repl)
+    for pattern, repl in (
+        (r"DZH|ZH", "J"),
+        (r"KH", "H"),
+        (r"GH", "G"),
+        (r"X", "KS"),
+        (r"(^|[AEIOU ])YE", r"\1E"),
+        (r"Y", "I"),
+        (r"II", "I"),
+    )
+)
+_Q = (re.compile("Q"), "K")
 
 # Letters the handwriting recognizer mixes up, folded onto one representative.
 CONFUSIONS: tuple[str, ...] = ("OQD0", "IJL1", "UV", "MN", "BRP8", "EF")
@@ -66,18 +90,36 @@ def normalize_name(text: str) -> str:
 
 @lru_cache(maxsize=200_000)
 def match_key(text: str) -> str:
-    """A transliterated key: ЖАНАР and ZHANAR, MÜLLER, MUELLER and MULLER match.
+    """A transliterated key: АЙГҮЛ, AIGUL and AYGUL match, as do ЖАНАР, ZHANAR and JANAR,
+    ҚАЙРАТ, QAIRAT and KAIRAT, and MÜLLER, MUELLER and MULLER.
 
     Apostrophes vanish (O'BRIEN = OBRIEN) and hyphens become spaces
     (SMITH-JONES = SMITH JONES), because the recognizer often misses them.
+    The key is for comparing, not for showing: ЖАНАР's is JANAR.
     """
-    ascii_text = anyascii(normalize_name(text).replace("'", "")).upper()
+    return _spelling_key(text, fold_q=True)
+
+
+@lru_cache(maxsize=200_000)
+def loose_key(text: str) -> str:
+    """The match key with Q kept: confusion keys are built on it, since the reader
+    mistakes O for Q (OLGA read QLGA), a likeness that folding Q into K would hide."""
+    return _spelling_key(text, fold_q=False)
+
+
+def _spelling_key(text: str, fold_q: bool) -> str:
+    ascii_text = anyascii(normalize_name(text).replace("'", "").translate(_CYRILLIC_FOLD)).upper()
     ascii_text = " ".join(_NOT_KEY.sub(" ", ascii_text).split())
-    # Repeat until stable (AEE -> AE -> A), so the key of a key is the key.
-    while any(digraph in ascii_text for digraph, _ in _DIGRAPHS):
+    spellings = (*_SPELLINGS, _Q) if fold_q else _SPELLINGS
+    # Repeat until stable (AEE -> AE -> A, IIY -> III -> I), so the key of a key is the key.
+    while True:
+        before = ascii_text
+        for pattern, repl in spellings:
+            ascii_text = pattern.sub(repl, ascii_text)
         for digraph, single in _DIGRAPHS:
             ascii_text = ascii_text.replace(digraph, single)
-    return ascii_text
+        if ascii_text == before:
+            return ascii_text
 
 
 # Two readings of one serial are the same paper (a re-scan) when most written
@@ -240,7 +282,12 @@ class _Clusters:
 
 @lru_cache(maxsize=500_000)
 def _word_key(word: str) -> str:
-    return match_key.__wrapped__(word)
+    return _spelling_key(word, fold_q=True)
+
+
+@lru_cache(maxsize=500_000)
+def _loose_word_key(word: str) -> str:
+    return _spelling_key(word, fold_q=False)
 
 
 def fast_match_key(text: str) -> str:
@@ -250,6 +297,11 @@ def fast_match_key(text: str) -> str:
     ever separate), so a name's key is its words' keys joined by spaces.
     """
     return " ".join(k for k in map(_word_key, text.replace("-", " ").split()) if k)
+
+
+def fast_loose_key(text: str) -> str:
+    """``loose_key`` word by word, as :func:`fast_match_key`."""
+    return " ".join(k for k in map(_loose_word_key, text.replace("-", " ").split()) if k)
 
 
 def _context_key(values: pd.Series) -> list[str]:
@@ -263,12 +315,13 @@ def _context_key(values: pd.Series) -> list[str]:
     return [mapping[v] for v in texts]
 
 
-def _keys(names: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Match and confusion keys, computed once per distinct name."""
+def _keys(names: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Match, loose and confusion keys, computed once per distinct name."""
     codes, uniq = pd.factorize(names.fillna("").astype(str))
     mkeys = [fast_match_key(v) for v in uniq]
-    ckeys = [confusion_key(k) for k in mkeys]
-    return np.asarray(mkeys, dtype=object)[codes], np.asarray(ckeys, dtype=object)[codes]
+    lkeys = [fast_loose_key(v) for v in uniq]
+    ckeys = [confusion_key(k) for k in lkeys]
+    return tuple(np.asarray(keys, dtype=object)[codes] for keys in (mkeys, lkeys, ckeys))  # type: ignore[return-value]
 
 
 def _groups(labels: np.ndarray | pd.Series) -> list[np.ndarray]:
@@ -407,7 +460,7 @@ def find_duplicates(rows: pd.DataFrame, people: Iterable[Decision] = ()) -> Dedu
     frame = frame.sort_values("row_id", kind="stable").reset_index(drop=True)
     n = len(frame)
     row_ids = frame["row_id"].to_numpy(dtype=np.int64)
-    mkey, ckey = _keys(frame["name"])
+    mkey, lkey, ckey = _keys(frame["name"])
     workplace = _context_key(frame["workplace"])
     town = _context_key(frame["town"])
     clusters = _Clusters(workplace, town)
@@ -478,25 +531,29 @@ def find_duplicates(rows: pd.DataFrame, people: Iterable[Decision] = ()) -> Dedu
                 roots.append(root_i)
 
     # 3. Probable: confusion keys equal, or one edit apart.
-    key_codes, uniq_keys = pd.factorize(pd.Series(mkey, dtype=object))
-    _, first_pos = np.unique(key_codes, return_index=True)
-    ck_to_m: dict[str, list[str]] = {}
-    for m, c in zip(uniq_keys.tolist(), ckey[first_pos].tolist(), strict=True):
+    # (One match key may have two confusion keys: QAIRAT and KAIRAT share a match key.)
+    key_pairs = pd.DataFrame({"m": mkey, "l": lkey, "c": ckey}).drop_duplicates(["m", "c"])
+    ck_to_m: dict[str, list[tuple[str, str]]] = {}
+    for m, lk, c in zip(*(key_pairs[k].tolist() for k in ("m", "l", "c")), strict=True):
         if m and len(c.replace(" ", "")) >= MIN_PROBABLE_LEN:
-            ck_to_m.setdefault(c, []).append(m)
+            ck_to_m.setdefault(c, []).append((m, lk))
     # (key, key, reason, evidence needed): a letter the reader confuses is a likely
     # misreading; any other letter may well be another person's name (HAYES, HAYNES).
     mkey_pairs: list[tuple[str, str, str, int]] = []
-    for mkeys in ck_to_m.values():
-        if len(mkeys) > 1:
-            mkeys.sort()
-            for other in mkeys[1:]:
-                letters = _differing_letters(mkeys[0], other)
-                mkey_pairs.append((mkeys[0], other, f"letters the reader confuses ({letters})", 1))
+    for group in ck_to_m.values():
+        if len(group) > 1:
+            group.sort(key=lambda keys: (keys[1], keys[0]))
+            (first, first_loose), rest = group[0], group[1:]
+            for other, other_loose in rest:
+                if other != first:
+                    letters = _differing_letters(first_loose, other_loose)
+                    pair = (min(first, other), max(first, other))
+                    mkey_pairs.append((*pair, f"letters the reader confuses ({letters})", 1))
     for ca, cb in sorted(_fuzzy_pairs(list(ck_to_m))):
-        for ma in ck_to_m[ca]:
-            for mb in ck_to_m[cb]:
-                mkey_pairs.append((min(ma, mb), max(ma, mb), f"names one letter apart ({ma} / {mb})", 2))
+        for ma, la in ck_to_m[ca]:
+            for mb, lb in ck_to_m[cb]:
+                if ma != mb:
+                    mkey_pairs.append((min(ma, mb), max(ma, mb), f"names one letter apart ({la} / {lb})", 2))
     for ra, rb, why_text, needed in _probable_candidates(mkey_pairs, mkey, clusters):
         r1, r2 = clusters.find(ra), clusters.find(rb)
         if r1 == r2:

@@ -122,7 +122,7 @@ def write_csv(
     if isinstance(target, Path):
         if target.is_dir():
             raise OutputError(f"{target} is a folder; give a file name to --out")
-        with atomic_output(target) as tmp, tmp.open("w", encoding="utf-8", newline="") as handle:
+        with atomic_output(target, private=True) as tmp, tmp.open("w", encoding="utf-8", newline="") as handle:
             fill(handle)
             handle.flush()
             os.fsync(handle.fileno())
@@ -150,7 +150,7 @@ def unique_lines(rows: pd.DataFrame, result: dedupe.DedupeResult) -> list[list[o
         .agg(lambda ids: " ".join(str(i) for i in sorted(ids)))
     )
     kept = merged[~merged["is_duplicate"]].copy()
-    kept["duplicate_row_ids"] = kept["row_id"].map(extra).fillna("")
+    kept["duplicate_row_ids"] = kept["row_id"].map(extra).astype(object).fillna("")  # no duplicates: all NaN floats
     kept["duplicates"] = kept["duplicate_row_ids"].map(lambda s: len(s.split()) if s else 0)
     kept["name"] = kept["name"].map(dedupe.normalize_name)
     return _lines(kept, UNIQUE_COLUMNS)

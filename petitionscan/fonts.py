@@ -1,35 +1,39 @@
 """The TrueType fonts embedded in every PDF the tool writes.
 
 PDF's built-in fonts have no Cyrillic, so a Kazakh heading would print as
-boxes. DejaVu Sans covers Latin with diacritics and all Kazakh letters; it comes
-from the Debian package ``fonts-dejavu-core`` that the set-up installs.
+boxes. DejaVu Sans covers Latin with diacritics, Cyrillic and all Kazakh
+letters; its regular and bold faces ship inside the package
+(``petitionscan/fontfiles``, with their licence), so no system font is needed
+on Windows, macOS or Linux.
 """
 
 from __future__ import annotations
 
+import atexit
+from contextlib import ExitStack
 from functools import cache
+from importlib import resources
 from pathlib import Path
 
 from petitionscan.errors import FontMissing
 
-FONT_DIRS = (
-    Path("/usr/share/fonts/truetype/dejavu"),
-    Path("/usr/local/share/fonts"),
-    Path("/usr/share/fonts"),
-)
 REGULAR = "PetitionSans"
 BOLD = "PetitionSans-Bold"
 _FILES = {REGULAR: "DejaVuSans.ttf", BOLD: "DejaVuSans-Bold.ttf"}
+_FILES_PACKAGE = "petitionscan.fontfiles"
+_opened = ExitStack()
+atexit.register(_opened.close)
 
 
+@cache
 def font_path(file_name: str) -> Path:
-    for folder in FONT_DIRS:
-        hits = [folder / file_name] if (folder / file_name).exists() else sorted(folder.rglob(file_name))
-        if hits:
-            return hits[0]
-    raise FontMissing(
-        f"the font {file_name} is not installed; run the set-up (make setup) or 'apt-get install fonts-dejavu-core'"
-    )
+    """A file system path to one of the package's fonts (extracted once if the package is zipped)."""
+    item = resources.files(_FILES_PACKAGE) / file_name
+    if not item.is_file():
+        raise FontMissing(
+            f"the font {file_name} is missing from the petitionscan package; reinstall it (pip install --force-reinstall petitionscan)"
+        )
+    return _opened.enter_context(resources.as_file(item))
 
 
 @cache

@@ -15,6 +15,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
+from petitionscan.alphabets import DEFAULT_ALPHABET
 from petitionscan.errors import CampaignError
 
 Rect = tuple[float, float, float, float]
@@ -64,6 +65,10 @@ FIELD_CODES = {
     "signature": "g",
 }
 _FIELD_KEYS = {v: k for k, v in FIELD_CODES.items()}
+# The alphabet as an optional last part of the layout code; Latin has none, so
+# codes printed before campaigns had an alphabet still read as Latin.
+ALPHABET_CODES = {"cyrillic": "c", "latin+cyrillic": "lc"}
+_ALPHABET_KEYS = {v: k for k, v in ALPHABET_CODES.items()}
 BOX_FIELDS = ("name", "first_name", "surname", "workplace", "town", "union")
 RECT_FIELDS = ("signature",)
 
@@ -89,15 +94,22 @@ class LayoutSpec:
     name_fields: tuple[FieldSpec, ...]
     other_fields: tuple[FieldSpec, ...]
     version: int = LAYOUT_VERSION
+    alphabet: str = DEFAULT_ALPHABET  # what signers write in (petitionscan.alphabets)
 
     @property
     def code(self) -> str:
-        """Short text form, carried by the QR code: ``L1/A4/9/f11,s13/t9,g`` (see ``FIELD_CODES``)."""
+        """Short text form, carried by the QR code: ``L1/A4/9/f11,s13/t9,g`` (see ``FIELD_CODES``).
+
+        A non-Latin alphabet adds a last part (``/c`` Cyrillic, ``/lc`` both).
+        """
 
         def part(fields: tuple[FieldSpec, ...]) -> str:
             return ",".join(f"{FIELD_CODES[f.key]}{f.boxes if f.is_boxes else ''}" for f in fields)
 
-        return f"L{self.version}/{self.paper}/{self.rows}/{part(self.name_fields)}/{part(self.other_fields)}"
+        code = f"L{self.version}/{self.paper}/{self.rows}/{part(self.name_fields)}/{part(self.other_fields)}"
+        if self.alphabet != DEFAULT_ALPHABET:
+            code += f"/{ALPHABET_CODES[self.alphabet]}"
+        return code
 
     @property
     def marker_ids(self) -> tuple[int, int, int, int]:
@@ -118,8 +130,13 @@ def marker_block(code: str) -> int:
 def parse_layout_code(code: str) -> LayoutSpec:
     """Inverse of :attr:`LayoutSpec.code`; raises ValueError on a malformed code."""
     parts = code.split("/")
-    if len(parts) != 5 or not parts[0].startswith("L"):
+    if len(parts) not in (5, 6) or not parts[0].startswith("L"):
         raise ValueError(f"not a layout code: {code!r}")
+    alphabet = DEFAULT_ALPHABET
+    if len(parts) == 6:
+        if parts[5] not in _ALPHABET_KEYS:
+            raise ValueError(f"unknown alphabet {parts[5]!r} in layout code")
+        alphabet = _ALPHABET_KEYS[parts[5]]
     version = int(parts[0][1:])
     paper = parts[1]
     if paper not in PAPER_SIZES_MM:
@@ -134,7 +151,7 @@ def parse_layout_code(code: str) -> LayoutSpec:
             out.append(FieldSpec(_FIELD_KEYS[item[0]], int(item[1:]) if item[1:] else 0))
         return tuple(out)
 
-    spec = LayoutSpec(paper, rows, fields(parts[3]), fields(parts[4]), version)
+    spec = LayoutSpec(paper, rows, fields(parts[3]), fields(parts[4]), version, alphabet)
     if spec.code != code:
         raise ValueError(f"layout code does not round-trip: {code!r}")
     return spec
@@ -345,6 +362,7 @@ def layout_page_json(geometry: SheetGeometry, sheet_id: str) -> dict[str, object
         "sheet_id": sheet_id,
         "page_size": [round(w * PT_PER_MM, 2), round(h * PT_PER_MM, 2)],
         "layout_code": geometry.spec.code,
+        "alphabet": geometry.spec.alphabet,
         "markers": [{"id": mk.marker_id, "corner": mk.corner, "rect": rect_pt(mk.rect_mm)} for mk in geometry.markers],
         "qr": {"rect": rect_pt(geometry.qr_rect_mm)},
         "rows": rows,

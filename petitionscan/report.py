@@ -10,9 +10,12 @@ Cyrillic names print.
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
@@ -30,9 +33,12 @@ from petitionscan import dedupe
 from petitionscan.errors import UsageError
 from petitionscan.fileio import atomic_output
 from petitionscan.fonts import register_fonts
+from petitionscan.markup import para, printable
 from petitionscan.tally import TOTAL, Tally
 
 MAX_BRANCH_BARS = 25
+PageProgress = Callable[[int], None]
+"""Called with the number of pages laid out so far (long signatory lists take a while)."""
 _BLUE = colors.HexColor("#2b5c8a")
 _RED = colors.HexColor("#b03a2e")
 # Table headings broken where a reader expects, not mid-word.
@@ -103,7 +109,7 @@ def _branch_chart(table: Tally, font: str) -> Drawing:
     chart.x, chart.y = 60 * mm, 20
     chart.width, chart.height = 100 * mm, height - 30
     chart.data = [[table.value("unique signatures", name) for name, _ in lines] or [0]]
-    chart.categoryAxis.categoryNames = [name[:40] for name, _ in lines] or [""]
+    chart.categoryAxis.categoryNames = [printable(name)[:40] for name, _ in lines] or [""]
     chart.categoryAxis.labels.fontName = font
     chart.categoryAxis.labels.fontSize = 7
     chart.categoryAxis.labels.boxAnchor = "e"
@@ -160,14 +166,14 @@ def _footer(font: str, label: str):  # type: ignore[no-untyped-def]
     def draw(canvas, doc) -> None:  # type: ignore[no-untyped-def]
         canvas.saveState()
         canvas.setFont(font, 7)
-        canvas.drawString(15 * mm, 10 * mm, label)
+        canvas.drawString(15 * mm, 10 * mm, printable(label))
         canvas.drawRightString(A4[0] - 15 * mm, 10 * mm, f"page {doc.page}")
         canvas.restoreState()
 
     return draw
 
 
-def write_report(data: ReportData, out: Path) -> Path:
+def write_report(data: ReportData, out: Path | BinaryIO, progress: PageProgress | None = None) -> Path | BinaryIO:
     """Write the count report PDF (totals, table by branch, two charts)."""
     if data.target is not None and data.target <= 0:
         raise UsageError("--target must be a positive number of signatures")
@@ -176,7 +182,7 @@ def write_report(data: ReportData, out: Path) -> Path:
     table = data.by_branch
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     story: list[Flowable] = [
-        Paragraph(data.title, st["title"]),
+        Paragraph(para(data.title), st["title"]),
         Paragraph(
             f"Counted {stamp}. Only rows read with confidence or confirmed by a person count; "
             "rows needing review are shown apart and not counted.",
@@ -189,7 +195,7 @@ def write_report(data: ReportData, out: Path) -> Path:
         share = 100.0 * table.value("unique signatures") / data.target
         story.append(Paragraph(f"Target: {data.target} ({share:.1f} % reached)", st["body"]))
     header = ["branch", *table.columns]
-    body = [[Paragraph(name, st["cell"]), *values] for name, values in table.lines]
+    body = [[Paragraph(para(name), st["cell"]), *values] for name, values in table.lines]
     body.append([Paragraph(f"<b>{TOTAL}</b>", st["cell"]), *table.total])
     wrapped_header = [Paragraph(_HEADINGS.get(h, h), st["head"]) for h in header]
     grid = Table([wrapped_header, *body], repeatRows=1, colWidths=[31.5 * mm] + [13.5 * mm] * len(table.columns))
@@ -201,11 +207,17 @@ def write_report(data: ReportData, out: Path) -> Path:
     story.append(_branch_chart(table, font))
     story.append(Paragraph("Unique signatures by day scanned", st["h2"]))
     story.append(_day_chart(data.per_day, data.target, font))
-    _build(out, story, data.title)
+    _build(out, story, data.title, progress)
     return out
 
 
-def write_signatories(rows: pd.DataFrame, result: dedupe.DedupeResult, out: Path, title: str) -> Path:
+def write_signatories(
+    rows: pd.DataFrame,
+    result: dedupe.DedupeResult,
+    out: Path | BinaryIO,
+    title: str,
+    progress: PageProgress | None = None,
+) -> Path | BinaryIO:
     """Write the numbered list of unique signatories, for handing the petition over."""
     font, bold = register_fonts()
     st = _styles(font, bold)
@@ -221,49 +233,68 @@ def write_signatories(rows: pd.DataFrame, result: dedupe.DedupeResult, out: Path
         lines.append(
             [
                 str(number),
-                Paragraph(_escape(dedupe.normalize_name(str(person["name"]))), st["cell"]),
-                Paragraph(_escape(str(person["workplace"])), st["cell"]),
-                Paragraph(_escape(str(person["town"])), st["cell"]),
+                Paragraph(para(dedupe.normalize_name(str(person["name"]))), st["cell"]),
+                Paragraph(para(str(person["workplace"])), st["cell"]),
+                Paragraph(para(str(person["town"])), st["cell"]),
                 f"{sheet} / {person['row']}",
             ]
         )
     grid = LongTable(lines, repeatRows=1, colWidths=[12 * mm, 58 * mm, 50 * mm, 35 * mm, 25 * mm])
     grid.setStyle(_table_style(font, bold))
     story: list[Flowable] = [
-        Paragraph(_escape(title), st["title"]),
+        Paragraph(para(title), st["title"]),
         Paragraph(f"{len(people)} unique signatories.", st["body"]),
         Spacer(1, 4 * mm),
         grid,
     ]
-    _build(out, story, title)
+    _build(out, story, title, progress)
     return out
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def _build(out: Path | BinaryIO, story: list[Flowable], label: str, progress: PageProgress | None) -> None:
+    """Lay out ``story`` into a file (atomically, owner-only: it may hold names) or a binary stream."""
+    if not isinstance(out, Path):
+        buffer = io.BytesIO()
+        _layout(buffer, story, label, progress)
+        out.write(buffer.getvalue())
+        out.flush()
+        return
+    with atomic_output(out, private=True) as tmp:
+        _layout(str(tmp), story, label, progress)
 
 
-def _build(out: Path, story: list[Flowable], label: str) -> None:
+def _layout(target: str | BinaryIO, story: list[Flowable], label: str, progress: PageProgress | None) -> None:
     font, _ = register_fonts()
-    with atomic_output(out) as tmp:
-        doc = SimpleDocTemplate(
-            str(tmp),
-            pagesize=A4,
-            leftMargin=15 * mm,
-            rightMargin=15 * mm,
-            topMargin=15 * mm,
-            bottomMargin=18 * mm,
-            title=label,
-            author="petitionscan",
-        )
-        footer = _footer(font, label)
-        doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    doc = SimpleDocTemplate(
+        target,
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=18 * mm,
+        title=printable(label),
+        author="petitionscan",
+    )
+    footer = _footer(font, label)
+    if progress is not None:
+        report_page = progress
+        doc.setProgressCallBack(lambda kind, value: report_page(int(value)) if kind == "PAGE" else None)
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
 
 
 def report_database(
-    db: Path, out: Path, *, target: int | None = None, signatories: bool = False, title: str | None = None
-) -> Path:
-    """The ``report`` command: the count report, or the printable list of unique signatories."""
+    db: Path,
+    out: Path | BinaryIO,
+    *,
+    target: int | None = None,
+    signatories: bool = False,
+    title: str | None = None,
+    progress: PageProgress | None = None,
+) -> Path | BinaryIO:
+    """The ``report`` command: the count report, or the printable list of unique signatories.
+
+    ``out`` is a file path, or a binary stream such as standard output.
+    """
     from contextlib import closing
 
     from petitionscan import store, tally
@@ -272,11 +303,11 @@ def report_database(
         rows = tally.load_rows(conn)
         result = tally.dedupe_rows(rows, tally.people_decisions(conn))
     if signatories:
-        return write_signatories(rows, result, out, title or "Signatories")
+        return write_signatories(rows, result, out, title or "Signatories", progress)
     data = ReportData(
         title=title or "Signature count",
         by_branch=tally.tally(rows, result, "branch"),
         per_day=per_day(rows, result),
         target=target,
     )
-    return write_report(data, out)
+    return write_report(data, out, progress)

@@ -31,6 +31,8 @@ ROW_STATUSES = (
     "unreadable",
     "not_signature",
 )
+DEFAULT_DB = Path("campaign.db")
+"""Every command's database unless --db or $PETITIONSCAN_DB names another: campaign.db in the current folder."""
 COUNTED_STATUSES = ("auto", "confirmed")
 SCAN_STATUSES = ("read", "duplicate", "foreign", "rejected")
 
@@ -168,19 +170,31 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
 
 
 def migrate(conn: sqlite3.Connection) -> int:
-    """Run the migrations not yet applied, each in its own transaction."""
+    """Run the migrations not yet applied, all in one write transaction.
+
+    The version is read again once the write lock is held: two runs opening
+    a new database at the same moment then migrate it once, the second
+    finding the work done instead of creating the tables twice.
+    """
+    if _version(conn) == SCHEMA_VERSION:
+        return SCHEMA_VERSION
+    with transaction(conn):
+        current = _version(conn)
+        for number in range(current, SCHEMA_VERSION):
+            for statement in _statements(MIGRATIONS[number]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number + 1}")
+    return SCHEMA_VERSION
+
+
+def _version(conn: sqlite3.Connection) -> int:
     current = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if current > SCHEMA_VERSION:
         raise DatabaseError(
             f"the database has schema version {current}, newer than this petitionscan "
             f"({SCHEMA_VERSION}); upgrade petitionscan"
         )
-    for number in range(current, SCHEMA_VERSION):
-        with transaction(conn):
-            for statement in _statements(MIGRATIONS[number]):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number + 1}")
-    return SCHEMA_VERSION
+    return current
 
 
 def _statements(script: str) -> list[str]:

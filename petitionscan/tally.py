@@ -21,6 +21,7 @@ from pandas.api.types import union_categoricals
 
 from petitionscan import dedupe, store
 from petitionscan.errors import DatabaseError, UsageError
+from petitionscan.markup import printable
 
 log = logging.getLogger(__name__)
 
@@ -228,20 +229,67 @@ def count(conn: sqlite3.Connection, by: str | None = None, *, save_decisions: bo
     return count_with_conflicts(conn, by, save_decisions=save_decisions)[0]
 
 
-def format_table(table: Tally) -> str:
-    """The table as aligned text, for a terminal."""
+# Left out of the terminal table, first to last, until it fits; --out keeps them all.
+NARROW_DROP_ORDER = ("of which probable", "unreadable", "not a signature", "crossed out", "blank", "unsigned")
+MIN_NAME_WIDTH = 20
+
+
+def _two_lines(title: str) -> tuple[str, str]:
+    """A column title split at the space that makes the wider half narrowest (one line if one word)."""
+    words = title.split(" ")
+    if len(words) == 1:
+        return "", title
+    splits = [(" ".join(words[:i]), " ".join(words[i:])) for i in range(1, len(words))]
+    return min(splits, key=lambda pair: max(len(pair[0]), len(pair[1])))
+
+
+def format_table(table: Tally, width: int | None = None) -> str:
+    """The table as aligned text for a terminal ``width`` columns wide (None: no limit).
+
+    Titles take two lines; when the table is still too wide, the detail
+    columns of :data:`NARROW_DROP_ORDER` are left out (a last line names them)
+    and long group names are shortened with an ellipsis.
+    """
     head = (table.by or "").upper() or " "
-    body = [(name, values) for name, values in table.lines] + [(TOTAL, table.total)]
-    names = [head, *(name for name, _ in body)]
-    width0 = max(len(n) for n in names)
-    widths = [max(len(c), *(len(str(v[i])) for _, v in body)) for i, c in enumerate(table.columns)]
-    out = ["  ".join([head.ljust(width0), *(c.rjust(w) for c, w in zip(table.columns, widths, strict=True))])]
-    out.append("-" * len(out[0]))
+    # Branch names come from the sheets' QR codes: no control characters reach the terminal.
+    body = [(printable(name), values) for name, values in table.lines] + [(TOTAL, table.total)]
+    titles = [_two_lines(c) for c in table.columns]
+    widths = [max(len(t[0]), len(t[1]), *(len(str(v[i])) for _, v in body)) for i, t in enumerate(titles)]
+    keep = list(range(len(table.columns)))
+    name_width = max(len(head), *(len(n) for n, _ in body))
+
+    def columns_width() -> int:
+        return sum(widths[i] + 2 for i in keep)
+
+    dropped: list[str] = []
+    if width is not None:
+        for column in NARROW_DROP_ORDER:
+            if min(name_width, MIN_NAME_WIDTH) + columns_width() <= width or column not in table.columns:
+                continue
+            keep.remove(table.columns.index(column))
+            dropped.append(column)
+        name_width = max(min(name_width, width - columns_width()), min(name_width, MIN_NAME_WIDTH), len(head))
+
+    def cut(name: str) -> str:
+        return name if len(name) <= name_width else name[: name_width - 1] + "\u2026"
+
+    def line(first: str, cells: list[str]) -> str:
+        return "  ".join(
+            [cut(first).ljust(name_width), *(c.rjust(widths[i]) for i, c in zip(keep, cells, strict=True))]
+        )
+
+    out = [line(" ", [titles[i][0] for i in keep]).rstrip(), line(head, [titles[i][1] for i in keep])]
+    rule = "-" * len(out[1])
+    out.append(rule)
     for index, (name, values) in enumerate(body):
         if index == len(body) - 1 and table.lines:
-            out.append("-" * len(out[0]))
-        cells = (str(v).rjust(w) for v, w in zip(values, widths, strict=True))
-        out.append("  ".join([name.ljust(width0), *cells]))
+            out.append(rule)
+        out.append(line(name, [str(values[i]) for i in keep]))
+    if dropped:
+        import textwrap
+
+        note = f"left out to fit {width} columns: {', '.join(dropped)} (--out keeps every column)"
+        out += textwrap.wrap(note, width=width or len(note))
     return "\n".join(out)
 
 

@@ -16,4 +16,6 @@ else
   echo "(letter benchmark skipped: it needs the handwriting data in ../shared/handwriting)"
 fi
 run benchmarks/bench_tally.py
+run benchmarks/bench_scripts.py --people 10000 --seed 1
 run benchmarks/bench_review.py --rows 5000 --decisions 40
+run benchmarks/bench_memory.py

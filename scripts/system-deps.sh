@@ -1,18 +1,14 @@
 #!/usr/bin/env bash
-# Installs what petitionscan needs from the system, only when missing:
-# Tesseract (printed serials and the baseline engine), DejaVu fonts (Unicode
-# text in every PDF), handwriting fonts (the simulator without ../shared),
-# Chromium and its driver (the review page's browser tests).
+# Installs what a Debian/Ubuntu checkout needs from the system, only when missing:
+# python3-venv, Tesseract (printed serials when a QR code is damaged, the
+# baseline engine and its tests), Chromium and its driver (the review page's
+# browser tests). Fonts and handwriting ship inside the package.
 set -euo pipefail
 need=()
 python3 -c "import ensurepip" >/dev/null 2>&1 || need+=(python3-venv)
 command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr tesseract-ocr-eng)
-[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
-for pkg in fonts-bwht fonts-humor-sans fonts-breip fonts-dkg-handwriting; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
-done
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing system packages: ${need[*]}" >&2
 sudo=""

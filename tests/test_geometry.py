@@ -5,6 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from petitionscan import geometry
+from petitionscan.alphabets import ALPHABETS
 from petitionscan.errors import CampaignError
 from petitionscan.geometry import FieldSpec, LayoutSpec
 
@@ -31,8 +32,26 @@ def test_layout_code_round_trips(paper: str, rows: int, first: int, surname: int
     assert geometry.parse_layout_code(spec.code) == spec
 
 
+@given(alphabet=st.sampled_from(ALPHABETS), rows=st.integers(1, 7))
+def test_layout_code_carries_the_alphabet(alphabet: str, rows: int) -> None:
+    spec = LayoutSpec("A4", rows, (FieldSpec("name", 20),), (FieldSpec("signature"),), alphabet=alphabet)
+    back = geometry.parse_layout_code(spec.code)
+    assert back == spec and back.alphabet == alphabet
+
+
+def test_codes_without_an_alphabet_read_as_latin() -> None:
+    """Sheets printed before campaigns named an alphabet keep their code and read as Latin."""
+    old = "L1/A4/9/f11,s13/t9,g"
+    assert geometry.parse_layout_code(old).alphabet == "latin"
+    spec = geometry.parse_layout_code(old)
+    assert spec.code == old
+    cyrillic = LayoutSpec(spec.paper, spec.rows, spec.name_fields, spec.other_fields, alphabet="cyrillic")
+    assert cyrillic.code == old + "/c"
+
+
 def test_malformed_codes_are_refused() -> None:
-    for bad in ("", "L1/A4", "X1/A4/3/n10/", "L1/A5/3/n10/", "L1/A4/x/n10/", "L1/A4/3/q10/"):
+    bad_codes = ("", "L1/A4", "X1/A4/3/n10/", "L1/A5/3/n10/", "L1/A4/x/n10/", "L1/A4/3/q10/", "L1/A4/3/n10//x")
+    for bad in (*bad_codes, "L1/A4/3/n10///c", "L1/A4/3/n10//"):
         with pytest.raises(ValueError):
             geometry.parse_layout_code(bad)
 

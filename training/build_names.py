@@ -1,4 +1,6 @@
-"""Build petitionscan/recognize/names.json.gz: given names, surnames and character n-grams.
+"""Build petitionscan/recognize/names.json.gz (Latin) and names-cyrillic.json.gz.
+
+Each holds given names, surnames and character trigrams, in the same format.
 
 Given names and surnames are kept as two lists, as every source keeps them:
 the reader looks up a first-name field among given names and a surname field
@@ -13,10 +15,18 @@ spelling), transliterated to the capitals written on the sheets (A-Z, hyphen,
 apostrophe) with anyascii (ISC licence). Cyrillic names are entered
 with and without the soft/hard sign (written as an apostrophe or left out),
 and Kazakh given names also as patronymic surnames (name + ULY / QYZY).
-Run with the project's venv (Mimesis is needed only here):
 
-    .venv/bin/pip install mimesis==22.2.0 pymorphy3==2.0.6 pymorphy3-dicts-ru==2.4.417150.4580142
-    .venv/bin/python training/build_names.py
+The Cyrillic file holds the names as Russian and Kazakh signers write them
+in Cyrillic capitals (the Russian alphabet plus the nine Kazakh letters,
+hyphen, apostrophe): Faker's ru_RU and uk_UA lists (Ukrainian Є Ї Ґ written
+as Е І Г), Mimesis's kk and ru lists and OpenCorpora's names, with Ё kept
+as written and also as Е, Kazakh surnames formed as for Latin (+ОВ/ЕВ,
++ҰЛЫ/ҚЫЗЫ). Run with a venv that has the sources (they are needed only here):
+
+    python3 -m venv .venv-names
+    .venv-names/bin/pip install mimesis==22.2.0 pymorphy3==2.0.6 \
+        pymorphy3-dicts-ru==2.4.417150.4580142 faker anyascii
+    .venv-names/bin/python training/build_names.py
 
 The output is small and deterministic (sorted), so it is committed.
 """
@@ -30,13 +40,18 @@ import re
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from anyascii import anyascii
 from faker import Faker
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from petitionscan.alphabets import CYRILLIC  # noqa: E402
+
 OUT = ROOT / "petitionscan" / "recognize" / "names.json.gz"
+OUT_CYRILLIC = ROOT / "petitionscan" / "recognize" / "names-cyrillic.json.gz"
 
 # Broad on purpose: the sheets are signed by people of many origins. Weights
 # say how many draws each locale's lists count for in the n-gram statistics.
@@ -186,19 +201,117 @@ def surnames_from(given: str) -> set[str]:
     return {stem, stem + "A"}
 
 
-def main() -> None:
+# --- Cyrillic -------------------------------------------------------------------------
+
+CYRILLIC_FAKER = {"ru_RU": 4, "uk_UA": 1, "kk_KZ": 4}
+"""Faker's Cyrillic locales (kk_KZ where this Faker has it)."""
+CYRILLIC_MIMESIS = {"kk": 4, "ru": 2}
+_UKRAINIAN = str.maketrans({"Є": "Е", "Ї": "І", "Ґ": "Г", "’": "'", "ʼ": "'", "`": "'"})
+_CYRILLIC_WORD = re.compile(f"[{CYRILLIC}]+(?:[ '-][{CYRILLIC}]+)*")
+_VOWELS = "АЕЁИОУЫЭЮЯӘӨҰҮІ"
+
+
+def cyrillic_variants(name: str) -> set[str]:
+    """A name in Cyrillic capitals as written, and with Ё as Е (as many write it)."""
+    text = re.sub(r"\s+", " ", name.upper().translate(_UKRAINIAN)).strip()
+    if not text or len(text) > 30 or not _CYRILLIC_WORD.fullmatch(text):
+        return set()
+    return {text, text.replace("Ё", "Е")}
+
+
+def cyrillic_surnames_from(given: str) -> set[str]:
+    """Surnames formed from a man's given name as most Kazakh surnames are:
+    + ОВ / ЕВ (a final vowel + Й gives ...ЕВ), and + А for women."""
+    if not given.isalpha() or len(given) < 3:
+        return set()
+    stem = given.rstrip("Ь")
+    if stem.endswith("Й") and stem[-2:-1] in _VOWELS:
+        stem = stem[:-1] + "ЕВ"
+    elif stem[-1] in _VOWELS:
+        stem += "ЕВ"
+    else:
+        stem += "ОВ"
+    return {stem, stem + "А"}
+
+
+def cyrillic_faker(locale: str) -> Kinds:
+    """Given names and surnames of one Cyrillic Faker locale, in Cyrillic capitals."""
+    fake = Faker(locale)  # an unknown locale raises AttributeError: skipped
+    given: set[str] = set()
+    family: set[str] = set()
+    for provider in fake.providers:
+        if ".person." not in type(provider).__module__:
+            continue
+        for attr in dir(provider):
+            value = getattr(provider, attr, None) if NAME_LIST.fullmatch(attr) else None
+            if isinstance(value, dict):
+                value = list(value)
+            if not isinstance(value, (list, tuple)):
+                continue
+            kind = family if "last" in attr else given
+            for item in value:
+                if isinstance(item, str) and "{" not in item:
+                    kind |= cyrillic_variants(item)
+    return given, family
+
+
+def cyrillic_mimesis(locale: str) -> Kinds:
+    """Given names and surnames of one Mimesis locale in Cyrillic; Kazakh surnames formed too."""
+    import mimesis
+
+    path = Path(mimesis.__file__).parent / "datasets" / locale / "person.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    kinds: Kinds = (set(), set())
+    for key, kind in (("names", kinds[0]), ("surnames", kinds[1])):
+        value = data.get(key)
+        items = [v for vs in value.values() for v in vs] if isinstance(value, dict) else list(value or [])
+        for item in items:
+            if isinstance(item, str):
+                kind |= cyrillic_variants(item)
+    if locale == "kk":
+        names = data.get("names", {})
+        for given in names.get("male", []) if isinstance(names, dict) else []:
+            for v in cyrillic_variants(given):
+                kinds[1].update(v + ending.upper() for ending in PATRONYMIC)
+                kinds[1].update(cyrillic_surnames_from(v))
+    return kinds
+
+
+def cyrillic_opencorpora() -> Kinds:
+    """OpenCorpora's given names and surnames in Cyrillic; surnames formed from given names too."""
+    import pymorphy3
+
+    morph = pymorphy3.MorphAnalyzer(lang="ru")
+    kinds: Kinds = (set(), set())
+    for parse in morph.iter_known_word_parses(""):
+        tag = parse.tag
+        if "Surn" in tag:
+            kinds[1].update(cyrillic_variants(parse.normal_form))
+            if "femn" in tag and "nomn" in tag and "sing" in tag:
+                kinds[1].update(cyrillic_variants(parse.word))
+        elif "Name" in tag:
+            for v in cyrillic_variants(parse.normal_form):
+                kinds[0].add(v)
+                kinds[1].update(cyrillic_surnames_from(v))
+    return kinds
+
+
+Source = tuple[str, int, Callable[[], Kinds]]
+
+
+def build(sources: list[Source], out: Path, source_text: str) -> None:
+    """Read every source, count trigrams over its name words and write the model file atomically."""
     lexicon: set[str] = set()
     given_words: set[str] = set()
     surname_words: set[str] = set()
     counts: Counter[str] = Counter()
-    sources = [(f"faker:{loc}", w, lambda loc=loc: faker_kinds(loc)) for loc, w in sorted(LOCALES.items())]
-    sources += [(f"mimesis:{loc}", w, lambda loc=loc: mimesis_names(loc)) for loc, w in sorted(MIMESIS.items())]
-    sources.append(("opencorpora", OPENCORPORA_WEIGHT, opencorpora_names))
+    used: list[str] = []
     for locale, weight, load in sources:
         try:
             given, family = load()
         except (AttributeError, OSError):
             continue
+        used.append(locale)
         names = given | family
         lexicon |= names
         given_words |= {w for n in given for w in n.split(" ") if len(w) >= 2}
@@ -213,23 +326,47 @@ def main() -> None:
     data = {
         "given": sorted(given_words),
         "surnames": sorted(surname_words),
-        "source": (
-            "Faker and Mimesis person-name lists (both MIT) and OpenCorpora's names and surnames"
-            " (CC BY-SA 3.0, via pymorphy3-dicts-ru), transliterated with anyascii (ISC)"
-        ),
-        "locales": sorted(LOCALES) + [f"mimesis:{loc}" for loc in sorted(MIMESIS)] + ["opencorpora"],
+        "source": source_text,
+        "locales": [loc.removeprefix("faker:") for loc in used],
         "trigrams": dict(sorted(counts.items())),
     }
     raw = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
-    fd, tmp = tempfile.mkstemp(dir=OUT.parent, suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".tmp")
     with os.fdopen(fd, "wb") as fh:
         fh.write(gzip.compress(raw, mtime=0))
     os.chmod(tmp, 0o644)
-    os.replace(tmp, OUT)
+    os.replace(tmp, out)
     print(
         f"{len(words)} words ({len(given_words)} given names, {len(surname_words)} surnames),"
-        f" {len(counts)} trigrams -> {OUT}",
+        f" {len(counts)} trigrams -> {out}",
         file=sys.stderr,
+    )
+
+
+def main() -> None:
+    sources: list[Source] = [
+        (f"faker:{loc}", w, lambda loc=loc: faker_kinds(loc)) for loc, w in sorted(LOCALES.items())
+    ]
+    sources += [(f"mimesis:{loc}", w, lambda loc=loc: mimesis_names(loc)) for loc, w in sorted(MIMESIS.items())]
+    sources.append(("opencorpora", OPENCORPORA_WEIGHT, opencorpora_names))
+    build(
+        sources,
+        OUT,
+        "Faker and Mimesis person-name lists (both MIT) and OpenCorpora's names and surnames"
+        " (CC BY-SA 3.0, via pymorphy3-dicts-ru), transliterated with anyascii (ISC)",
+    )
+    cyrillic: list[Source] = [
+        (f"faker:{loc}", w, lambda loc=loc: cyrillic_faker(loc)) for loc, w in sorted(CYRILLIC_FAKER.items())
+    ]
+    cyrillic += [
+        (f"mimesis:{loc}", w, lambda loc=loc: cyrillic_mimesis(loc)) for loc, w in sorted(CYRILLIC_MIMESIS.items())
+    ]
+    cyrillic.append(("opencorpora", OPENCORPORA_WEIGHT, cyrillic_opencorpora))
+    build(
+        cyrillic,
+        OUT_CYRILLIC,
+        "Faker and Mimesis person-name lists (both MIT) and OpenCorpora's names and surnames"
+        " (CC BY-SA 3.0, via pymorphy3-dicts-ru), in Cyrillic capitals",
     )
 
 

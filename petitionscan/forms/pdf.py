@@ -8,9 +8,8 @@ red channel of a colour scan, while blue and black ink stay dark there.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from urllib.parse import quote
-from xml.sax.saxutils import escape
 
 import cv2
 import numpy as np
@@ -36,7 +35,9 @@ from reportlab.platypus import (
 from petitionscan import geometry
 from petitionscan.fonts import register_fonts
 from petitionscan.forms.campaign import Campaign
-from petitionscan.forms.texts import text
+from petitionscan.forms.texts import instructions, text
+from petitionscan.markup import para as escape
+from petitionscan.markup import printable
 
 DROPOUT = Color(1.0, 0.55, 0.40)  # light red-orange: R stays ~255 for the reader
 DROPOUT_TEXT = Color(0.85, 0.35, 0.25)
@@ -47,8 +48,15 @@ mm = geometry.PT_PER_MM
 
 
 def qr_payload(campaign_id: str, serial: str, layout_code: str, branch: str) -> str:
-    """What the QR code carries: enough to read the sheet without its PDF."""
-    return ";".join((QR_PREFIX, campaign_id, serial, layout_code, quote(branch, safe="")))
+    """What the QR code carries: enough to read the sheet without its PDF.
+
+    The branch goes in as UTF-8 text, with only ``%``, ``;`` and unprintable
+    characters percent-escaped: a Cyrillic letter then takes two bytes, not
+    six, and the code stays coarse enough for phone photos. Sheets printed
+    with every character escaped read the same (``unquote`` undoes both).
+    """
+    escaped = "".join(quote(c, safe="") if c in "%;" or not c.isprintable() else c for c in branch)
+    return ";".join((QR_PREFIX, campaign_id, serial, layout_code, escaped))
 
 
 def parse_qr_payload(payload: str) -> tuple[str, str, str, str] | None:
@@ -142,12 +150,14 @@ def draw_sheet(
     _sx0, sy0, sx1, sy1 = sheet.serial_rect_mm
     page.text(sx1, sy1 - 1.5, f"{text(lang, 'sheet')} {serial}", 10, bold, align="right")
     if branch:
-        page.text(sx1, sy0 - 1.0, f"{text(lang, 'branch')}: {branch}", 8, regular, align="right")
+        page.text(sx1, sy0 - 1.0, f"{text(lang, 'branch')}: {printable(branch)}", 8, regular, align="right")
     page.text(sx1, sy1 + 2.6, f"{index} / {total}", 6, regular, align="right")
 
     page.paragraph(sheet.statement_rect_mm, escape(campaign.statement), regular, 10.5, 7)
     c.setFillColor(DROPOUT_TEXT)
-    page.paragraph(sheet.instructions_rect_mm, f"<b>{escape(text(lang, 'instructions'))}</b>", regular, 8.5, 6)
+    page.paragraph(
+        sheet.instructions_rect_mm, f"<b>{escape(instructions(lang, campaign.alphabet))}</b>", regular, 8.5, 6
+    )
 
     # Column headings, printed once above the table.
     hx0, _hy0, _hx1, hy1 = sheet.header_rect_mm
@@ -233,8 +243,12 @@ def write_pdf(
     serials: Sequence[str],
     branch: str,
     with_appeal: bool,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Write the whole PDF to ``target`` (path or file object); returns the appeal page count."""
+    """Write the whole PDF to ``target`` (path or file object); returns the appeal page count.
+
+    ``progress`` is told (sheets drawn, sheets in all) after each signature sheet.
+    """
     width, height = sheet.page_size_mm
     counter = {"sheet": 0}
 
@@ -242,6 +256,8 @@ def write_pdf(
         serial = serials[counter["sheet"]]
         counter["sheet"] += 1
         draw_sheet(canvas, campaign, sheet, serial, branch, counter["sheet"], len(serials))
+        if progress is not None:
+            progress(counter["sheet"], len(serials))
 
     margin = 18 * mm
     doc = BaseDocTemplate(

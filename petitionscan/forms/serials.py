@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 from petitionscan.errors import OutputError
@@ -41,12 +42,31 @@ def is_valid_serial(serial: str) -> bool:
     return all(c in ALPHABET for c in body) and check_char(body) == parts[2]
 
 
+HOME_ENV = "PETITIONSCAN_HOME"
+
+
+def user_data_dir() -> Path:
+    """petitionscan's folder for this user: ``$PETITIONSCAN_HOME``, else the platform's user-data folder.
+
+    Windows ``%LOCALAPPDATA%\\petitionscan``, macOS ``~/Library/Application
+    Support/petitionscan``, elsewhere ``$XDG_DATA_HOME/petitionscan``
+    (``~/.local/share/petitionscan``).
+    """
+    env = os.environ.get(HOME_ENV)
+    if env:
+        return Path(env)
+    home = Path.home()
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or str(home / "AppData" / "Local")
+        return Path(base) / "petitionscan"
+    if sys.platform == "darwin":
+        return home / "Library" / "Application Support" / "petitionscan"
+    return Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share") / "petitionscan"
+
+
 def ledger_path(campaign_id: str) -> Path:
-    """Where issued serials are remembered (``$PETITIONSCAN_HOME`` or the XDG data folder)."""
-    home = os.environ.get("PETITIONSCAN_HOME") or os.path.join(
-        os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"), "petitionscan"
-    )
-    return Path(home) / "serials" / f"{campaign_id}.txt"
+    """Where issued serials are remembered: ``serials/<campaign>.txt`` in :func:`user_data_dir`."""
+    return user_data_dir() / "serials" / f"{campaign_id}.txt"
 
 
 def issued(campaign_id: str) -> set[str]:

@@ -25,6 +25,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "return_to": "Please return completed sheets to:",
         "no_address": "[Branch: write the return address here before printing]",
         "demands": "We support the demands of the workers and residents of the region:",
+        "alphabet_latin": "Use Latin letters (A-Z).",
+        "alphabet_cyrillic": "Use Cyrillic letters (Russian or Kazakh).",
+        "alphabet_latin+cyrillic": "Use Latin or Cyrillic letters.",
     },
     "ru": {
         "name": "Имя и фамилия (печатными заглавными буквами)",
@@ -42,6 +45,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "return_to": "Заполненные листы просим отправить по адресу:",
         "no_address": "[Отделение: впишите обратный адрес перед печатью]",
         "demands": "Мы поддерживаем требования работников и жителей региона:",
+        "alphabet_latin": "Пишите латинскими буквами (A-Z).",
+        "alphabet_cyrillic": "Пишите кириллицей (русскими или казахскими буквами).",
+        "alphabet_latin+cyrillic": "Пишите латиницей или кириллицей.",
     },
     "kk": {
         "name": "Аты-жөні (бас әріптермен)",
@@ -59,6 +65,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "return_to": "Толтырылған парақтарды мына мекенжайға жіберіңіз:",
         "no_address": "[Бөлімше: басып шығармас бұрын кері мекенжайды жазыңыз]",
         "demands": "Біз өңір жұмысшылары мен тұрғындарының талаптарын қолдаймыз:",
+        "alphabet_latin": "Латын әріптерімен жазыңыз (A-Z).",
+        "alphabet_cyrillic": "Кирилл әріптерімен жазыңыз (қазақ немесе орыс әріптері).",
+        "alphabet_latin+cyrillic": "Латын немесе кирилл әріптерімен жазыңыз.",
     },
 }
 
@@ -66,3 +75,8 @@ TEXTS: dict[str, dict[str, str]] = {
 def text(language: str, key: str) -> str:
     """A printed text in the campaign's language."""
     return TEXTS[language][key]
+
+
+def instructions(language: str, alphabet: str) -> str:
+    """The instruction line: how to fill the boxes, and in which letters."""
+    return f"{TEXTS[language]['instructions']} {TEXTS[language]['alphabet_' + alphabet]}"

@@ -17,6 +17,7 @@ Safety rules, enforced for every request before any route runs:
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import sqlite3
 import threading
@@ -29,6 +30,7 @@ from urllib.parse import urlencode
 
 from flask import Flask, Response, abort, g, jsonify, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response as BaseResponse
 
 from petitionscan.errors import PetitionscanError
@@ -36,11 +38,16 @@ from petitionscan.review import images, pages, queries
 from petitionscan.store import connect
 
 TOKEN_HEADER = "X-Petitionscan-Token"
+MAX_REQUEST_BYTES = 64 * 1024
+"""Largest request body: a decision is a few hundred bytes; more is refused (413) unread."""
+MAX_ID = 2**63 - 1
+"""Largest row or sheet number SQLite can hold; a longer number in an address is no such row."""
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
-STATIC_FILES = ("style.css", "common.js", "queue.js", "sheet.js", "duplicates.js")
+STATIC_FILES = ("style.css", "common.js", "translit.js", "queue.js", "sheet.js", "duplicates.js")
 # A row shown to one browser is kept out of other browsers' queues this long.
 LEASE_SECONDS = 120.0
+log = logging.getLogger(__name__)
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
@@ -84,6 +91,8 @@ def create_app(db_path: Path, token: str, *, reviewer: str | None = None) -> Fla
     """
     connect(db_path, create=False).close()  # fail early: missing, damaged or newer database
     app = Flask(__name__, static_folder=None)
+    app.url_map.converters["int"] = _RowNumber
+    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.config["DB_PATH"] = Path(db_path)
     app.config["TOKEN"] = token
     app.config["DEFAULT_REVIEWER"] = queries.clean_reviewer(reviewer) if reviewer else None
@@ -182,6 +191,20 @@ def create_app(db_path: Path, token: str, *, reviewer: str | None = None) -> Fla
         if request.path.startswith("/api/"):
             return error(503, exc.message)
         return _plain(503, exc.message)
+
+    @app.errorhandler(OverflowError)
+    def number_too_large(_exc: OverflowError) -> Response:
+        # a number in a JSON body beyond SQLite's 64-bit integers: no row has it
+        return error(400, "a number in the request is out of range")
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        # One line in the log (the traceback only with --verbose), a plain answer to the page.
+        log.warning("%s %s failed: %s: %s", request.method, request.path, type(exc).__name__, exc)
+        log.info("traceback", exc_info=exc)
+        if request.path.startswith("/api/"):
+            return error(500, "the server could not do this; nothing was saved")
+        return _plain(500, "The server could not show this page.")
 
     @app.errorhandler(sqlite3.OperationalError)
     def database_busy(exc: sqlite3.OperationalError) -> Response:
@@ -284,7 +307,7 @@ def create_app(db_path: Path, token: str, *, reviewer: str | None = None) -> Fla
     def api_queue() -> Response:
         limit = max(1, min(50, request.args.get("limit", default=10, type=int) or 10))
         client = request.args.get("client", "")[:64]
-        exclude = {int(x) for x in request.args.get("exclude", "").split(",")[:500] if x.isdigit()}
+        exclude = {int(x) for x in request.args.get("exclude", "").split(",")[:500] if x.isdigit() and len(x) < 19}
         rows = queries.queue(db(), limit, frozenset(exclude) | leases.others(client))
         leases.take(client, [r.id for r in rows])
         return jsonify(rows=[_row_json(r) for r in rows], progress=progress_json())
@@ -374,6 +397,14 @@ def create_app(db_path: Path, token: str, *, reviewer: str | None = None) -> Fla
         return jsonify(decision=dict(asdict(done), stamp=done.stamp), progress=progress_json())
 
     return app
+
+
+class _RowNumber(IntegerConverter):
+    """Whole numbers in addresses, no larger than SQLite stores: a longer one is 404, never 500."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def _cached(data: bytes, content_type: str) -> Response:

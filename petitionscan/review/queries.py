@@ -14,8 +14,10 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
-from petitionscan import dedupe, tally
+from petitionscan import dedupe, geometry, tally
+from petitionscan.alphabets import DEFAULT_ALPHABET
 from petitionscan.errors import UsageError
 from petitionscan.store import COUNTED_STATUSES, now_iso, transaction
 
@@ -122,6 +124,7 @@ class RowView:
     workplace: str
     town: str
     fields: tuple[FieldView, ...]
+    alphabet: str = DEFAULT_ALPHABET  # the sheet's, from its layout code: what the names are written in
 
     @property
     def split(self) -> bool:
@@ -154,6 +157,10 @@ class SheetPage:
 
     layout_code: str
     scan_id: int | None
+
+    @property
+    def alphabet(self) -> str:
+        return alphabet_of(self.layout_code)
 
 
 @dataclass(frozen=True)
@@ -215,7 +222,7 @@ def local_midnight_utc(now: datetime | None = None) -> str:
 _ROW_COLUMNS = """
     r.id, r.sheet_id, s.serial, s.copy_no, r.row_no, r.name, r.first_name, r.surname,
     r.status, r.machine_name, r.machine_status, r.confidence, r.version, r.updated_at,
-    r.updated_by, r.crop_png IS NOT NULL AS has_crop, r.workplace, r.town
+    r.updated_by, r.crop_png IS NOT NULL AS has_crop, r.workplace, r.town, s.layout_code
 """
 _ROW_FROM = "FROM rows r JOIN sheets s ON s.id = r.sheet_id"
 
@@ -236,6 +243,15 @@ def _letters(conn: sqlite3.Connection, row_ids: list[int]) -> dict[int, list[Let
                 Letter(r["field"], r["position"], r["char"], float(r["probability"]), tuple(alternatives))
             )
     return found
+
+
+@lru_cache(maxsize=256)
+def alphabet_of(layout_code: str) -> str:
+    """The alphabet a sheet asked for, from its layout code; Latin for a code this version cannot read."""
+    try:
+        return geometry.parse_layout_code(layout_code).alphabet
+    except ValueError:
+        return DEFAULT_ALPHABET
 
 
 def _text_from_letters(letters: list[Letter]) -> str:
@@ -281,6 +297,7 @@ def _row_view(row: sqlite3.Row, letters: list[Letter], split: bool) -> RowView:
         workplace=row["workplace"],
         town=row["town"],
         fields=tuple(fields),
+        alphabet=alphabet_of(row["layout_code"]),
     )
 
 

@@ -12,7 +12,9 @@ A scanner's PDF is a picture per page: its embedded image is taken as it is
 from __future__ import annotations
 
 import hashlib
+import math
 import os
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +26,10 @@ from petitionscan.errors import InputFileError
 PDF_RENDER_DPI = 220
 """Resolution for rendering PDF pages that are not plain scans (above the 8 px/mm read)."""
 MAX_PIXELS = 80_000_000
-"""Larger pages are refused: a decompression bomb, not a scan."""
+"""Larger pictures are refused before they are decoded: a decompression bomb, not a scan."""
+MAX_RENDER_PIXELS = 9_400_000
+"""Most pixels a rendered PDF page gets: A3 paper at 220 dpi. A larger page (no
+sheet is printed on one) is rendered smaller, so its pixels stay within this."""
 
 KINDS: dict[str, str] = {
     ".pdf": "pdf",
@@ -65,16 +70,29 @@ class Page:
     page_hash: str
 
 
-def find_inputs(paths: Sequence[Path], ignore: Iterable[Path] = ()) -> tuple[list[InputFile], list[Skipped]]:
-    """Files to read (folders recursively, sorted) and files skipped with a reason.
+@dataclass(frozen=True)
+class Found:
+    """What a search for scans found: files to read, files that are not scans, and
+    folders or files that could not be looked at (signatures may be in them)."""
+
+    files: list[InputFile]
+    skipped: list[Skipped]
+    unreadable: list[Skipped]
+
+
+def find_inputs(paths: Sequence[Path], ignore: Iterable[Path] = ()) -> Found:
+    """Files to read (folders recursively, sorted, links to folders followed once).
 
     Hidden files and the paths in ``ignore`` (the database, the rejected list)
-    are passed over silently: they live next to the scans by design.
+    are passed over silently: they live next to the scans by design. A folder
+    that cannot be listed is reported, never skipped without a word.
     """
     ignored = {os.path.abspath(p) for p in ignore}
     files: list[InputFile] = []
     skipped: list[Skipped] = []
+    unreadable: list[Skipped] = []
     seen: set[str] = set()
+    walked: set[str] = set()
 
     def consider(path: Path) -> None:
         full = os.path.abspath(path)
@@ -86,20 +104,34 @@ def find_inputs(paths: Sequence[Path], ignore: Iterable[Path] = ()) -> tuple[lis
         kind = KINDS.get(path.suffix.lower())
         if kind is None:
             skipped.append(Skipped(str(path), f"not a scan file ({path.suffix or 'no extension'})"))
+        elif path.is_symlink() and not path.exists():
+            unreadable.append(Skipped(str(path), "a link to a file that does not exist"))
+        elif path.exists() and not path.is_file():
+            unreadable.append(Skipped(str(path), "not a regular file (a device or a pipe); copy the scan into a file"))
         else:
             files.append(InputFile(str(path), kind))
 
+    def cannot_list(exc: OSError) -> None:
+        unreadable.append(
+            Skipped(str(exc.filename), f"cannot read this folder ({exc.strerror}); its scans were not read")
+        )
+
     for path in paths:
         if path.is_dir():
-            for root, dirs, names in os.walk(path):
+            for root, dirs, names in os.walk(path, onerror=cannot_list, followlinks=True):
+                real = os.path.realpath(root)
+                if real in walked:  # a link back to a folder already read: read it once
+                    dirs[:] = []
+                    continue
+                walked.add(real)
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(names):
                     consider(Path(root) / name)
-        elif path.exists():
+        elif path.exists() or path.is_symlink():
             consider(path)
         else:
             raise InputFileError(f"{path}: no such file or folder; check the path")
-    return files, skipped
+    return Found(files, skipped, unreadable)
 
 
 def file_hash(path: str) -> str:
@@ -122,6 +154,11 @@ def page_hash(image: np.ndarray) -> str:
 
 
 def _register_heif() -> None:
+    from PIL import Image
+
+    # Pillow warns about large pictures on stderr; _check_pixels refuses them in one line instead.
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")  # damaged files: rejected in one line
     try:
         import pillow_heif
 
@@ -185,10 +222,11 @@ def _pdf_page(path: str, index: int) -> np.ndarray:
         if not 0 <= index < len(doc):
             raise InputFileError(f"{path}: has no page {index + 1}")
         pdf_page = doc[index]
-        embedded = _embedded_scan(pdf_page)
+        embedded = _embedded_scan(pdf_page, path)
         if embedded is not None:
             return embedded
-        bitmap = pdf_page.render(scale=PDF_RENDER_DPI / 72.0, rev_byteorder=True)
+        _check_page_pictures(pdf_page, path)  # rendering decodes every picture at its full size
+        bitmap = pdf_page.render(scale=render_scale(*pdf_page.get_size()), rev_byteorder=True)
         array = bitmap.to_numpy()
         return np.ascontiguousarray(array[:, :, :3]) if array.ndim == 3 else array.copy()
     except InputFileError:
@@ -199,7 +237,7 @@ def _pdf_page(path: str, index: int) -> np.ndarray:
         doc.close()
 
 
-def _embedded_scan(pdf_page: object) -> np.ndarray | None:
+def _embedded_scan(pdf_page: object, path: str) -> np.ndarray | None:
     """The page's single full-page picture, if it is a plain scan; else None.
 
     Only an upright or rotated (not mirrored) picture covering most of the
@@ -219,6 +257,11 @@ def _embedded_scan(pdf_page: object) -> np.ndarray | None:
         m = obj.get_matrix()
         if m.a * m.d - m.b * m.c <= 0:
             return None
+        pixels = obj.get_px_size()
+    except Exception:  # anything unusual: render the page instead
+        return None
+    _check_pixels(path, *pixels)
+    try:
         bitmap = obj.get_bitmap(render=False)
         pil = bitmap.to_pil()
     except Exception:  # anything unusual: render the page instead
@@ -240,6 +283,42 @@ def _pil_to_array(img: object) -> np.ndarray:
     return np.asarray(img)
 
 
+def _check_page_pictures(pdf_page: object, path: str) -> None:
+    """Refuse a page whose pictures together exceed MAX_PIXELS, before rendering decodes them."""
+    import pypdfium2.raw as pdfium_c
+
+    total = 0
+    try:
+        for obj in pdf_page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]):  # type: ignore[attr-defined]
+            width, height = obj.get_px_size()
+            total += width * height
+    except Exception:  # unusual objects: the renderer decides
+        return
+    if total > MAX_PIXELS:
+        raise InputFileError(
+            f"{path}: the pictures on this page hold {total / 1e6:.0f} megapixels; "
+            f"the limit is {MAX_PIXELS // 1_000_000} megapixels: scan at 300 dpi or less"
+        )
+
+
+def _check_pixels(path: str, width: int, height: int) -> None:
+    """Refuse a picture too large to be a scan before decoding it."""
+    if width * height > MAX_PIXELS:
+        raise InputFileError(
+            f"{path}: the picture is {width} x {height} pixels ({width * height / 1e6:.0f} megapixels); "
+            f"the limit is {MAX_PIXELS // 1_000_000} megapixels: scan at 300 dpi or less"
+        )
+
+
+def render_scale(width_pt: float, height_pt: float) -> float:
+    """Scale from PDF points to pixels: PDF_RENDER_DPI, lowered so the page stays within MAX_RENDER_PIXELS."""
+    width_pt, height_pt = max(width_pt, 1.0), max(height_pt, 1.0)
+    scale = min(PDF_RENDER_DPI / 72.0, (MAX_RENDER_PIXELS / (width_pt * height_pt)) ** 0.5)
+    while math.ceil(width_pt * scale) * math.ceil(height_pt * scale) > MAX_RENDER_PIXELS:
+        scale *= 0.999  # the renderer rounds sizes up
+    return scale
+
+
 def _image_page(path: str, index: int) -> np.ndarray:
     from PIL import Image, ImageOps
 
@@ -249,11 +328,14 @@ def _image_page(path: str, index: int) -> np.ndarray:
         with Image.open(path) as img:
             if index:
                 img.seek(index)
+            _check_pixels(path, *img.size)
             img.load()
             upright = ImageOps.exif_transpose(img) if img.format in ("JPEG", "HEIF", "PNG") else img
             return _pil_to_array(upright)
     except EOFError as exc:
         raise InputFileError(f"{path}: has no page {index + 1}") from exc
+    except InputFileError:
+        raise
     except Image.DecompressionBombError as exc:
         raise InputFileError(f"{path}: the picture is too large to be a scan") from exc
     except Exception as exc:

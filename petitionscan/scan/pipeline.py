@@ -35,11 +35,10 @@ from petitionscan.recognize.names import name_pieces
 from petitionscan.scan import persist
 from petitionscan.scan.fields import PX_PER_MM, RowCut, cut_page, preview_jpeg
 from petitionscan.scan.load import InputFile, Skipped, file_hash, find_inputs, load_page, page_count
-from petitionscan.scan.register import KnownLayout, Registration, Unregistered, register
+from petitionscan.scan.register import NO_TESSERACT, KnownLayout, Registration, Unregistered, register
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DB_NAME = "campaign.db"
 REJECTED_NAME = "rejected.csv"
 DEFAULT_AUTO_THRESHOLD = 0.9
 
@@ -127,6 +126,7 @@ class ScanSummary:
     unsigned: int = 0
     duplicates: int = 0
     already_stored: int = 0
+    without_tesseract: int = 0  # pages whose serial only Tesseract could have read, and it is missing
     copies: list[str] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
@@ -225,7 +225,7 @@ def read_page(task: PageTask, engine: Recognizer, known: Sequence[KnownLayout] =
     try:
         page = load_page(InputFile(task.source_file, task.kind), task.page)
     except InputFileError as exc:
-        where.warning("rejected: %s", exc.message)
+        where.info("rejected: %s", exc.message)
         return result("rejected", exc.message)
     try:
         reg = register(page.image, known)
@@ -239,7 +239,7 @@ def read_page(task: PageTask, engine: Recognizer, known: Sequence[KnownLayout] =
             )
         sheet = geometry.sheet_geometry(geometry.parse_layout_code(reg.layout_code))
         cut = cut_page(page.image, reg.matrix, sheet)
-        rows = _recognise(cut.rows, engine)
+        rows = _recognise(cut.rows, engine, sheet.spec.alphabet)
     except RecognizerError:
         raise
     except Exception as exc:  # one broken page must not stop the batch
@@ -249,8 +249,12 @@ def read_page(task: PageTask, engine: Recognizer, known: Sequence[KnownLayout] =
     return result("read", "", page.page_hash, registration=reg, rows=rows, page_jpeg=cut.page_jpeg)
 
 
-def _recognise(rows: Sequence[RowCut], engine: Recognizer) -> tuple[RowResult, ...]:
-    """Read every written field of the page in one batch, then decide each row's status."""
+def _recognise(rows: Sequence[RowCut], engine: Recognizer, alphabet: str = "latin") -> tuple[RowResult, ...]:
+    """Read every written field of the page in one batch, then decide each row's status.
+
+    ``alphabet`` comes from the sheet's layout code, so the reader knows the
+    letters a field may hold without the campaign file.
+    """
     threshold = float(getattr(engine, "auto_threshold", DEFAULT_AUTO_THRESHOLD))
     threshold_for = getattr(engine, "auto_threshold_for", None)
     requests: list[FieldImage] = []
@@ -259,7 +263,7 @@ def _recognise(rows: Sequence[RowCut], engine: Recognizer) -> tuple[RowResult, .
             continue
         for fc in rc.fields:
             if fc.written:
-                requests.append(FieldImage(f"{rc.row}:{fc.key}", fc.image, fc.boxes_px, fc.blank, PX_PER_MM))
+                requests.append(FieldImage(f"{rc.row}:{fc.key}", fc.image, fc.boxes_px, fc.blank, PX_PER_MM, alphabet))
     readings = engine.read(requests) if requests else []
     by_key: dict[str, Reading] = {req.key: rd for req, rd in zip(requests, readings, strict=True)}
     out: list[RowResult] = []
@@ -301,23 +305,21 @@ def _short(reason: str, path: str) -> str:
 # --- main process -------------------------------------------------------------------
 
 
-def default_db(paths: Sequence[Path]) -> Path:
-    """``campaign.db`` in the first path's folder (or in the folder itself)."""
-    first = paths[0]
-    folder = first if first.is_dir() else first.parent
-    return folder / DEFAULT_DB_NAME
+def default_db() -> Path:
+    """``campaign.db`` in the current folder: the one rule every command follows (see store.DEFAULT_DB)."""
+    return store.DEFAULT_DB
 
 
 def known_layouts(conn: Any) -> tuple[KnownLayout, ...]:
     """Layouts a page may have when its QR code is unreadable: campaign files and the database."""
-    from petitionscan.forms.campaign import default_campaign_path, load_campaign
+    from petitionscan.forms.campaign import load_shipped_campaign, shipped_campaigns
 
     found: dict[str, KnownLayout] = {}
     for row in conn.execute("SELECT DISTINCT campaign_id, layout_code FROM sheets"):
         found.setdefault(row[1], KnownLayout(row[0], row[1]))
-    for path in sorted(default_campaign_path().parent.glob("*.toml")):
+    for name in shipped_campaigns():
         try:
-            campaign = load_campaign(path)
+            campaign = load_shipped_campaign(name)
         except PetitionscanError:
             continue
         found.setdefault(campaign.layout.code, KnownLayout(campaign.campaign_id, campaign.layout.code))
@@ -355,16 +357,18 @@ def scan_paths(
     started = time.perf_counter()
     if not paths:
         raise NothingRead("no scans given; name the files or folders to read")
-    db_path = db or default_db(paths)
+    db_path = db or default_db()
     rejected_path = rejected or db_path.parent / REJECTED_NAME
-    files, skipped = find_inputs(paths, ignore=(db_path, rejected_path))
-    if not files:
+    found = find_inputs(paths, ignore=(db_path, rejected_path))
+    files, skipped = found.files, found.skipped
+    if not files and not found.unreadable:
         raise NothingRead(
             f"no scans found in {', '.join(str(p) for p in paths)}; give PDF, TIFF, PNG, JPEG or HEIC files"
         )
     recognizer = load_engine(engine)  # fail before any work when the engine cannot run
     conn = store.connect(db_path)
     summary = ScanSummary(db=db_path, skipped=skipped)
+    summary.rejected += [Rejection(u.path, 0, u.reason) for u in found.unreadable]
     try:
         known = known_layouts(conn)
         words = confirmed_words(conn)
@@ -449,6 +453,7 @@ def _store(conn: Any, res: PageResult, summary: ScanSummary) -> None:
     outcome = persist.store_page(conn, res)
     if outcome.kind in ("rejected", "foreign"):
         summary.rejected.append(Rejection(res.source_file, res.page, res.reason))
+        summary.without_tesseract += res.reason.startswith(NO_TESSERACT)
         return
     if outcome.kind in ("same page", "same sheet"):
         summary.duplicates += 1

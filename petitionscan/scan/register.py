@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,6 +35,8 @@ DETECT_LONG_SIDE = 1400
 MIN_MARKERS = 3
 MAX_RESIDUAL_MM = 1.5
 """Mean marker-corner misfit above which a registration is not trusted."""
+NO_TESSERACT = "QR code unreadable, and Tesseract (which reads the printed serial instead) is not installed"
+"""The start of a rejection's reason when only the missing Tesseract stood between the page and its serial."""
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,7 @@ def read_qr(image: np.ndarray) -> list[str]:
     import zxingcpp
 
     texts = [
-        r.text
+        _as_utf8(r)
         for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
         if r.text
     ]
@@ -149,6 +152,14 @@ def read_qr(image: np.ndarray) -> list[str]:
     except cv2.error:
         return []
     return [text] if text else []
+
+
+def _as_utf8(result: object) -> str:
+    """The code's bytes as UTF-8 (what the sheets print), not zxing's guess of the character set."""
+    try:
+        return bytes(result.bytes).decode("utf-8")  # type: ignore[attr-defined]
+    except (AttributeError, UnicodeDecodeError):
+        return str(result.text)  # type: ignore[attr-defined]
 
 
 def _payload(texts: Sequence[str]) -> tuple[str, str, str, str] | None:
@@ -258,6 +269,16 @@ _OCR_FIXES = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
 
 SERIAL_READ_PX_PER_MM = (12.0, 9.0, 15.0)
 """The printed serial is read at these scales; two readings must agree (see ``agreed_serial``)."""
+
+
+@lru_cache(maxsize=1)
+def tesseract_available() -> bool:
+    """Whether the Tesseract program that pytesseract calls can be found (once per process)."""
+    try:
+        import pytesseract
+    except ImportError:
+        return False
+    return shutil.which(str(pytesseract.pytesseract.tesseract_cmd)) is not None
 
 
 def read_printed_serial(gray: np.ndarray, matrix: np.ndarray, paper: str) -> str | None:
@@ -410,6 +431,8 @@ def register(image: np.ndarray, known: Sequence[KnownLayout] = ()) -> Registrati
     if payload is None:
         payload = _qr_near(gray, matrix, papers[0])
     if payload is None:
+        if not tesseract_available():
+            return Unregistered(f"{NO_TESSERACT}; install it or rescan the sheet", foreign=False)
         serial = read_printed_serial(gray, matrix, papers[0])
         candidates = [k for k in known if geometry.marker_block(k.layout_code) == block]
         if serial is None or not candidates:

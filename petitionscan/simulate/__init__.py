@@ -19,7 +19,7 @@ import pypdfium2 as pdfium
 from petitionscan.errors import InputFileError, OutputError, UsageError
 from petitionscan.simulate.degrade import PROFILES, WORK_DPI, Capture, capture
 from petitionscan.simulate.fill import EXTRA_FIELDS, SheetTruth, fill_page
-from petitionscan.simulate.handwriting import WriterHand, available_hands
+from petitionscan.simulate.handwriting import WriterHand, available_cyrillic_hands, handwriting_source
 from petitionscan.simulate.layout import PageLayout, load_layout
 from petitionscan.simulate.names import DEFAULT_LOCALES
 from petitionscan.simulate.output import atomic_write, jpeg_bytes, pdf_bytes, tiff_bytes
@@ -37,7 +37,7 @@ ALL_PROFILES = (*PROFILES, "mixed")
 MIXED_WEIGHTS = {"flatbed": 0.3, "feeder": 0.25, "phone": 0.2, "fax": 0.1, "photocopy": 0.15}
 TRUTH_HEADER = (
     "file", "page", "sheet_id", "row", "name", "signed", "crossed_out",
-    "first_name", "surname", *EXTRA_FIELDS, "profile", "turned",
+    "first_name", "surname", *EXTRA_FIELDS, "profile", "turned", "script",
 )  # fmt: skip
 MAX_BATCH = {"flatbed": 6, "feeder": 8, "photocopy": 6, "fax": 5, "phone": 1}
 SUFFIX = {"flatbed": "pdf", "feeder": "pdf", "photocopy": "pdf", "fax": "tif", "phone": "jpg"}
@@ -54,6 +54,7 @@ class SimulationResult:
     rows: int
     filled_rows: int
     profiles: tuple[tuple[str, int], ...]  # (profile, sheets)
+    handwriting: str = ""  # one line: whose handwriting filled the rows
 
 
 def render_pages(pdf: Path, indices: list[int], dpi: int = WORK_DPI) -> list[np.ndarray]:
@@ -108,13 +109,16 @@ def simulate(
     locales: tuple[tuple[str, float], ...] = DEFAULT_LOCALES,
     max_sheets: int | None = None,
     hands: tuple[WriterHand, ...] | None = None,
+    cyrillic_hands: tuple[WriterHand, ...] | None = None,
 ) -> SimulationResult:
     """Fill and capture every signature page of ``pdf``; write the files and ``truth.csv``.
 
     ``profile`` is one capture kind for all sheets, or ``mixed`` to pick one per
     sheet. ``fill`` is the expected share of rows with a signer. ``max_sheets``
     stops after that many signature pages (for quick previews). ``hands`` are
-    the writers (default: the recognizer's held-out writers, or fonts).
+    the writers (default: the recognizer's held-out writers, or fonts);
+    ``cyrillic_hands`` write the sheets whose layout asks for Cyrillic
+    (default: the held-out sessions of the Cyrillic drawings, or fonts).
     """
     _check_args(profile, fill)
     pages: tuple[PageLayout, ...] = load_layout(layout)
@@ -133,7 +137,12 @@ def simulate(
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"{out_dir}: cannot create the output folder ({exc.strerror}); choose another") from exc
-        hands = hands or available_hands()
+        if hands:
+            handwriting = f"{len(hands)} writers given by the caller"
+        else:
+            hands, handwriting = handwriting_source()
+        if any(pages[i].alphabet != "latin" for i in sheets):
+            cyrillic_hands = cyrillic_hands or available_cyrillic_hands()
         batch_rng = np.random.default_rng([seed, 0xB47C4])
         names = list(MIXED_WEIGHTS)
         weights = np.array([MIXED_WEIGHTS[n] for n in names])
@@ -158,7 +167,7 @@ def simulate(
                         [name, str(page_no), truth.sheet_id, str(r.row), r.name,
                          "yes" if r.signed else "no", "yes" if r.crossed_out else "no",
                          r.first_name, r.surname, *(r.extra(k) for k in EXTRA_FIELDS),
-                         kind, str(cap.rotation)]
+                         kind, str(cap.rotation), r.script]
                     )  # fmt: skip
 
         for index in sheets:
@@ -167,7 +176,7 @@ def simulate(
             if profile == "mixed":
                 kind = names[int(rng.choice(len(names), p=weights / weights.sum()))]
             rgb = _render(doc, index, WORK_DPI)
-            _, truth = fill_page(rgb, pages[index], hands, rng, fill, locales)
+            _, truth = fill_page(rgb, pages[index], hands, rng, fill, locales, cyrillic_hands or ())
             cap = capture(kind, rgb, rng)
             if kind not in pending:
                 limit[kind] = int(batch_rng.integers(1, MAX_BATCH[kind] + 1))
@@ -194,4 +203,5 @@ def simulate(
         rows=len(rows),
         filled_rows=sum(1 for r in rows if r[4]),
         profiles=tuple(sorted(used.items())),
+        handwriting=handwriting,
     )

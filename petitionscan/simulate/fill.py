@@ -18,6 +18,8 @@ from petitionscan.simulate.names import DEFAULT_LOCALES, extra_text, person_for_
 from petitionscan.simulate.writers import random_pen, random_signer, write_in_boxes
 
 EXTRA_FIELDS = ("workplace", "town", "union")
+P_CYRILLIC = 0.5
+"""On a sheet that allows Latin or Cyrillic, the share of signers who write Cyrillic."""
 P_SIGNED = 0.92
 P_CROSSED = 0.04
 P_EXTRA = 0.75
@@ -34,6 +36,7 @@ class RowTruth:
     crossed_out: bool
     extras: tuple[tuple[str, str], ...] = ()  # (field key, text) for workplace, town ...
     inked_boxes: tuple[int, ...] = ()  # indices into the row's name boxes that got a letter
+    script: str = ""  # "latin" or "cyrillic" for a written row
 
     @property
     def name(self) -> str:
@@ -185,11 +188,17 @@ def fill_page(
     rng: np.random.Generator,
     fill: float = 0.8,
     locales: tuple[tuple[str, float], ...] = DEFAULT_LOCALES,
+    cyrillic_hands: tuple[WriterHand, ...] = (),
 ) -> tuple[np.ndarray, SheetTruth]:
     """Write names, signatures and strike-outs onto ``page`` (RGB, modified in place).
 
-    Returns the ink density (float32, 0..1, same size as the page) and the truth.
+    The sheet's alphabet decides the script: a Cyrillic sheet is written in
+    ``cyrillic_hands``, a Latin one in ``hands``; on a Latin-or-Cyrillic
+    sheet each signer writes one of the two (:data:`P_CYRILLIC`). Returns the
+    ink density (float32, 0..1, same size as the page) and the truth.
     """
+    if layout.alphabet != "latin" and not cyrillic_hands:
+        raise ValueError(f"a {layout.alphabet} sheet needs Cyrillic hands")
     h, w = page.shape[:2]
     scale = w / layout.page_size[0]  # pixels per point
     px_per_mm = scale * 72 / 25.4
@@ -203,14 +212,18 @@ def fill_page(
         if idx not in filled or name_f is None or not name_f.boxes:
             truths.append(RowTruth(row.row, "", "", False, False))
             continue
+        script = layout.alphabet
+        if script == "latin+cyrillic":  # drawn only here, so Latin sheets keep their random stream
+            script = "cyrillic" if rng.random() < P_CYRILLIC else "latin"
         pen = stand_pen if rng.random() < 0.5 else None
-        signer = random_signer(hands, rng, pen)
+        signer = random_signer(cyrillic_hands if script == "cyrillic" else hands, rng, pen)
         split = first_f is not None and sur_f is not None
         person = person_for_row(
             rng,
             len(first_f.boxes) if first_f is not None and split else None,
             len(sur_f.boxes) if sur_f is not None and split else None,
             len(name_f.boxes),
+            script=script,
         )
         region = _row_region(row, scale, (h, w))
         inked: list[int] = []
@@ -228,7 +241,7 @@ def fill_page(
             f = row.field(key)
             if f is None or not f.boxes or rng.random() > P_EXTRA:
                 continue
-            text = extra_text(key, len(f.boxes), rng)
+            text = extra_text(key, len(f.boxes), rng, script)
             if text:
                 write_in_boxes(alpha, text, [_px(b, scale) for b in f.boxes], signer, px_per_mm, rng)
                 extras.append((key, text))
@@ -245,5 +258,7 @@ def fill_page(
             draw_polylines(alpha, crossout(band, rng), cross_pen, px_per_mm, rng)
             _flush(page, alpha, ink, cross_pen, region)
         extras_t = tuple(extras)
-        truths.append(RowTruth(row.row, person.first_name, person.surname, signed, crossed, extras_t, tuple(inked)))
+        truths.append(
+            RowTruth(row.row, person.first_name, person.surname, signed, crossed, extras_t, tuple(inked), script)
+        )
     return ink, SheetTruth(layout.sheet_id or "", tuple(truths))

@@ -3,8 +3,11 @@
 Glyphs come from the pen trajectories in the shared handwriting folder, but
 only from writers the recognizer never trains on (:data:`HELD_OUT_UNIPEN_LABS`
 and the UJI1 set), so benchmarks on simulated sheets measure generalisation.
-Without that folder, handwriting-like fonts stand in (DejaVu at the least),
-so the simulator works on a fresh machine.
+Cyrillic capitals come from the drawings of the held-out (test) sessions of
+the Cyrillic set, one hand per session. That folder is not part of the
+project; without it, the reduced strokes of the UJI1 writers that ship in the
+package (``hands.json.gz``, CC BY 4.0) stand in for Latin, and the package's
+DejaVu Sans for Cyrillic, so the simulator and the demo work on any laptop.
 """
 
 from __future__ import annotations
@@ -14,11 +17,15 @@ import json
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+
+from petitionscan.alphabets import CYRILLIC, KAZAKH
+from petitionscan.recognize.render import KAZAKH_BASES, Sample, cyrillic_split, kazakh_capital, kazakh_split
 
 HANDWRITING_ENV = "PETITIONSCAN_HANDWRITING"
 # UNIPEN labs kept out of the recognizer's training data (writer id prefix before '-').
@@ -27,22 +34,8 @@ LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # Held-out writers whose "capitals" are joined-up script, not the block capitals the sheet asks for.
 SCRIPT_WRITERS = frozenset({"imp-boskovic", "imp-vine"})
 
-# Handwriting-like fonts from Debian packages, best first; DejaVu is the last resort.
-FONT_CANDIDATES: tuple[str, ...] = (
-    "/usr/share/fonts/opentype/bwht/BecauseWeOrganize-Regular.otf",
-    "/usr/share/fonts/opentype/bwht/BecauseWeCreate-Regular.otf",
-    "/usr/share/fonts/opentype/bwht/BecauseWeMentor-Regular.otf",
-    "/usr/share/fonts/opentype/bwht/BecauseWeConnect-Regular.otf",
-    "/usr/share/fonts/opentype/bwht/BecauseWeBuild-Regular.otf",
-    "/usr/share/fonts/opentype/bwht/BecauseWeLearn-Regular.otf",
-    "/usr/share/fonts/truetype/humor-sans/Humor-Sans.ttf",
-    "/usr/share/fonts/truetype/breip/Breip.ttf",
-    "/usr/share/fonts/truetype/fifthhorseman/dkg.ttf",
-)
-FALLBACK_FONTS: tuple[str, ...] = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Oblique.ttf",
-)
+PACKAGED_STROKES = "hands.json.gz"  # built by training/build_demo_hands.py
+FALLBACK_FONT = "DejaVuSans.ttf"  # shipped in petitionscan/fontfiles
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,7 +57,7 @@ class WriterHand:
     """The glyphs of one real writer (or one font), by character."""
 
     writer_id: str
-    source: str  # "unipen", "uji1" or "font"
+    source: str  # "unipen", "uji1", "cyrillic" or "font"
     glyphs: dict[str, tuple[Glyph, ...]] = field(default_factory=dict)
 
 
@@ -82,11 +75,18 @@ MASK_HEIGHT = 96
 
 
 def handwriting_dir() -> Path:
-    """Where the pen strokes are: the env var, else ``../shared/handwriting`` beside the repo."""
+    """Where the pen strokes are: the env var, else ``../shared/handwriting`` beside a source checkout.
+
+    An installed package has no checkout around it, so there the answer is a
+    folder that does not exist and the shipped strokes are used.
+    """
     env = os.environ.get(HANDWRITING_ENV)
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[3] / "shared" / "handwriting"
+    checkout = Path(__file__).resolve().parents[2]
+    if not (checkout / "pyproject.toml").is_file():
+        return Path(os.devnull) / "no-handwriting-folder"
+    return checkout.parent / "shared" / "handwriting"
 
 
 def _normalise(char: str, strokes: list[list[list[float]]]) -> Glyph | None:
@@ -208,12 +208,38 @@ def load_paper_writers(folder: str, split: str = "test", per_letter: int = 3) ->
     )
 
 
+@lru_cache(maxsize=1)
+def load_packaged_writers() -> tuple[WriterHand, ...]:
+    """The UJI1 writers' strokes shipped in the package, or () when the file is missing or damaged."""
+    try:
+        raw = (resources.files(__package__) / PACKAGED_STROKES).read_bytes()
+        doc = json.loads(gzip.decompress(raw))
+        grid = float(doc["grid"])
+        hands = []
+        for writer, letters in sorted(doc["writers"].items()):
+            glyphs: dict[str, tuple[Glyph, ...]] = {}
+            for char, samples in sorted(letters.items()):
+                found = [
+                    _normalise(
+                        char, [[[v / grid for v in flat[i : i + 2]] for i in range(0, len(flat), 2)] for flat in sample]
+                    )
+                    for sample in samples
+                ]
+                kept = tuple(g for g in found if g is not None)
+                if char in LETTERS and kept:
+                    glyphs[char] = kept
+            if len(glyphs) >= 5:
+                hands.append(WriterHand(writer, "uji1", glyphs))
+        return tuple(hands)
+    except (OSError, ValueError, KeyError, TypeError, EOFError):
+        return ()
+
+
 def font_paths() -> tuple[str, ...]:
-    """Handwriting-like fonts present on this machine; DejaVu when none is."""
-    found = tuple(p for p in FONT_CANDIDATES if os.path.isfile(p))
-    if found:
-        return found
-    return tuple(p for p in FALLBACK_FONTS if os.path.isfile(p))
+    """The font that stands in when no pen strokes can be read: the package's DejaVu Sans."""
+    from petitionscan.fonts import font_path
+
+    return (str(font_path(FALLBACK_FONT)),)
 
 
 def _font_glyph(font: ImageFont.FreeTypeFont | ImageFont.ImageFont, char: str) -> Glyph | None:
@@ -231,9 +257,27 @@ def _font_glyph(font: ImageFont.FreeTypeFont | ImageFont.ImageFont, char: str) -
     return Glyph(char, mask.shape[1] / MASK_HEIGHT, mask=mask)
 
 
-@lru_cache(maxsize=2)
-def load_font_writers(paths: tuple[str, ...]) -> tuple[WriterHand, ...]:
-    """One pseudo-writer per font file; letters the font lacks are skipped."""
+_MISSING = "\ue000"  # a private-use code point no font draws: what a missing letter looks like
+
+
+def _has_letter(font: ImageFont.FreeTypeFont | ImageFont.ImageFont, char: str) -> bool:
+    """Whether the font draws ``char`` itself rather than its box for missing letters."""
+
+    def ink(c: str) -> np.ndarray:
+        img = Image.new("L", (MASK_HEIGHT * 3, MASK_HEIGHT * 3), 0)
+        ImageDraw.Draw(img).text((MASK_HEIGHT, MASK_HEIGHT // 2), c, font=font, fill=255)
+        return np.asarray(img)
+
+    return not np.array_equal(ink(char), ink(_MISSING))
+
+
+@lru_cache(maxsize=4)
+def load_font_writers(paths: tuple[str, ...], letters: str = LETTERS) -> tuple[WriterHand, ...]:
+    """One pseudo-writer per font file; letters the font lacks are skipped.
+
+    A font with fewer than half of ``letters`` (a Latin-only font asked for
+    Cyrillic) is no writer of that alphabet.
+    """
     hands = []
     for path in paths:
         try:
@@ -241,16 +285,16 @@ def load_font_writers(paths: tuple[str, ...]) -> tuple[WriterHand, ...]:
         except OSError:
             continue
         glyphs: dict[str, tuple[Glyph, ...]] = {}
-        for c in LETTERS:
-            g = _font_glyph(font, c)
+        for c in letters:
+            g = _font_glyph(font, c) if _has_letter(font, c) else None
             if g is not None:
                 glyphs[c] = (g,)
-        if glyphs:
+        if len(glyphs) * 2 >= len(letters):
             hands.append(WriterHand(Path(path).stem, "font", glyphs))
     if not hands:  # no font file at all: Pillow's built-in font keeps the simulator working
         fallback = ImageFont.load_default(size=MASK_HEIGHT)
         glyphs = {}
-        for c in LETTERS:
+        for c in letters:
             g = _font_glyph(fallback, c)
             if g is not None:
                 glyphs[c] = (g,)
@@ -258,10 +302,179 @@ def load_font_writers(paths: tuple[str, ...]) -> tuple[WriterHand, ...]:
     return tuple(hands)
 
 
+def handwriting_source() -> tuple[tuple[WriterHand, ...], str]:
+    """The writers the simulator uses by default, and one line saying what they are.
+
+    Real held-out writers when the shared folder is there, else the strokes
+    shipped in the package, else (a damaged install) a font.
+    """
+    folder = handwriting_dir()
+    hands = load_stroke_writers(str(folder))
+    if hands:
+        return hands, f"real pen strokes of {len(hands)} held-out writers (UNIPEN, UJI) from {folder}"
+    hands = load_packaged_writers()
+    if hands:
+        return hands, f"real pen strokes of {len(hands)} UJI Pen Characters writers shipped with petitionscan"
+    hands = load_font_writers(font_paths())
+    return hands, "a font (no pen strokes could be read; the installation may be damaged)"
+
+
 def available_hands() -> tuple[WriterHand, ...]:
-    """Real held-out writers when the shared folder is there, fonts otherwise."""
-    hands = load_stroke_writers(str(handwriting_dir()))
-    return hands if hands else load_font_writers(font_paths())
+    """The simulator's default writers (see :func:`handwriting_source`)."""
+    return handwriting_source()[0]
+
+
+CYRILLIC_SOURCE = "cyrillic"
+MIN_SESSION_LETTERS = 5
+"""A session with fewer different letters is too thin to be one signer's hand."""
+
+
+def _raster_glyph(char: str, raster: np.ndarray) -> Glyph | None:
+    """A drawing (dark ink on white) as a mask glyph cropped to its ink."""
+    ink = (255 - raster.astype(np.float32)) / 255.0
+    ys, xs = np.nonzero(ink > 0.2)
+    if len(ys) < 4:
+        return None
+    crop = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    h, w = crop.shape
+    if w / h > 3.0 or h / w > 30:
+        return None
+    scale = MASK_HEIGHT / h
+    mask = cv2.resize(crop, (max(1, round(w * scale)), MASK_HEIGHT), interpolation=cv2.INTER_LINEAR)
+    return Glyph(char, mask.shape[1] / MASK_HEIGHT, mask=_thin(np.clip(mask, 0, 1)))
+
+
+DRAWING_STROKE = 0.075
+"""Stroke width, as a share of the letter's height, that a thick drawing is thinned to: a ballpoint's."""
+
+
+def _thin(mask: np.ndarray) -> np.ndarray:
+    """Thin a finger-drawn letter toward a pen's line; each erosion takes a pixel off each side."""
+    ink = (mask > 0.5).astype(np.uint8)
+    contours, _ = cv2.findContours(ink, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    outline = sum(cv2.arcLength(c, True) for c in contours)
+    if outline <= 0:
+        return mask
+    width = 2.0 * float(ink.sum()) / outline
+    steps = min(4, int((width - DRAWING_STROKE * MASK_HEIGHT) / 2))
+    if steps < 1:
+        return mask
+    return np.asarray(cv2.erode(mask, np.ones((3, 3), np.uint8), iterations=steps), np.float32)
+
+
+def _sample_glyph(sample: Sample) -> Glyph | None:
+    if sample.strokes is not None:
+        return _normalise(sample.label, [s.tolist() for s in sample.strokes])
+    assert sample.raster is not None
+    return _raster_glyph(sample.label, sample.raster)
+
+
+def _glyph_sample(glyph: Glyph, writer: str) -> Sample:
+    """A simulator glyph back as a renderer sample, to add a Kazakh mark to it."""
+    if glyph.mask is None:
+        return Sample(glyph.char, writer, strokes=glyph.strokes)
+    h, w = glyph.mask.shape
+    f = 56.0 / max(h, w)
+    ink = cv2.resize(glyph.mask, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+    raster = np.zeros((64, 64), np.float32)
+    y0, x0 = (64 - ink.shape[0]) // 2, (64 - ink.shape[1]) // 2
+    raster[y0 : y0 + ink.shape[0], x0 : x0 + ink.shape[1]] = ink
+    return Sample(glyph.char, writer, raster=(255 - np.clip(raster, 0, 1) * 255).astype(np.uint8))
+
+
+def _latin_bases() -> tuple[WriterHand, ...]:
+    """Held-out Latin hands that lend Y and I, the bases of Ү, Ұ and І (the shipped ones, or a font, without the data)."""
+    hands = load_stroke_writers(str(handwriting_dir())) or load_packaged_writers()
+    hands = tuple(h for h in hands if "Y" in h.glyphs and "I" in h.glyphs)
+    return hands or load_font_writers(font_paths())
+
+
+def _kazakh_letters(
+    hand_id: str,
+    glyphs: dict[str, list[Glyph]],
+    latin: tuple[WriterHand, ...],
+    extra: dict[str, list[np.ndarray]],
+    rng: np.random.Generator,
+) -> None:
+    """Add the nine Kazakh capitals to one Cyrillic hand, in place.
+
+    Ғ Қ Ң Ө are the hand's own Г К Н О with a mark; Ү Ұ І are built on the Y
+    and I of one held-out Latin writer; Ә and Һ, which have no base letter,
+    are held-out drawings of the Kazakh set (``extra``).
+    """
+    lender = latin[int(rng.integers(len(latin)))] if latin else None
+    for letter in KAZAKH:
+        made: list[Glyph] = []
+        base_letter = KAZAKH_BASES.get(letter)
+        if base_letter is None:
+            pool = extra.get(letter, [])
+            for i in rng.choice(len(pool), size=min(3, len(pool)), replace=False) if pool else ():
+                g = _raster_glyph(letter, pool[int(i)])
+                if g is not None:
+                    made.append(g)
+        else:
+            bases = glyphs.get(base_letter, []) if base_letter in CYRILLIC else []
+            if not bases and lender is not None:
+                bases = list(lender.glyphs.get(base_letter, ()))
+            for base in bases[:3]:
+                g = _sample_glyph(kazakh_capital(_glyph_sample(base, hand_id), letter, rng))
+                if g is not None:
+                    made.append(Glyph(letter, g.width, g.strokes, g.mask))
+        if made:
+            glyphs[letter] = made
+
+
+@lru_cache(maxsize=2)
+def load_cyrillic_writers(folder: str | Path) -> tuple[WriterHand, ...]:
+    """Cyrillic hands from the held-out sessions of ``cyrillic.npz``, or () without it.
+
+    The set keeps no writer ids, only sessions of drawings made close in
+    time; each test session (:func:`~petitionscan.recognize.render.cyrillic_split`)
+    becomes one hand, so the recognizer never trains on a letter the
+    simulator writes with. Sessions with fewer than
+    :data:`MIN_SESSION_LETTERS` different letters are dropped. The Kazakh
+    capitals are added to each hand (see :func:`_kazakh_letters`); the Ә and Һ
+    drawings of ``kazakh.npz`` are only those of its test split
+    (:func:`~petitionscan.recognize.render.kazakh_split`), for the same reason.
+    """
+    base = Path(folder)
+    try:
+        with np.load(base / "cyrillic.npz") as data:
+            images, labels, groups = data["images"], data["labels"], data["writers"]
+    except (OSError, ValueError, KeyError):
+        return ()
+    extra: dict[str, list[np.ndarray]] = {}
+    try:
+        with np.load(base / "kazakh.npz") as data:
+            for index, (img, label) in enumerate(zip(data["images"], data["labels"], strict=True)):
+                if str(label) in ("Ә", "Һ") and kazakh_split(index) == "test":
+                    extra.setdefault(str(label), []).append(np.asarray(img))
+    except (OSError, ValueError, KeyError):
+        pass
+    sessions: dict[str, dict[str, list[Glyph]]] = {}
+    for img, label, group in zip(images, labels, groups, strict=True):
+        group, label = str(group), str(label)
+        if not group.isdigit() or cyrillic_split(group) != "test" or label not in CYRILLIC:
+            continue
+        g = _raster_glyph(label, np.asarray(img))
+        if g is not None:
+            sessions.setdefault(group, {}).setdefault(label, []).append(g)
+    latin = _latin_bases()
+    hands: list[WriterHand] = []
+    for group in sorted(sessions, key=int):
+        glyphs = sessions[group]
+        if len(glyphs) < MIN_SESSION_LETTERS:
+            continue
+        hand_id = f"cyr-{group}"
+        _kazakh_letters(hand_id, glyphs, latin, extra, np.random.default_rng([0xC7, int(group)]))
+        hands.append(WriterHand(hand_id, CYRILLIC_SOURCE, {c: tuple(g) for c, g in sorted(glyphs.items())}))
+    return tuple(hands)
+
+
+def available_cyrillic_hands() -> tuple[WriterHand, ...]:
+    """Held-out Cyrillic hands when the shared folder is there, fonts with Cyrillic otherwise."""
+    hands = load_cyrillic_writers(str(handwriting_dir()))
+    return hands if hands else load_font_writers(font_paths(), CYRILLIC)
 
 
 def rule_glyph(char: str, rng: np.random.Generator) -> Glyph:

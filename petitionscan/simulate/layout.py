@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from petitionscan.alphabets import ALPHABETS, DEFAULT_ALPHABET
 from petitionscan.errors import InputFileError
+from petitionscan.geometry import parse_layout_code
 
 Rect = tuple[float, float, float, float]
 
@@ -34,11 +36,15 @@ class RowLayout:
 
 @dataclass(frozen=True)
 class PageLayout:
-    """One PDF page; appeal pages have no sheet id and no rows."""
+    """One PDF page; appeal pages have no sheet id and no rows.
+
+    ``alphabet`` is what the sheet asks signers to write in.
+    """
 
     sheet_id: str | None
     page_size: tuple[float, float]  # points
     rows: tuple[RowLayout, ...]
+    alphabet: str = DEFAULT_ALPHABET
 
 
 def _rect(value: Any, where: str) -> Rect:
@@ -46,6 +52,17 @@ def _rect(value: Any, where: str) -> Rect:
         raise ValueError(f"{where}: expected [x0, y0, x1, y1]")
     x0, y0, x1, y1 = (float(v) for v in value)
     return (x0, y0, x1, y1)
+
+
+def _alphabet(page: dict[str, Any], where: str) -> str:
+    """The page's alphabet: its own key, else its layout code; Latin for files written before either."""
+    alphabet = page.get("alphabet")
+    if alphabet is None and isinstance(page.get("layout_code"), str):
+        alphabet = parse_layout_code(page["layout_code"]).alphabet
+    alphabet = DEFAULT_ALPHABET if alphabet is None else alphabet
+    if alphabet not in ALPHABETS:
+        raise ValueError(f"{where}: unknown alphabet {alphabet!r}")
+    return str(alphabet)
 
 
 def parse_layout(data: Any) -> tuple[PageLayout, ...]:
@@ -72,7 +89,12 @@ def parse_layout(data: Any) -> tuple[PageLayout, ...]:
             rows.append(RowLayout(int(r["row"]), _rect(r["rect"], f"{where} row"), tuple(fields)))
         sheet_id = page.get("sheet_id")
         pages.append(
-            PageLayout(None if sheet_id is None else str(sheet_id), (float(size[0]), float(size[1])), tuple(rows))
+            PageLayout(
+                None if sheet_id is None else str(sheet_id),
+                (float(size[0]), float(size[1])),
+                tuple(rows),
+                _alphabet(page, where),
+            )
         )
     return tuple(pages)
 

@@ -1,8 +1,10 @@
-"""Names that signers write: Faker's locales plus Kazakh, transliterated to A-Z capitals.
+"""Names that signers write: Faker's locales plus Kazakh, in Latin or Cyrillic capitals.
 
 Sheets are filled in block capitals, so every name is reduced to what fits the
-boxes: A-Z, hyphen and apostrophe. Names are drawn until one fits the row's box
-counts; the truth file then holds exactly what was written.
+boxes: A-Z (transliterated) on Latin sheets, the Russian and Kazakh capitals on
+Cyrillic ones, hyphen and apostrophe. Names are drawn until one fits the row's
+box counts; the truth file then holds exactly what was written. These lists
+are the simulator's own, independent of the recognizer's name lexicon.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from functools import cache
 import numpy as np
 from anyascii import anyascii
 from faker import Faker
+
+from petitionscan.alphabets import CYRILLIC
 
 # Signers of a Mangystau branch: mostly Kazakh and Russian names, a few from elsewhere.
 DEFAULT_LOCALES: tuple[tuple[str, float], ...] = (
@@ -66,6 +70,11 @@ _KK_MALE = [
     "Әділ",
     "Ислам",
     "Рамазан",
+    "Жеңіс",
+    "Нұрбек",
+    "Бүркіт",
+    "Төлеген",
+    "Ғабит",
 ]
 _KK_FEMALE = [
     "Айгерім",
@@ -98,6 +107,11 @@ _KK_FEMALE = [
     "Жібек",
     "Индира",
     "Анар",
+    "Айгүл",
+    "Гүлмира",
+    "Мейрамгүл",
+    "Күләш",
+    "Ақбөпе",
 ]
 # Surname stems; "-ов/-ев/-ин" surnames take "-а" for women.
 _KK_SURNAMES = [
@@ -136,6 +150,11 @@ _KK_SURNAMES = [
     "Бекмұхамбет",
     "Қожахмет",
     "Тұрсынбай",
+    "Жүсіпов",
+    "Күзембаев",
+    "Шаһанов",
+    "Тұрғынбаев",
+    "Үмбетов",
 ]
 
 _ALLOWED = re.compile(r"[^A-Z'\- ]")
@@ -150,6 +169,23 @@ _TOWNS = (
     "ZHETYBAI", "TENGE", "AKSHUKUR", "BAUTINO", "SAYOTES", "ATYRAU", "KYZYLTOBE", "BUSTAN",
 )  # fmt: skip
 _UNIONS = ("OIL WORKERS", "TRANSPORT", "HEALTH", "EDUCATION", "ENERGY", "BUILDERS", "PORT")
+# The same places and trades as written on Cyrillic sheets, in Russian or Kazakh.
+_WORKPLACES_CYR = (
+    "БОЛЬНИЦА", "ШКОЛА", "АВТОБАЗА", "МОРПОРТ", "БУРЕНИЕ", "НПЗ", "ВОДОКАНАЛ", "ПОЛИКЛИНИКА",
+    "ДЕТСАД", "РЫНОК", "ПРОМЫСЕЛ", "СТРОЙКА", "ПОЧТА", "ОХРАНА", "ТРУБОПРОВОД", "ДЕПО",
+    "АУРУХАНА", "МЕКТЕП", "ЕМХАНА", "БАЛАБАҚША", "БАЗАР", "ҚҰРЫЛЫС", "НАУБАЙХАНА", "КЕН ОРНЫ",
+)  # fmt: skip
+_TOWNS_CYR = (
+    "АКТАУ", "ЖАНАОЗЕН", "БЕЙНЕУ", "ФОРТ-ШЕВЧЕНКО", "ШЕТПЕ", "КУРЫК", "АТЫРАУ", "БАУТИНО",
+    "АҚТАУ", "ЖАҢАӨЗЕН", "ҚҰРЫҚ", "МҰНАЙШЫ", "ТАУШЫҚ", "ЖЕТІБАЙ", "ТЕҢГЕ", "СЕНЕК", "ҚЫЗЫЛТӨБЕ",
+)  # fmt: skip
+_UNIONS_CYR = ("НЕФТЯНИКИ", "ТРАНСПОРТ", "ЗДРАВООХРАН", "ОБРАЗОВАНИЕ", "МҰНАЙШЫЛАР", "БІЛІМ", "ҚҰРЫЛЫС")
+
+# Signers of a Cyrillic sheet: Kazakh and Russian names, a few Ukrainian.
+CYRILLIC_LOCALES: tuple[tuple[str, float], ...] = (("kk", 0.55), ("ru_RU", 0.40), ("uk_UA", 0.05))
+# Ukrainian letters outside the Russian and Kazakh alphabets, as a signer would write them.
+_UKRAINIAN = str.maketrans({"Є": "Е", "Ї": "І", "Ґ": "Г", "’": "'", "ʼ": "'", "`": "'"})
+_NOT_CYRILLIC = re.compile(f"[^{CYRILLIC}'\\- ]")
 
 
 @dataclass(frozen=True)
@@ -159,6 +195,7 @@ class Person:
     first_name: str
     surname: str
     locale: str
+    script: str = "latin"
 
     @property
     def name(self) -> str:
@@ -176,6 +213,12 @@ def to_capitals(text: str, keep_soft_sign: bool = False) -> str:
         text = text.replace("ь", "").replace("ъ", "").replace("Ь", "").replace("Ъ", "")
     out = anyascii(text).upper().replace("`", "'").replace("’", "'")
     out = _ALLOWED.sub("", out)
+    return re.sub(r" +", " ", out).strip(" -'")
+
+
+def to_cyrillic_capitals(text: str) -> str:
+    """Cyrillic capitals as written in the boxes: Russian and Kazakh letters, hyphen, apostrophe."""
+    out = _NOT_CYRILLIC.sub("", text.upper().translate(_UKRAINIAN))
     return re.sub(r" +", " ", out).strip(" -'")
 
 
@@ -226,6 +269,29 @@ def random_person(
     return Person(first.replace(" ", "-"), surname.replace(" ", "-"), locale)
 
 
+def random_cyrillic_person(
+    rng: np.random.Generator,
+    locales: tuple[tuple[str, float], ...] = CYRILLIC_LOCALES,
+) -> Person:
+    """One signer's name in Cyrillic capitals, as written on a Cyrillic sheet.
+
+    Many people write Ё as Е; a fifth of signers do here, and the truth keeps
+    what they wrote.
+    """
+    codes = [c for c, _ in locales]
+    weights = np.array([w for _, w in locales], dtype=float)
+    locale = codes[int(rng.choice(len(codes), p=weights / weights.sum()))]
+    female = bool(rng.random() < 0.5)
+    raw_first, raw_surname = _kazakh(rng, female) if locale == "kk" else _faker_name(locale, rng, female)
+    first, surname = to_cyrillic_capitals(raw_first), to_cyrillic_capitals(raw_surname)
+    if rng.random() < 0.05:
+        other = _kazakh(rng, female)[1] if locale == "kk" else _faker_name(locale, rng, female)[1]
+        surname = f"{surname}-{to_cyrillic_capitals(other)}"
+    if rng.random() < 0.2:
+        first, surname = first.replace("Ё", "Е"), surname.replace("Ё", "Е")
+    return Person(first.replace(" ", "-"), surname.replace(" ", "-"), locale, "cyrillic")
+
+
 def fits(person: Person, first_boxes: int | None, surname_boxes: int | None, name_boxes: int) -> bool:
     """Whether the name fits: each part in its own boxes, or "FIRST SURNAME" in one field."""
     if not person.first_name or not person.surname:
@@ -241,21 +307,34 @@ def person_for_row(
     surname_boxes: int | None,
     name_boxes: int,
     locales: tuple[tuple[str, float], ...] = DEFAULT_LOCALES,
+    script: str = "latin",
 ) -> Person:
-    """A name that fits the row; after many misses the surname is cut, as a signer would."""
-    person = random_person(rng, locales)
+    """A name that fits the row; after many misses the surname is cut, as a signer would.
+
+    ``script`` ``cyrillic`` draws from :data:`CYRILLIC_LOCALES` in Cyrillic
+    capitals (``locales`` is for Latin names).
+    """
+
+    def draw() -> Person:
+        return random_cyrillic_person(rng) if script == "cyrillic" else random_person(rng, locales)
+
+    person = draw()
     for _ in range(40):
         if fits(person, first_boxes, surname_boxes, name_boxes):
             return person
-        person = random_person(rng, locales)
+        person = draw()
     first = person.first_name[: first_boxes or max(1, name_boxes // 2 - 1)]
     room = surname_boxes if surname_boxes is not None else name_boxes - len(first) - 1
-    return Person(first, person.surname[: max(1, room)].rstrip("-'") or "A", person.locale)
+    fallback = "А" if script == "cyrillic" else "A"
+    return Person(first, person.surname[: max(1, room)].rstrip("-'") or fallback, person.locale, person.script)
 
 
-def extra_text(key: str, boxes: int, rng: np.random.Generator) -> str:
-    """Workplace, town or union in capitals, cut at a word so it fits ``boxes``."""
-    pool = {"workplace": _WORKPLACES, "town": _TOWNS, "union": _UNIONS}.get(key, _TOWNS)
+def extra_text(key: str, boxes: int, rng: np.random.Generator, script: str = "latin") -> str:
+    """Workplace, town or union in capitals (of ``script``), one that fits ``boxes``."""
+    if script == "cyrillic":
+        pool = {"workplace": _WORKPLACES_CYR, "town": _TOWNS_CYR, "union": _UNIONS_CYR}.get(key, _TOWNS_CYR)
+    else:
+        pool = {"workplace": _WORKPLACES, "town": _TOWNS, "union": _UNIONS}.get(key, _TOWNS)
     choices = [t for t in pool if len(t) <= boxes]
     if not choices:
         return ""

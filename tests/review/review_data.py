@@ -26,7 +26,8 @@ from petitionscan.store import connect, now_iso, transaction
 
 FIRST = ["ANNA", "PIOTR", "MARIA", "JAN", "EWA", "TOMASZ", "KATARZYNA", "ADAM", "ZOFIA", "MAREK", "OLGA"]
 LAST = ["NOWAK", "KOWALSKI", "WISNIEWSKA", "LEWANDOWSKI", "ZIELINSKA", "SZYMANSKI", "WOZNIAK", "DABROWSKA"]
-LOOKALIKE = {"O": "D", "D": "O", "I": "1", "S": "5", "B": "8", "Z": "2", "U": "V", "V": "U", "E": "F", "N": "H"}
+LOOKALIKE = {"O": "D", "D": "O", "I": "1", "S": "5", "B": "8", "Z": "2", "U": "V", "V": "U", "E": "F", "N": "H",
+             "Қ": "К", "Ұ": "У", "Ә": "А", "Ө": "О", "Ғ": "Г"}  # fmt: skip
 BOX_W, BOX_H, BOXES = 26, 34, 22
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -279,6 +280,22 @@ def build_campaign(path: Path, seed: int = 11, queue_rows: int = 8) -> Campaign:
         b.row(sheet, "", "blank", None, faint="HALINA KOT")
         if split:
             b.page(sheet)
+    return b.finish()
+
+
+CYRILLIC_NAMES = ["ҚАЙРАТ ЖҰМАБАЕВ", "ӘСЕЛ ҒАЛЫМОВА", "НҰРЛАН ӨТЕПОВ", "ЕРҚАНАТ ОСПАНОВ"]
+
+
+def build_cyrillic_campaign(path: Path, seed: int = 5) -> Campaign:
+    """One sheet of the Kazakh campaign (Cyrillic, first name and surname apart), each row
+    misread at one Kazakh letter (read as its Russian look-alike), and one Latin sheet."""
+    b = CampaignBuilder(path, seed)
+    kazakh = load_campaign(Path(__file__).resolve().parents[2] / "petitionscan" / "forms" / "campaigns" / "mangystau-kk.toml").layout.code
+    sheet = b.sheet("PS-000201", split=True, layout_code=kazakh)
+    for i, name in enumerate(CYRILLIC_NAMES):
+        b.row(sheet, name, "needs_review", 0.3 + i / 10, misread=True, town="Ақтау")
+    latin = b.sheet("PS-000202", split=True, layout_code=load_campaign().layout.code)
+    b.row(latin, "ANNA NOWAK", "needs_review", 0.9, misread=True)
     return b.finish()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from itertools import combinations
 from pathlib import Path
 
@@ -566,3 +566,110 @@ def test_database_moved_away_is_a_clear_503(client: FlaskClient, headers: dict[s
     r = client.get("/api/queue")
     assert r.status_code == 503 and "no such database" in r.get_json()["error"]
     assert not campaign.path.exists()  # never re-created empty behind the volunteer's back
+
+
+# --- hostile requests: huge numbers, huge bodies, failures without tracebacks ----------------
+
+
+def _rows_snapshot(campaign: Campaign) -> list[tuple[object, ...]]:
+    with campaign.connect() as conn:
+        return [tuple(r) for r in conn.execute("SELECT id, name, status, version FROM rows ORDER BY id")]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/crop/12345678901234567890123.png", "/page/12345678901234567890123.jpg", "/sheets/99999999999999999999999",
+     "/api/rows/99999999999999999999999", "/crop/9223372036854775808.png"],
+)  # fmt: skip
+def test_numbers_beyond_sqlite_are_no_such_row(
+    client: FlaskClient, headers: dict[str, str], path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert client.get(path).status_code == 404
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+def test_huge_numbers_in_a_body_are_refused(client: FlaskClient, headers: dict[str, str], campaign: Campaign) -> None:
+    before = _rows_snapshot(campaign)
+    row = campaign.queue[0]
+    r = client.post(
+        f"/api/rows/{row}/decision", json={"version": 10**30, "decision": "confirm", "values": {}}, headers=headers
+    )
+    assert r.status_code in (400, 409)
+    pair = {"row_a": 10**30, "row_b": 10**31, "decision": "same", "seen": ""}
+    assert client.post("/api/duplicates/decision", json=pair, headers=headers).status_code == 400
+    assert client.get("/api/queue?exclude=" + "9" * 40).status_code == 200
+    assert _rows_snapshot(campaign) == before
+
+
+def test_request_body_size_is_limited(client: FlaskClient, headers: dict[str, str], campaign: Campaign) -> None:
+    from petitionscan.review.app import MAX_REQUEST_BYTES
+
+    before = _rows_snapshot(campaign)
+    row = campaign.queue[0]
+    big = b'{"version": 1, "decision": "unreadable", "values": {"name": "' + b"A" * MAX_REQUEST_BYTES + b'"}}'
+    r = client.post(f"/api/rows/{row}/decision", data=big, headers={**headers, "Content-Type": "application/json"})
+    assert r.status_code == 413
+    assert "error" in r.get_json()
+
+    assert _rows_snapshot(campaign) == before
+
+
+def test_a_chunked_body_is_limited_on_the_real_server(campaign: Campaign) -> None:
+    """Without a Content-Length the server never buffers more than the limit (a real socket, chunked)."""
+    import http.client
+
+    from petitionscan.review.app import MAX_REQUEST_BYTES
+    from petitionscan.review.server import ReviewServer
+
+    server = ReviewServer(campaign.path, port=0, reviewer="Ala")
+    server.start_in_thread()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+
+        def chunks() -> Iterator[bytes]:
+            yield b'{"name": "'
+            for _ in range(40):
+                yield b"A" * (MAX_REQUEST_BYTES // 8)
+            yield b'"}'
+
+        conn.request(
+            "POST", "/api/reviewer", body=chunks(), encode_chunked=True,
+            headers={"Content-Type": "application/json", "X-Petitionscan-Token": server.token,
+                     "Cookie": "", "Host": f"127.0.0.1:{server.port}"},
+        )  # fmt: skip
+        first = conn.getresponse()
+        assert first.status == 403  # no cookie: refused before the body is read
+        conn.close()
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        conn.request("GET", "/?token=" + server.token)
+        cookie = conn.getresponse().getheader("Set-Cookie", "").split(";")[0]
+        conn.close()
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        conn.request(
+            "POST", "/api/reviewer", body=chunks(), encode_chunked=True,
+            headers={"Content-Type": "application/json", "X-Petitionscan-Token": server.token, "Cookie": cookie},
+        )  # fmt: skip
+        answer = conn.getresponse()
+        # werkzeug either stops at the limit (413) or, not knowing the length, reads nothing (400)
+        assert answer.status in (400, 413), answer.read()
+        assert answer.getheader("Set-Cookie") is None
+        conn.close()
+    finally:
+        server.shutdown()
+
+
+def test_an_unexpected_failure_is_one_line_and_a_500(
+    app: Flask, client: FlaskClient, headers: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    from petitionscan.review import queries
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(queries, "crop_png", broken)
+    caplog.set_level("WARNING")
+    r = client.get(f"/crop/{1}.png")
+    assert r.status_code == 500
+    assert [r.getMessage() for r in caplog.records] == ["GET /crop/1.png failed: RuntimeError: disk on fire"]
+    assert not [r for r in caplog.records if r.exc_info]

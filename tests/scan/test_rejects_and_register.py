@@ -39,7 +39,7 @@ def test_bad_files_are_reported_and_good_pages_read(corpus: Any, tmp_path: Path)
     letter.save(folder / "letter.png")
     (folder / "notes.txt").write_text("not a scan")
 
-    result = CliRunner().invoke(main, ["scan", str(folder), "--jobs", "1"])
+    result = CliRunner().invoke(main, ["scan", str(folder), "--jobs", "1", "--db", str(folder / "campaign.db")])
     assert result.exit_code == PagesRejected.exit_code, result.output
     assert "notes.txt" in result.output  # skipped, with its reason
     with (folder / "rejected.csv").open(encoding="utf-8", newline="") as fh:
@@ -61,7 +61,7 @@ def test_bad_files_are_reported_and_good_pages_read(corpus: Any, tmp_path: Path)
 
 def test_nothing_readable_is_exit_11(tmp_path: Path) -> None:
     (tmp_path / "empty.png").write_bytes(b"")
-    result = CliRunner().invoke(main, ["scan", str(tmp_path), "--quiet"])
+    result = CliRunner().invoke(main, ["scan", str(tmp_path), "--quiet", "--db", str(tmp_path / "campaign.db")])
     assert result.exit_code == 11, result.output
 
 

@@ -1,4 +1,4 @@
-"""Handwriting sources: held-out writers only, and a font fallback without the shared data."""
+"""Handwriting sources: held-out writers only; shipped strokes, then a font, without the shared data."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_given_hands_replace_the_default_writers(
     import petitionscan.simulate as sim
 
     hands = hw.load_font_writers(hw.font_paths())[:1]
-    monkeypatch.setattr(sim, "available_hands", lambda: pytest.fail("the default writers were used"))
+    monkeypatch.setattr(sim, "handwriting_source", lambda: pytest.fail("the default writers were used"))
     result = simulate(sheets.pdf, sheets.layout, tmp_path, seed=1, max_sheets=1, hands=hands)
     assert result.files
 
@@ -59,24 +59,45 @@ def test_a_signer_keeps_one_hand_and_borrows_missing_letters() -> None:
             assert (glyph in own) == bool(own)
 
 
-def test_fonts_stand_in_without_the_shared_folder(
+def test_shipped_strokes_stand_in_without_the_shared_folder(
     sheets: Sheets, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(hw.HANDWRITING_ENV, str(tmp_path / "no-such-folder"))
-    hands = hw.available_hands()
-    assert hands and all(h.source == "font" for h in hands)
+    hands, line = hw.handwriting_source()
+    assert len(hands) == 11 and all(h.source == "uji1" and h.writer_id.startswith("UJI_W") for h in hands)
+    assert all(set(h.glyphs) == set(hw.LETTERS) for h in hands)
+    assert all(g.strokes and g.mask is None for h in hands for gs in h.glyphs.values() for g in gs)
+    assert "shipped with petitionscan" in line
     result = simulate(sheets.pdf, sheets.layout, tmp_path / "out", profile="flatbed", seed=4, fill=1.0)
+    assert result.handwriting == line
     assert result.filled_rows == result.rows
     with result.truth.open(newline="", encoding="utf-8") as fh:
         assert all(r["name"] for r in csv.DictReader(fh))
 
 
-def test_dejavu_is_the_last_resort(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(hw, "FONT_CANDIDATES", ("/nonexistent/font.ttf",))
+def test_the_shipped_dejavu_is_the_last_resort(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(hw.HANDWRITING_ENV, str(tmp_path / "no-such-folder"))
+    monkeypatch.setattr(hw, "PACKAGED_STROKES", "no-such-file.json.gz")
+    hw.load_packaged_writers.cache_clear()
+    try:
+        hands, line = hw.handwriting_source()
+    finally:
+        hw.load_packaged_writers.cache_clear()
+    assert "font" in line
     paths = hw.font_paths()
-    assert paths and all("DejaVu" in p for p in paths)
-    hands = hw.load_font_writers(paths)
+    assert len(paths) == 1 and Path(paths[0]).name == "DejaVuSans.ttf"
+    assert Path(paths[0]).parent == Path(hw.__file__).parents[1] / "fontfiles"
     assert all(set(h.glyphs) == set(hw.LETTERS) for h in hands)
+
+
+def test_an_installed_package_does_not_look_beside_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(hw.HANDWRITING_ENV, raising=False)
+    fake = tmp_path / "site-packages" / "petitionscan" / "simulate" / "handwriting.py"
+    monkeypatch.setattr(hw, "__file__", str(fake))
+    assert not hw.handwriting_dir().exists()
+    (tmp_path / "site-packages" / "pyproject.toml").parent.mkdir(parents=True)
+    (tmp_path / "site-packages" / "pyproject.toml").write_text("")
+    assert hw.handwriting_dir() == tmp_path / "shared" / "handwriting"
 
 
 def test_names_fit_their_boxes_and_use_only_box_characters() -> None:

@@ -85,6 +85,20 @@ def test_transliterations_merge() -> None:
     assert signers(result) == [1, 1, 3, 3]
 
 
+def test_one_signer_across_scripts_and_spellings() -> None:
+    result = dedupe.find_duplicates(
+        frame(
+            ("АЙГҮЛ ЖҰМАБАЕВА", "АУРУХАНА", "АҚТАУ"),
+            ("AIGUL ZHUMABAEVA", "", ""),
+            ("AYGUL JUMABAYEVA", "", "AKTAU"),
+            ("АЙГҮЛ ЖҰМАБАЕВА", "МЕКТЕП", "АҚТАУ"),
+        )
+    )
+    assert signers(result)[:3] == [1, 1, 1]
+    assert result.unique == 2  # the namesake at another workplace stays apart
+    assert result.rows.sort_values("row_id")["match"].tolist()[:3] == ["", "exact", "exact"]
+
+
 def test_person_decisions_win() -> None:
     rows = frame(("ANNA BERG", "DEPOT", "YORK"), ("ANNA BERG", "DEPOT", "YORK"), ("ANNE BORG", "HOSPITAL", ""))
     assert dedupe.find_duplicates(rows).unique == 2

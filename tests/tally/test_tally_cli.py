@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ def test_tally_prints_table_and_writes_csv(planted: tuple[Corpus, Truth], tmp_pa
     out = tmp_path / "tally.csv"
     code, stdout, _ = run("tally", "--db", str(c.path), "--by", "branch", "--out", str(out))
     assert code == 0
-    assert "unique signatures" in stdout and "TOTAL" in stdout
+    assert "unique" in stdout and "TOTAL" in stdout
     lines = read_csv(out.read_text(encoding="utf-8"))
     total = next(line for line in lines if line["branch"] == "TOTAL")
     assert int(total["unique signatures"]) == truth.unique
@@ -150,3 +151,71 @@ def test_neutralize_leaves_other_values() -> None:
     assert export.neutralize("SMITH-JONES") == "SMITH-JONES"
     assert export.neutralize("-X") == "'-X"
     assert export.neutralize(-3) == -3
+
+
+def test_control_characters_in_branch_names_never_reach_the_terminal(
+    corpus: Callable[[str], Corpus],
+) -> None:
+    c = corpus("escape.db")
+    sheet, scan = c.sheet("S1", branch="\x1b[2J\x1b[31mDepot\u202e7")
+    c.row(sheet, scan, 1, "ANNA KARIMOVA")
+    code, out, _ = run("tally", "--db", str(c.path), "--by", "branch")
+    assert code == 0
+    assert "\x1b" not in out and "\u202e" not in out and "[2J[31mDepot7" in out
+
+
+def test_exports_are_owner_only_and_never_replace_a_link(planted: tuple[Corpus, Truth], tmp_path: Path) -> None:
+    import stat
+
+    c, _ = planted
+    out, dupes = tmp_path / "signatures.csv", tmp_path / "dupes.csv"
+    code, _, _ = run("export", "--db", str(c.path), "--unique", "--out", str(out), "--duplicates", str(dupes))
+    assert code == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600 and stat.S_IMODE(dupes.stat().st_mode) == 0o600
+    link = tmp_path / "rows.csv"
+    link.symlink_to(out)
+    code, _, stderr = run("export", "--db", str(c.path), "--out", str(link))
+    assert code == OutputError.exit_code
+    assert stderr.count("\n") == 1 and "symbolic link" in stderr
+    assert link.is_symlink() and out.read_text(encoding="utf-8").startswith("name")
+
+
+def test_tally_fits_80_columns_and_the_csv_keeps_every_column(corpus, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from petitionscan.tally import COLUMNS
+
+    c = corpus("campaign.db")
+    long_branch = "Mangystau regional branch of the oil and gas workers' union, Zhanaozen"
+    sheet, scan = c.sheet("AAAAA-AAAAA-A", branch=long_branch)
+    c.row(sheet, scan, 1, "ZHANAR ABENOVA")
+    c.close()
+    out = tmp_path / "tally.csv"
+    code, stdout, _ = run("tally", "--db", str(c.path), "--by", "branch", "--out", str(out))
+    assert code == 0, stdout
+    lines = stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, stdout
+    assert any(line.startswith("Mangystau regional") and "\u2026" in line for line in lines)
+    assert "--out keeps every column" in stdout
+    header = read_csv(out.read_text(encoding="utf-8"))[0]
+    assert list(header) == ["branch", *COLUMNS]
+    assert next(iter(header.values())) == long_branch
+
+
+def test_every_command_uses_campaign_db_here_or_petitionscan_db(
+    planted: tuple[Corpus, Truth], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c, truth = planted
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    code, _, stderr = run("tally")
+    assert code == DatabaseError.exit_code and "campaign.db" in stderr  # ./campaign.db, none here
+    monkeypatch.setenv("PETITIONSCAN_DB", str(c.path))
+    code, stdout, _ = run("tally", "--out", "-")
+    assert code == 0 and read_csv(stdout)[-1]["unique signatures"] == str(truth.unique)
+    monkeypatch.setenv("PETITIONSCAN_TALLY_BY", "branch")  # any option, through the prefix
+    code, stdout, _ = run("tally", "--out", "-")
+    assert code == 0 and "branch" in read_csv(stdout)[0]
+    monkeypatch.delenv("PETITIONSCAN_DB")
+    (elsewhere / "campaign.db").symlink_to(c.path)
+    code, stdout, _ = run("export", "--out", "-")
+    assert code == 0 and len(read_csv(stdout)) == sum(truth.statuses.values())

@@ -25,6 +25,9 @@
   const banner = document.getElementById("banner");
   const fieldsBox = document.getElementById("fields");
   const escapeBox = document.getElementById("escape-mode");
+  // Latin keys type Cyrillic: on by default for rows of Cyrillic sheets (see translit.js).
+  const translitButton = document.getElementById("translit-toggle");
+  const cyrillicKeys = TRANSLIT.toggle(translitButton, document.getElementById("translit-help"));
 
   let buffer = [];          // rows fetched ahead, in queue order
   let current = null;       // the row on screen
@@ -119,6 +122,7 @@
     input.autocomplete = "off";
     input.spellcheck = false;
     input.setAttribute("aria-label", field.label);
+    TRANSLIT.attach(input, cyrillicKeys.isOn);
     label.appendChild(input);
     block.appendChild(reading);
     block.appendChild(label);
@@ -150,13 +154,21 @@
       noCrop.hidden = false;
     }
     images.delete(row.id);
+    cyrillicKeys.set(writesCyrillic(row));
     fieldsBox.replaceChildren.apply(fieldsBox, row.fields.map(renderField));
     showBanner(note || "");
     focusFirstDoubt();
   }
 
+  /* A Cyrillic sheet's rows, and rows of a Latin-or-Cyrillic sheet that the machine read in Cyrillic. */
+  function writesCyrillic(row) {
+    if (row.alphabet === "cyrillic") return true;
+    return row.alphabet === "latin+cyrillic" && /[\u0400-\u04FF]/.test(row.machine_name || "");
+  }
+
   /* Put the caret on the first uncertain letter, selected, so typing one letter fixes it. */
   function focusFirstDoubt() {
+    if (!current) return;
     const boxes = inputs();
     for (let k = 0; k < current.fields.length; k++) {
       const f = current.fields[k];
@@ -294,6 +306,7 @@
     KeyS: skip,
     Digit2: function () { alternativeAtCaret(2); },
     Digit3: function () { alternativeAtCaret(3); },
+    KeyK: function () { if (current) cyrillicKeys.flip(); },
   };
 
   function setEscape(on) {
@@ -325,6 +338,7 @@
 
   document.getElementById("decide-form").addEventListener("submit", function (e) { e.preventDefault(); });
   document.getElementById("name-dialog").addEventListener("close", function () { if (current) focusFirstDoubt(); });
+  translitButton.addEventListener("click", function () { if (current) focusFirstDoubt(); });
   crop.addEventListener("error", function () { crop.hidden = true; noCrop.hidden = false; });
 
   next();

@@ -5,6 +5,11 @@
 
 (function () {
   const KEYS = { KeyU: "unreadable", KeyN: "not_signature", KeyX: "crossed_out", KeyR: "reopen" };
+  // Latin keys type Cyrillic (translit.js): on from the start on a Cyrillic sheet.
+  const translitButton = document.getElementById("translit-toggle");
+  const cyrillicKeys = TRANSLIT.toggle(translitButton, document.getElementById("translit-help"));
+  cyrillicKeys.set(translitButton.dataset.alphabet === "cyrillic");
+  document.querySelectorAll("input.name-input").forEach(function (b) { TRANSLIT.attach(b, cyrillicKeys.isOn); });
 
   function rowOf(node) { return node && node.closest ? node.closest(".sheet-row") : null; }
 
@@ -126,6 +131,7 @@
 
   document.addEventListener("keydown", function (e) {
     if (PS.dialogOpen()) return;
+    if (e.altKey && !e.ctrlKey && !e.metaKey && e.code === "KeyK") { e.preventDefault(); cyrillicKeys.flip(); return; }
     const li = rowOf(document.activeElement);
     if (!li) return;
     if (e.key === "Enter" && !e.altKey && !e.ctrlKey && !e.metaKey && document.activeElement.tagName === "INPUT") {
