@@ -8,10 +8,15 @@ py=.venv/bin/python
 run() { echo; echo "== $*"; $py "$@"; }
 run benchmarks/bench_scan.py --sheets 40 --jobs 2,1
 run benchmarks/bench_recognizer.py --pages 40 --time-pages 8
+run benchmarks/bench_recognizer.py --pages 40 --engines cnn --seed 3
 if [ -d "${PETITIONSCAN_HANDWRITING:-../shared/handwriting}" ]; then
   if [ -d build/fonts ]; then fonts=(--fonts build/fonts); else
     fonts=(); echo "(held-out handwriting fonts skipped: fetch them with training/fetch_fonts.py)"; fi
   run benchmarks/bench_recognizer.py --data "${PETITIONSCAN_HANDWRITING:-../shared/handwriting}" --per-writer 2 "${fonts[@]}"
+  run benchmarks/bench_recognizer.py --data "${PETITIONSCAN_HANDWRITING:-../shared/handwriting}" --script cyrillic
+  run benchmarks/bench_recognizer.py --pages 200 --engines cnn --hands paper --seed 3
+  run benchmarks/bench_recognizer.py --pages 100 --engines cnn --seed 3 \
+    --campaign petitionscan/forms/campaigns/mangystau-ru.toml
 else
   echo "(letter benchmark skipped: it needs the handwriting data in ../shared/handwriting)"
 fi
