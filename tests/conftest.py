@@ -20,7 +20,7 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 
 # --- fuzzing: how many generated inputs each fuzz target gets -------------------------------
 # The default run gives every target 2,000 inputs; PETITIONSCAN_FUZZ=long gives 50,000
-# (minutes per target: for a quiet machine, not for every test run).
+# (25 times as long: for a quiet machine, not for every test run).
 FUZZ_PROFILES = {"default": 2000, "long": 50_000}
 FUZZ_PROFILE = os.environ.get("PETITIONSCAN_FUZZ", "default")
 if FUZZ_PROFILE not in FUZZ_PROFILES:
