@@ -25,7 +25,7 @@ def test_the_readme_shows_the_first_run_and_the_workflow() -> None:
     commands = readme_commands()
     assert commands[:2] == ["petitionscan demo my-demo", "petitionscan review --db my-demo/campaign.db"]
     verbs = {c.split()[1] for c in commands}
-    assert verbs >= {"demo", "generate", "simulate", "scan", "review", "tally", "export", "report", "merge"}
+    assert verbs >= {"demo", "generate", "simulate", "scan", "review", "tally", "export", "report", "merge", "purge"}
 
 
 def _review(line: str, cwd: Path, env: dict[str, str]) -> None:

@@ -50,7 +50,7 @@ def test_an_unreadable_folder_is_reported_not_skipped(
         return real_scandir(path)
 
     monkeypatch.setattr(os, "scandir", scandir)
-    result = CliRunner().invoke(main, ["scan", str(batch), "--jobs", "1"])
+    result = CliRunner().invoke(main, ["scan", str(batch), "--db", str(batch / "campaign.db"), "--jobs", "1"])
     assert result.exit_code == 10, result.output
     assert "locked" in result.output and "cannot read this folder (Permission denied)" in result.output
     assert "cannot read this folder" in _rejected(batch / "rejected.csv")["locked"]
@@ -71,7 +71,7 @@ def test_linked_folders_are_read_once_and_loops_end(corpus: Any, tmp_path: Path)
     found = load.find_inputs([batch])
     assert [Path(f.path).name for f in found.files] == [good.name]
     assert {Path(u.path).name for u in found.unreadable} == {"gone.pdf", "pipe.pdf"}
-    result = CliRunner().invoke(main, ["scan", str(batch), "--jobs", "1"])
+    result = CliRunner().invoke(main, ["scan", str(batch), "--db", str(batch / "campaign.db"), "--jobs", "1"])
     assert result.exit_code == 10, result.output
     assert set(_rejected(batch / "rejected.csv")) == {"gone.pdf", "pipe.pdf"}
     assert _count(batch / "campaign.db", "SELECT count(*) FROM sheets") == 1
