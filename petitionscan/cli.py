@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import click
 
 from petitionscan import __version__
-from petitionscan.errors import Interrupted, PetitionscanError
+from petitionscan.errors import TESSERACT_INSTALL, Interrupted, PetitionscanError
 from petitionscan.store import DEFAULT_DB
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -444,9 +444,7 @@ def scan_command(
         if summary.without_tesseract:
             click.echo(
                 f"Tesseract is not installed, so {summary.without_tesseract} page(s) with an unreadable QR code "
-                "could not be identified by their printed serial; install it (Windows: winget install "
-                "UB-Mannheim.TesseractOCR; macOS: brew install tesseract; Linux: apt-get install tesseract-ocr) "
-                "and scan again"
+                f"could not be identified by their printed serial; install it ({TESSERACT_INSTALL}) and scan again"
             )
         click.echo(f"database: {summary.db}")
     if summary.rejected:

@@ -7,6 +7,12 @@ Only ``cli.main`` turns them into exit codes; the library never exits.
 
 from __future__ import annotations
 
+TESSERACT_INSTALL = (
+    "Windows: winget install UB-Mannheim.TesseractOCR; macOS: brew install tesseract; "
+    "Linux: apt-get install tesseract-ocr"
+)
+"""How to install Tesseract on each system, for every message that needs it."""
+
 
 class PetitionscanError(Exception):
     """Base class: a one-line message for the user and an exit code."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from petitionscan.errors import RecognizerError
+from petitionscan.errors import TESSERACT_INSTALL, RecognizerError
 from petitionscan.recognize import FieldImage, LetterReading, Reading
 from petitionscan.recognize.glyph import (
     KIND_DASH,
@@ -30,6 +30,7 @@ from petitionscan.recognize.glyph import (
 )
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ-'"
+
 LINE_HEIGHT = 40
 """Cap height of the re-set line: Tesseract works best at 30-40 px capitals."""
 
@@ -66,8 +67,7 @@ class TesseractRecognizer:
     def __post_init__(self) -> None:
         if shutil.which("tesseract") is None:
             raise RecognizerError(
-                "the tesseract program was not found: install Tesseract OCR "
-                "(e.g. apt install tesseract-ocr) or use --engine cnn"
+                f"the tesseract program was not found: install Tesseract OCR ({TESSERACT_INSTALL}) or use --engine cnn"
             )
         if not self.version:
             try:

@@ -101,7 +101,13 @@ def cyrillic_sample(folder: Path, img: Path) -> None:
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     pdf, layout = folder / "sheets.pdf", folder / "sheets.json"
-    generate(REPO / "petitionscan" / "forms" / "campaigns" / "mangystau-kk.toml", sheets=1, out=pdf, layout_out=layout, with_appeal=False)
+    generate(
+        REPO / "petitionscan" / "forms" / "campaigns" / "mangystau-kk.toml",
+        sheets=1,
+        out=pdf,
+        layout_out=layout,
+        with_appeal=False,
+    )
     result = simulate(pdf, layout, folder, profile="flatbed", seed=CYRILLIC_SEED)
     print(f"cyrillic: {', '.join(result.files)}")
     img.mkdir(parents=True, exist_ok=True)

@@ -58,8 +58,10 @@ def test_unknown_engine_is_a_usage_error() -> None:
 
 def test_missing_tesseract_binary_is_a_recognizer_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    with pytest.raises(RecognizerError, match="tesseract program was not found"):
+    with pytest.raises(RecognizerError, match="tesseract program was not found") as err:
         get_engine("tesseract")
+    for hint in ("winget", "brew install tesseract", "apt-get install tesseract-ocr"):  # every system
+        assert hint in err.value.message
 
 
 @pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract not installed")
