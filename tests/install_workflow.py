@@ -54,6 +54,8 @@ def review() -> dict[str, object]:
     proc = subprocess.Popen(
         ["petitionscan", "review", "--no-browser", "--port", "0", "--reviewer", "Test"],
         cwd=WORK, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # Ctrl+C as a terminal gives it, even when this run was started in the background (SIGINT ignored)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     assert proc.stdout is not None
     first, status = proc.stdout.readline(), 0

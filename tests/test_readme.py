@@ -30,7 +30,15 @@ def test_the_readme_shows_the_first_run_and_the_workflow() -> None:
 
 def _review(line: str, cwd: Path, env: dict[str, str]) -> None:
     """A review line as written: it serves until Ctrl+C, so start it, wait for the address, press Ctrl+C."""
-    proc = subprocess.Popen(["bash", "-c", f"exec {line}"], cwd=cwd, env=env, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        ["bash", "-c", f"exec {line}"],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        # Ctrl+C as a terminal gives it, even when this run was started in the background (SIGINT ignored)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     assert proc.stdout is not None
     try:
         first = proc.stdout.readline()

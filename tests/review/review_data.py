@@ -290,7 +290,9 @@ def build_cyrillic_campaign(path: Path, seed: int = 5) -> Campaign:
     """One sheet of the Kazakh campaign (Cyrillic, first name and surname apart), each row
     misread at one Kazakh letter (read as its Russian look-alike), and one Latin sheet."""
     b = CampaignBuilder(path, seed)
-    kazakh = load_campaign(Path(__file__).resolve().parents[2] / "petitionscan" / "forms" / "campaigns" / "mangystau-kk.toml").layout.code
+    kazakh = load_campaign(
+        Path(__file__).resolve().parents[2] / "petitionscan" / "forms" / "campaigns" / "mangystau-kk.toml"
+    ).layout.code
     sheet = b.sheet("PS-000201", split=True, layout_code=kazakh)
     for i, name in enumerate(CYRILLIC_NAMES):
         b.row(sheet, name, "needs_review", 0.3 + i / 10, misread=True, town="Ақтау")
