@@ -171,20 +171,9 @@ def load_paper_letters(path: Path, groups: Iterable[str] | None = None) -> list[
         for i, (img, label, group) in enumerate(zip(images, labels, writers, strict=True)):
             if wanted is not None and str(group) not in wanted:
                 continue
-            ink = 255 - np.asarray(img)
-            ys, xs = np.nonzero(ink > 40)
-            if ys.size < 4:
-                continue
-            ink = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-            f = 56.0 / max(ink.shape)
-            ink = cv2.resize(
-                ink, (max(1, round(ink.shape[1] * f)), max(1, round(ink.shape[0] * f))), interpolation=cv2.INTER_CUBIC
-            )
-            raster = np.zeros((64, 64), np.uint8)
-            y0, x0 = (64 - ink.shape[0]) // 2, (64 - ink.shape[1]) // 2
-            raster[y0 : y0 + ink.shape[0], x0 : x0 + ink.shape[1]] = ink
-            pen = float(np.clip(_stroke_width_px(ink) / 56.0, 0.02, 0.3))
-            out.append(Sample(str(label), f"{PAPER_WRITER}{group}-{i}", raster=255 - raster, raster_pen=pen))
+            fitted = _fit_raster(255 - np.asarray(img), cv2.INTER_CUBIC, 0.02, min_ink=4)
+            if fitted is not None:
+                out.append(Sample(str(label), f"{PAPER_WRITER}{group}-{i}", raster=fitted[0], raster_pen=fitted[1]))
     return out
 
 
@@ -267,6 +256,28 @@ def _kazakh_mark(letter: str, lo: np.ndarray, hi: np.ndarray, rng: np.random.Gen
     raise ValueError(f"no mark for {letter!r}")
 
 
+def _fit_raster(
+    ink: np.ndarray, interpolation: int, min_pen: float, min_ink: int = 1
+) -> tuple[np.ndarray, float] | None:
+    """Ink (bright on dark) cropped, fitted into 56 px, centred in 64 x 64 dark on white, and its pen measured.
+
+    Every raster source is framed like the drawings, so one pen rule re-draws them all.
+    """
+    ys, xs = np.nonzero(ink > 40)
+    if ys.size < min_ink:
+        return None
+    ink = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    f = 56.0 / max(ink.shape)
+    ink = cv2.resize(
+        ink, (max(1, round(ink.shape[1] * f)), max(1, round(ink.shape[0] * f))), interpolation=interpolation
+    )
+    raster = np.zeros((64, 64), np.uint8)
+    y0, x0 = (64 - ink.shape[0]) // 2, (64 - ink.shape[1]) // 2
+    raster[y0 : y0 + ink.shape[0], x0 : x0 + ink.shape[1]] = ink
+    pen = float(np.clip(_stroke_width_px(ink) / 56.0, min_pen, 0.3))
+    return 255 - raster, pen
+
+
 def _stroke_width_px(ink: np.ndarray) -> float:
     """A drawing's stroke width: its ink area over half its outline (a long stroke's two sides)."""
     mask = (ink > 127).astype(np.uint8)
@@ -294,20 +305,9 @@ def load_font_letters(folder: Path) -> list[Sample]:
         for ch in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
             page = Image.new("L", (480, 400), 0)
             ImageDraw.Draw(page).text((120, 80), ch, font=font, fill=255)
-            ink = np.asarray(page)
-            ys, xs = np.nonzero(ink > 40)
-            if ys.size == 0:
-                continue
-            ink = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-            f = 56.0 / max(ink.shape)
-            ink = cv2.resize(
-                ink, (max(1, round(ink.shape[1] * f)), max(1, round(ink.shape[0] * f))), interpolation=cv2.INTER_AREA
-            )
-            raster = np.zeros((64, 64), np.uint8)
-            y0, x0 = (64 - ink.shape[0]) // 2, (64 - ink.shape[1]) // 2
-            raster[y0 : y0 + ink.shape[0], x0 : x0 + ink.shape[1]] = ink
-            pen = float(np.clip(_stroke_width_px(ink) / 56.0, 0.01, 0.3))
-            out.append(Sample(ch, FONT_WRITER + path.stem, raster=255 - raster, raster_pen=pen))
+            fitted = _fit_raster(np.asarray(page), cv2.INTER_AREA, 0.01)
+            if fitted is not None:
+                out.append(Sample(ch, FONT_WRITER + path.stem, raster=fitted[0], raster_pen=fitted[1]))
     return out
 
 
