@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -157,15 +158,37 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         except OSError as exc:
             raise DatabaseError(f"{path}: cannot create its folder ({exc.strerror}); choose another --db") from exc
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            return _open(path)
+        except sqlite3.OperationalError as exc:
+            # Switching a new file to WAL, or reading a WAL another run is just
+            # creating, can answer "locked" without waiting on the busy handler:
+            # wait and open again, as a busy handler would.
+            if "locked" in str(exc) and time.monotonic() < deadline:
+                time.sleep(0.05)
+                continue
+            raise DatabaseError(f"{path}: not a petitionscan database or damaged ({exc}); give another --db") from exc
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseError(f"{path}: not a petitionscan database or damaged ({exc}); give another --db") from exc
+
+
+BUSY_TIMEOUT_S = 30.0
+"""How long a run waits for another one holding the database before giving up."""
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     try:
-        conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         migrate(conn)
-    except sqlite3.DatabaseError as exc:
-        raise DatabaseError(f"{path}: not a petitionscan database or damaged ({exc}); give another --db") from exc
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 

@@ -50,3 +50,28 @@ def test_transaction_rolls_back_everything_on_error(tmp_path: Path) -> None:
         raise RuntimeError("power cut")
     assert conn.execute("SELECT COUNT(*) FROM sheets").fetchone()[0] == 0
     conn.close()
+
+
+def test_a_database_another_run_is_opening_is_waited_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Setting up WAL can answer "locked" at once while another run creates the file: wait, then open."""
+    real = store._open
+    answers = iter([sqlite3.OperationalError("database is locked")] * 3)
+
+    def busy_then_free(path: Path) -> sqlite3.Connection:
+        err = next(answers, None)
+        if err is not None:
+            raise err
+        return real(path)
+
+    monkeypatch.setattr(store, "_open", busy_then_free)
+    conn = store.connect(tmp_path / "c.db")
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
+    conn.close()
+
+    def always_busy(path: Path) -> sqlite3.Connection:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(store, "_open", always_busy)
+    monkeypatch.setattr(store, "BUSY_TIMEOUT_S", 0.2)
+    with pytest.raises(DatabaseError, match="locked"):
+        store.connect(tmp_path / "c.db")
