@@ -104,9 +104,14 @@ def names_of(locale: str) -> set[str]:
     return given | family
 
 
-def faker_kinds(locale: str) -> Kinds:
-    """Given names (first and middle name lists) and surnames of one Faker locale."""
-    fake = Faker(locale)
+def faker_kinds(locale: str, spell: Callable[[str], set[str]] | None = None) -> Kinds:
+    """Given names (first and middle name lists) and surnames of one Faker locale, each spelt by ``spell``.
+
+    ``spell`` turns one listed name into the lexicon's spellings of it
+    (default :func:`variants`, Latin capitals).
+    """
+    spell = spell or variants
+    fake = Faker(locale)  # an unknown locale raises AttributeError
     given: set[str] = set()
     family: set[str] = set()
     for provider in fake.providers:
@@ -123,7 +128,7 @@ def faker_kinds(locale: str) -> Kinds:
             kind = family if "last" in attr else given
             for item in value:
                 if isinstance(item, str) and "{" not in item:
-                    kind |= variants(item)
+                    kind |= spell(item)
     return given, family
 
 
@@ -236,23 +241,7 @@ def cyrillic_surnames_from(given: str) -> set[str]:
 
 def cyrillic_faker(locale: str) -> Kinds:
     """Given names and surnames of one Cyrillic Faker locale, in Cyrillic capitals."""
-    fake = Faker(locale)  # an unknown locale raises AttributeError: skipped
-    given: set[str] = set()
-    family: set[str] = set()
-    for provider in fake.providers:
-        if ".person." not in type(provider).__module__:
-            continue
-        for attr in dir(provider):
-            value = getattr(provider, attr, None) if NAME_LIST.fullmatch(attr) else None
-            if isinstance(value, dict):
-                value = list(value)
-            if not isinstance(value, (list, tuple)):
-                continue
-            kind = family if "last" in attr else given
-            for item in value:
-                if isinstance(item, str) and "{" not in item:
-                    kind |= cyrillic_variants(item)
-    return given, family
+    return faker_kinds(locale, cyrillic_variants)
 
 
 def cyrillic_mimesis(locale: str) -> Kinds:
