@@ -186,14 +186,6 @@ class CnnRecognizer:
     def classes(self) -> str:
         return self.latin.classes
 
-    @property
-    def temperature(self) -> float:
-        return self.latin.temperature
-
-    @property
-    def decoder(self) -> DecoderParams:
-        return self.latin.decoder
-
     def script_model(self, script: str) -> ScriptModel:
         """The network of ``script``; the Cyrillic one is loaded when a Cyrillic field first comes."""
         if script not in self._scripts:
