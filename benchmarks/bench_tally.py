@@ -87,9 +87,9 @@ def build(path: Path, rows: int, seed: int) -> np.ndarray:
     order = rng.permutation(len(row_src))
     row_src, row_name = row_src[order], row_name[order]
 
-    conn = sqlite3.connect(path)
-    conn.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
-    conn.close()
+    raw = sqlite3.connect(path)
+    raw.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
+    raw.close()
     from petitionscan import store
 
     conn = store.connect(path)

@@ -20,7 +20,7 @@ import click
 
 from petitionscan import __version__
 from petitionscan.errors import TESSERACT_INSTALL, Interrupted, PetitionscanError
-from petitionscan.store import DEFAULT_DB
+from petitionscan.store import DEFAULT_DB, Target, as_target, describe
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -82,15 +82,19 @@ def main(verbose: bool) -> None:
 
 
 def _db_option(help_text: str = "Campaign database.") -> Callable[[F], F]:
-    """The same --db on every command: ./campaign.db unless PETITIONSCAN_DB says otherwise."""
+    """The same --db on every command: ./campaign.db unless PETITIONSCAN_DB says otherwise.
+
+    A ``postgresql://`` URL stays text (a path would fold its ``//``).
+    """
     return click.option(
         "--db",
-        type=click.Path(path_type=Path),
+        type=str,
+        callback=lambda _ctx, _param, value: as_target(value),
         default=DEFAULT_DB,
         envvar="PETITIONSCAN_DB",
         show_default=True,
         show_envvar=True,
-        help=help_text,
+        help=f"{help_text} A SQLite file, or a postgresql://user@host/dbname URL for a shared server.",
     )
 
 
@@ -239,7 +243,7 @@ def _target(out: Path) -> Any:
 @click.option("--by", type=click.Choice(["branch", "workplace", "town", "sheet", "day"]), help="One line per group.")
 @click.option("--out", "-o", type=_CSV_OUT, help="Also write the table as CSV ('-': stdout).")
 @click.option("--excel", is_flag=True, help="CSV for spreadsheets: byte-order mark and ';' separator.")
-def tally_command(db: Path, by: str | None, out: Path | None, excel: bool) -> None:
+def tally_command(db: Target, by: str | None, out: Path | None, excel: bool) -> None:
     """Count rows read, signatures and unique signatures, in total or per group."""
     from petitionscan import export, tally
 
@@ -261,7 +265,7 @@ def tally_command(db: Path, by: str | None, out: Path | None, excel: bool) -> No
 @click.option("--unique", is_flag=True, help="One line per unique signer instead of one per row read.")
 @click.option("--duplicates", type=_CSV_OUT, help="Also write every duplicate group with its reason.")
 @click.option("--excel", is_flag=True, help="CSV for spreadsheets: byte-order mark and ';' separator.")
-def export_command(db: Path, out: Path, unique: bool, duplicates: Path | None, excel: bool) -> None:
+def export_command(db: Target, out: Path, unique: bool, duplicates: Path | None, excel: bool) -> None:
     """Write the rows read (or the unique signers) as CSV."""
     from petitionscan.errors import UsageError
     from petitionscan.export import export_database
@@ -282,7 +286,7 @@ def export_command(db: Path, out: Path, unique: bool, duplicates: Path | None, e
 @click.option("--target", type=int, help="Signatures the campaign aims for (drawn on the chart).")
 @click.option("--signatories", is_flag=True, help="Write the printable list of unique signatories instead.")
 @click.option("--title", help="Title on the first page.")
-def report_command(db: Path, out: Path, target: int | None, signatories: bool, title: str | None) -> None:
+def report_command(db: Target, out: Path, target: int | None, signatories: bool, title: str | None) -> None:
     """Write the count report as PDF (charts per branch and per day), or the signatory list."""
     from petitionscan.report import report_database
 
@@ -304,13 +308,17 @@ def report_command(db: Path, out: Path, target: int | None, signatories: bool, t
 
 
 @main.command("merge")
-@click.argument("others", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("others", nargs=-1, required=True)
 @_DB_OPTION
-def merge_command(others: tuple[Path, ...], db: Path) -> None:
-    """Merge databases scanned on other computers into --db; merging twice changes nothing."""
+def merge_command(others: tuple[str, ...], db: Target) -> None:
+    """Merge databases scanned on other computers into --db; merging twice changes nothing.
+
+    OTHERS are SQLite files or postgresql:// URLs: a station's file into the
+    shared server, or the server back into a file.
+    """
     from petitionscan.merge import merge_databases
 
-    for result in merge_databases(db, list(others)):
+    for result in merge_databases(db, [as_target(other) for other in others]):
         click.echo(
             f"{result.source}: {result.sheets_added} new sheets, {result.copies_added} photocopies, "
             f"{result.sheets_matched} already here, {result.rows_added} rows added, "
@@ -326,7 +334,7 @@ def merge_command(others: tuple[Path, ...], db: Path) -> None:
 @click.option("--crops", is_flag=True, help="Remove the pictures of handwritten names.")
 @click.option("--pages", is_flag=True, help="Remove the page pictures.")
 @click.option("--keep-unreviewed", is_flag=True, help="Keep the pictures of rows still needing review.")
-def purge_command(db: Path, crops: bool, pages: bool, keep_unreviewed: bool) -> None:
+def purge_command(db: Target, crops: bool, pages: bool, keep_unreviewed: bool) -> None:
     """Delete the stored handwriting once rows are decided; names, counts and the audit trail stay.
 
     Without --crops or --pages both are removed. The file is compacted, so the bytes are gone.
@@ -337,7 +345,7 @@ def purge_command(db: Path, crops: bool, pages: bool, keep_unreviewed: bool) -> 
     result = purge_database(db, crops=crops or both, pages=pages or both, keep_unreviewed=keep_unreviewed)
     click.echo(
         f"removed {result.crops_removed} name pictures and {result.pages_removed} page pictures; "
-        f"{db}: {result.bytes_before / 1e6:.1f} MB -> {result.bytes_after / 1e6:.1f} MB"
+        f"{describe(db)}: {result.bytes_before / 1e6:.1f} MB -> {result.bytes_after / 1e6:.1f} MB"
     )
     if result.undecided_kept:
         click.echo(f"kept the pictures of {result.undecided_kept} rows still needing review")
@@ -359,7 +367,7 @@ def purge_command(db: Path, crops: bool, pages: bool, keep_unreviewed: bool) -> 
 )
 @click.option("--no-browser", is_flag=True, help="Only print the address; do not open a browser.")
 @click.option("--reviewer", metavar="NAME", help="Your name for the audit trail (otherwise the page asks).")
-def review(db: Path, port: int, no_browser: bool, reviewer: str | None) -> None:
+def review(db: Target, port: int, no_browser: bool, reviewer: str | None) -> None:
     """Check and correct uncertain rows in the browser, on this computer only.
 
     Every decision is saved at once; stop with Ctrl+C at any time.
@@ -392,7 +400,7 @@ def review(db: Path, port: int, no_browser: bool, reviewer: str | None) -> None:
     help="Where to list rejected pages (default: rejected.csv beside the database).",
 )
 def scan_command(
-    paths: tuple[Path, ...], db: Path, jobs: int | None, engine: str | None, quiet: bool, rejected: Path | None
+    paths: tuple[Path, ...], db: Target, jobs: int | None, engine: str | None, quiet: bool, rejected: Path | None
 ) -> None:
     """Read returned sheets (PDF, TIFF, PNG, JPEG, HEIC; folders too) into the campaign database.
 
@@ -446,7 +454,7 @@ def scan_command(
                 f"Tesseract is not installed, so {summary.without_tesseract} page(s) with an unreadable QR code "
                 f"could not be identified by their printed serial; install it ({TESSERACT_INSTALL}) and scan again"
             )
-        click.echo(f"database: {summary.db}")
+        click.echo(f"database: {describe(summary.db)}")
     if summary.rejected:
         listed = f"; listed in {summary.rejected_csv}" if summary.rejected_csv else ""
         if summary.nothing_read:

@@ -17,7 +17,6 @@ a million rows stay fast.
 from __future__ import annotations
 
 import re
-import sqlite3
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -589,7 +588,7 @@ def find_duplicates(rows: pd.DataFrame, people: Iterable[Decision] = ()) -> Dedu
 # --- the database side ----------------------------------------------------------
 
 
-def people_decisions(conn: sqlite3.Connection) -> list[Decision]:
+def people_decisions(conn: store.Connection) -> list[Decision]:
     """Decisions people made, oldest first (later ones refine earlier ones)."""
     cur = conn.execute(
         "SELECT row_a, row_b, decision, reason, decided_by FROM duplicate_decisions "
@@ -598,7 +597,7 @@ def people_decisions(conn: sqlite3.Connection) -> list[Decision]:
     return [Decision(int(a), int(b), d == "same", r or "", who) for a, b, d, r, who in cur.fetchall()]
 
 
-def store_decisions(conn: sqlite3.Connection, result: DedupeResult) -> int:
+def store_decisions(conn: store.Connection, result: DedupeResult) -> int:
     """Replace the automatic decisions with this run's; people's decisions stay.
 
     Automatic rows have ``decided_by`` NULL, so the review page can show why
@@ -634,7 +633,7 @@ def decision_stamp(decision: str, decided_by: str | None, decided_at: str) -> st
     return f"{decision}|{decided_by or ''}|{decided_at}"
 
 
-def person_decision_stamp(conn: sqlite3.Connection, row_a: int, row_b: int) -> str:
+def person_decision_stamp(conn: store.Connection, row_a: int, row_b: int) -> str:
     """The pair's current person decision as :func:`decision_stamp` ("" for none)."""
     found = conn.execute(
         "SELECT decision, decided_by, decided_at FROM duplicate_decisions "
@@ -645,7 +644,7 @@ def person_decision_stamp(conn: sqlite3.Connection, row_a: int, row_b: int) -> s
 
 
 def decide_duplicate(
-    conn: sqlite3.Connection, row_a: int, row_b: int, same: bool, who: str, *, expected: str | None = None
+    conn: store.Connection, row_a: int, row_b: int, same: bool, who: str, *, expected: str | None = None
 ) -> None:
     """Record a person's decision that two rows are (or are not) one signer.
 
@@ -668,6 +667,7 @@ def decide_duplicate(
     decision = "same" if same else "different"
     now = store.now_iso()
     with store.transaction(conn):
+        store.serialize(conn, f"pair:{a}:{b}")
         if expected is not None and person_decision_stamp(conn, a, b) != expected:
             raise DecisionChanged(f"rows {a} and {b} were decided by someone else meanwhile")
         conn.execute(

@@ -174,7 +174,7 @@ def _lines(frame: pd.DataFrame, columns: Sequence[str]) -> list[list[object]]:
 
 
 def export_database(
-    db: Path,
+    db: Path | str,
     out: Path | TextIO,
     *,
     unique: bool = False,

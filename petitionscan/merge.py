@@ -95,16 +95,20 @@ class MergeResult:
         )
 
 
-def merge_databases(target: Path, sources: Sequence[Path]) -> list[MergeResult]:
-    """Merge each of ``sources`` into ``target`` (created if missing), one transaction each."""
+def merge_databases(target: store.Target, sources: Sequence[store.Target]) -> list[MergeResult]:
+    """Merge each of ``sources`` into ``target`` (created if missing), one transaction each.
+
+    Either side may be a PostgreSQL URL: stations' files into the shared
+    server, or the server back into a file.
+    """
     if not sources:
         raise UsageError("name at least one database to merge into --db")
-    target_real = target.resolve()
+    target_real = _identity(target)
     for source in sources:
-        if not source.exists():
+        if not store.is_url(source) and not Path(source).exists():
             raise DatabaseError(f"{source}: no such database; check the path")
-        if source.resolve() == target_real:
-            raise UsageError(f"{source} is the --db itself; name the other computers' databases")
+        if _identity(source) == target_real:
+            raise UsageError(f"{store.describe(source)} is the --db itself; name the other computers' databases")
     conn = store.connect(target)
     try:
         return [_merge_one(conn, source) for source in sources]
@@ -112,8 +116,20 @@ def merge_databases(target: Path, sources: Sequence[Path]) -> list[MergeResult]:
         conn.close()
 
 
-def _snapshot(source: Path, folder: Path) -> sqlite3.Connection:
-    """A private, migrated copy of ``source``: the original is only read, WAL included."""
+def _identity(target: store.Target) -> str:
+    return store.describe(target) if store.is_url(target) else str(Path(target).resolve())
+
+
+def _snapshot(source: store.Target, folder: Path) -> store.Connection:
+    """A private, migrated copy of ``source``: the original is only read, WAL included.
+
+    A PostgreSQL source is read in one read-only snapshot transaction instead.
+    """
+    if store.is_url(source):
+        conn = store.connect(source, create=False)
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        return conn
+    source = Path(source)
     copy = folder / "source.db"
     try:
         src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
@@ -129,13 +145,13 @@ def _snapshot(source: Path, folder: Path) -> sqlite3.Connection:
     return store.connect(copy, create=False)
 
 
-def _merge_one(conn: sqlite3.Connection, source: Path) -> MergeResult:
+def _merge_one(conn: store.Connection, source: store.Target) -> MergeResult:
     folder = Path(tempfile.mkdtemp(prefix="petitionscan-merge-"))
     try:
         other = _snapshot(source, folder)
         try:
-            with store.transaction(conn):
-                return _Merger(conn, other, str(source)).run()
+            # Again from the start if a scan station stored the same sheet meanwhile (PostgreSQL).
+            return store.atomically(conn, lambda: _Merger(conn, other, store.describe(source)).run())
         finally:
             other.close()
     finally:
@@ -145,7 +161,7 @@ def _merge_one(conn: sqlite3.Connection, source: Path) -> MergeResult:
 class _Merger:
     """One merge, inside the target's transaction; counts what it does."""
 
-    def __init__(self, conn: sqlite3.Connection, other: sqlite3.Connection, label: str) -> None:
+    def __init__(self, conn: store.Connection, other: store.Connection, label: str) -> None:
         self.conn, self.other, self.label = conn, other, label
         self.counts: dict[str, int] = dict.fromkeys(
             (
@@ -177,7 +193,7 @@ class _Merger:
 
     # -- sheets and scans ------------------------------------------------------------
 
-    def _sheet(self, sheet: sqlite3.Row) -> None:
+    def _sheet(self, sheet: store.Row) -> None:
         scans = self.other.execute("SELECT * FROM scans WHERE sheet_id = ? ORDER BY id", (sheet["id"],)).fetchall()
         rows = self.other.execute("SELECT * FROM rows WHERE sheet_id = ? ORDER BY row_no", (sheet["id"],)).fetchall()
         local_id = self._find_sheet(sheet, scans, rows)
@@ -186,9 +202,9 @@ class _Merger:
         else:
             self.counts["sheets_matched"] += 1
             self.conn.execute(
-                "UPDATE sheets SET first_seen_at = min(first_seen_at, ?), "
+                "UPDATE sheets SET first_seen_at = CASE WHEN ? < first_seen_at THEN ? ELSE first_seen_at END, "
                 "branch = coalesce(nullif(branch, ''), ?) WHERE id = ?",
-                (sheet["first_seen_at"], sheet["branch"], local_id),
+                (sheet["first_seen_at"], sheet["first_seen_at"], sheet["branch"], local_id),
             )
         self.sheet_map[int(sheet["id"])] = local_id
         known_rows = {int(r[0]) for r in self.conn.execute("SELECT row_no FROM rows WHERE sheet_id = ?", (local_id,))}
@@ -197,7 +213,7 @@ class _Merger:
         for row in rows:
             self._row(row, local_id)
 
-    def _find_sheet(self, sheet: sqlite3.Row, scans: list[sqlite3.Row], rows: list[sqlite3.Row]) -> int | None:
+    def _find_sheet(self, sheet: store.Row, scans: list[store.Row], rows: list[store.Row]) -> int | None:
         """The local sheet that is the same paper, or None (new sheet or photocopy)."""
         candidates = self.conn.execute(
             "SELECT id FROM sheets WHERE serial = ? ORDER BY copy_no", (sheet["serial"],)
@@ -221,7 +237,7 @@ class _Merger:
                 return int(local_id)
         return None
 
-    def _insert_sheet(self, sheet: sqlite3.Row) -> int:
+    def _insert_sheet(self, sheet: store.Row) -> int:
         top = self.conn.execute("SELECT max(copy_no) FROM sheets WHERE serial = ?", (sheet["serial"],)).fetchone()[0]
         copy_no = int(sheet["copy_no"]) if top is None else int(top) + 1
         self.counts["sheets_added" if top is None else "copies_added"] += 1
@@ -239,7 +255,7 @@ class _Merger:
         )
         return int(cur.lastrowid or 0)
 
-    def _scan(self, scan: sqlite3.Row, sheet_id: int | None, *, duplicate: bool) -> None:
+    def _scan(self, scan: store.Row, sheet_id: int | None, *, duplicate: bool) -> None:
         if scan["status"] == "rejected":
             found = self.conn.execute(
                 "SELECT id FROM scans WHERE status = 'rejected' AND page_hash = ? AND file_hash = ? AND page = ?",
@@ -276,7 +292,7 @@ class _Merger:
 
     # -- rows -------------------------------------------------------------------------
 
-    def _row(self, row: sqlite3.Row, sheet_id: int) -> None:
+    def _row(self, row: store.Row, sheet_id: int) -> None:
         local = self.conn.execute(
             "SELECT * FROM rows WHERE sheet_id = ? AND row_no = ?", (sheet_id, row["row_no"])
         ).fetchone()
@@ -304,7 +320,7 @@ class _Merger:
         else:
             self.counts["readings_differ"] += 1
 
-    def _insert_row(self, row: sqlite3.Row, sheet_id: int) -> int:
+    def _insert_row(self, row: store.Row, sheet_id: int) -> int:
         if int(row["scan_id"]) not in self.scan_map:
             scan = self.other.execute("SELECT * FROM scans WHERE id = ?", (row["scan_id"],)).fetchone()
             self._scan(scan, sheet_id, duplicate=False)

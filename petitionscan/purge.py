@@ -7,7 +7,9 @@ not. Once rows are decided they are only a risk. Purging sets them to NULL;
 names, statuses, counts, duplicate decisions and the review log stay, so
 every tally and export gives the same result afterwards. Deleted pages are
 overwritten (``secure_delete``) and the file is rebuilt (``VACUUM``), so the
-bytes are gone from the database file, not just unlinked inside it.
+bytes are gone from the database file, not just unlinked inside it. On
+PostgreSQL ``VACUUM FULL`` rewrites the two tables instead; the server's
+write-ahead log and backups keep old pages until they are recycled.
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ class PurgeResult:
     bytes_after: int
 
 
-def purge_database(db: Path, *, crops: bool = True, pages: bool = True, keep_unreviewed: bool = False) -> PurgeResult:
+def purge_database(
+    db: store.Target, *, crops: bool = True, pages: bool = True, keep_unreviewed: bool = False
+) -> PurgeResult:
     """Delete stored name crops and/or page pictures, then compact the file.
 
     ``keep_unreviewed`` keeps the pictures a person still needs: the crops of
@@ -44,8 +48,10 @@ def purge_database(db: Path, *, crops: bool = True, pages: bool = True, keep_unr
     """
     before = _size(db)
     with closing(store.connect(db, create=False)) as conn:
+        pg = store.is_url(db)
         try:
-            conn.execute("PRAGMA secure_delete = ON")
+            if not pg:
+                conn.execute("PRAGMA secure_delete = ON")
             with store.transaction(conn):
                 undecided = int(
                     conn.execute(
@@ -66,11 +72,15 @@ def purge_database(db: Path, *, crops: bool = True, pages: bool = True, keep_unr
                     if pages
                     else 0
                 )
-            conn.execute("VACUUM")
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if pg:  # rewrites both tables, so the old pictures leave the table files
+                conn.execute("VACUUM FULL rows, scans")
+            else:
+                conn.execute("VACUUM")
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            server_size = _size(db, conn) if pg else None
         except sqlite3.OperationalError as exc:
             raise DatabaseError(
-                f"{db}: could not purge ({exc}); close the review page or other scans and run it again"
+                f"{store.describe(db)}: could not purge ({exc}); close the review page or other scans and run it again"
             ) from exc
     kept = undecided if keep_unreviewed and crops else 0
     return PurgeResult(
@@ -79,10 +89,15 @@ def purge_database(db: Path, *, crops: bool = True, pages: bool = True, keep_unr
         undecided_kept=kept,
         undecided_lost=undecided if crops and not keep_unreviewed else 0,
         bytes_before=before,
-        bytes_after=_size(db),
+        bytes_after=_size(db) if server_size is None else server_size,
     )
 
 
-def _size(db: Path) -> int:
-    """The database's bytes on disk, with its write-ahead log."""
+def _size(db: store.Target, conn: store.Connection | None = None) -> int:
+    """The database's bytes on disk, with its write-ahead log (a server's: as it reports them)."""
+    if store.is_url(db):
+        if conn is not None:
+            return int(conn.execute("SELECT pg_database_size(current_database())").fetchone()[0])
+        with closing(store.connect(db, create=False)) as fresh:
+            return _size(db, fresh)
     return sum(os.path.getsize(p) for p in (db, Path(f"{db}-wal")) if os.path.exists(p))

@@ -283,7 +283,7 @@ def _layout(target: str | BinaryIO, story: list[Flowable], label: str, progress:
 
 
 def report_database(
-    db: Path,
+    db: Path | str,
     out: Path | BinaryIO,
     *,
     target: int | None = None,

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 from pandas.api.types import union_categoricals
@@ -101,7 +101,7 @@ class Tally:
         raise KeyError(group)
 
 
-def load_rows(conn: sqlite3.Connection, *, detail: bool = False) -> pd.DataFrame:
+def load_rows(conn: store.Connection, *, detail: bool = False) -> pd.DataFrame:
     """Every row read, joined with its sheet and scan, one line each, by row id.
 
     Without ``detail`` only the columns that counting needs are read.
@@ -116,7 +116,7 @@ def load_rows(conn: sqlite3.Connection, *, detail: bool = False) -> pd.DataFrame
     )
     chunks: list[pd.DataFrame] = []
     try:
-        for chunk in pd.read_sql_query(sql, conn, chunksize=_CHUNK):
+        for chunk in _read_chunks(conn, sql):
             chunks.append(_tidy(chunk))
     except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
         raise DatabaseError(f"cannot read the rows ({exc}); check --db is a petitionscan database") from exc
@@ -128,6 +128,22 @@ def load_rows(conn: sqlite3.Connection, *, detail: bool = False) -> pd.DataFrame
             if column in frame.columns:
                 frame[column] = union_categoricals([c[column] for c in chunks])
     return frame[[*columns, "day"]]
+
+
+def _read_chunks(conn: store.Connection, sql: str) -> Iterator[pd.DataFrame]:
+    """``pandas.read_sql_query`` in chunks; for PostgreSQL the same frames built from the cursor
+    (pandas reads only sqlite3 and SQLAlchemy connections without a warning)."""
+    if isinstance(conn, sqlite3.Connection):
+        yield from pd.read_sql_query(sql, conn, chunksize=_CHUNK)
+        return
+    cursor = conn.execute(sql)
+    columns = [column[0] for column in cursor.description]
+    first = True
+    while data := cursor.fetchmany(_CHUNK):
+        first = False
+        yield pd.DataFrame.from_records(data, columns=columns, coerce_float=True)
+    if first:
+        yield pd.DataFrame.from_records([], columns=columns, coerce_float=True)
 
 
 def _tidy(chunk: pd.DataFrame) -> pd.DataFrame:
@@ -190,13 +206,13 @@ def tally(rows: pd.DataFrame, result: dedupe.DedupeResult, by: str | None = None
     return Tally(by=by, columns=COLUMNS, lines=lines if by else (), total=total)
 
 
-def people_decisions(conn: sqlite3.Connection) -> list[dedupe.Decision]:
+def people_decisions(conn: store.Connection) -> list[dedupe.Decision]:
     """People's duplicate decisions (they win over the automatic ones)."""
     return dedupe.people_decisions(conn)
 
 
 def count_with_conflicts(
-    conn: sqlite3.Connection, by: str | None = None, *, save_decisions: bool = True
+    conn: store.Connection, by: str | None = None, *, save_decisions: bool = True
 ) -> tuple[Tally, tuple[str, ...]]:
     """Load, deduplicate and tally a database; also return contradictions among people's decisions.
 
@@ -216,7 +232,7 @@ def count_with_conflicts(
     return tally(rows, result, by), result.conflicts
 
 
-def tally_database(db: Path, by: str | None = None) -> tuple[Tally, tuple[str, ...]]:
+def tally_database(db: store.Target, by: str | None = None) -> tuple[Tally, tuple[str, ...]]:
     """The ``tally`` command: count a campaign database; also the conflicting people's decisions."""
     from contextlib import closing
 
@@ -224,7 +240,7 @@ def tally_database(db: Path, by: str | None = None) -> tuple[Tally, tuple[str, .
         return count_with_conflicts(conn, by)
 
 
-def count(conn: sqlite3.Connection, by: str | None = None, *, save_decisions: bool = True) -> Tally:
+def count(conn: store.Connection, by: str | None = None, *, save_decisions: bool = True) -> Tally:
     """Load, deduplicate and tally a campaign database in one call."""
     return count_with_conflicts(conn, by, save_decisions=save_decisions)[0]
 

@@ -50,3 +50,42 @@ def fuzz_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
     else:
         yield tmp_path_factory.mktemp("fuzz")
+
+
+# --- PostgreSQL: the same tests against a real server ----------------------------------------
+# A throw-away server is started once per session (see pgserver.py). Without PostgreSQL the
+# PostgreSQL variants are skipped with the reason; PETITIONSCAN_REQUIRE_PG=1 (set by .ci/run)
+# makes that a failure instead, so CI never skips them.
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[object]:
+    import pgserver
+
+    try:
+        with pgserver.server() as running:
+            yield running
+    except pgserver.Unavailable as exc:
+        message = f"PostgreSQL tests cannot run: {exc}"
+        if os.environ.get("PETITIONSCAN_REQUIRE_PG"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture
+def pg_url(pg_server: object) -> Iterator[str]:
+    """A new empty PostgreSQL database for one test; dropped after it."""
+    import pgserver
+
+    assert isinstance(pg_server, pgserver.Server)
+    url = pg_server.new_database()
+    yield url
+    pg_server.drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """The campaign database on each back-end: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "campaign.db"
+    return str(request.getfixturevalue("pg_url"))

@@ -35,7 +35,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from petitionscan.errors import PetitionscanError
 from petitionscan.review import images, pages, queries
-from petitionscan.store import connect
+from petitionscan.store import Connection, Target, connect
 
 TOKEN_HEADER = "X-Petitionscan-Token"
 MAX_REQUEST_BYTES = 64 * 1024
@@ -83,7 +83,7 @@ class _Leases:
             self._held.pop(row, None)
 
 
-def create_app(db_path: Path, token: str, *, reviewer: str | None = None) -> Flask:
+def create_app(db_path: Target, token: str, *, reviewer: str | None = None) -> Flask:
     """Build the review application for one database and one run's token.
 
     ``reviewer`` is the name used until the volunteer types another one.
@@ -93,7 +93,7 @@ def create_app(db_path: Path, token: str, *, reviewer: str | None = None) -> Fla
     app = Flask(__name__, static_folder=None)
     app.url_map.converters["int"] = _RowNumber
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
-    app.config["DB_PATH"] = Path(db_path)
+    app.config["DB_PATH"] = db_path
     app.config["TOKEN"] = token
     app.config["DEFAULT_REVIEWER"] = queries.clean_reviewer(reviewer) if reviewer else None
     suffix = hashlib.sha256(token.encode()).hexdigest()[:10]
@@ -116,7 +116,7 @@ def create_app(db_path: Path, token: str, *, reviewer: str | None = None) -> Fla
                 return app.config["DEFAULT_REVIEWER"]
         return app.config["DEFAULT_REVIEWER"]
 
-    def db() -> sqlite3.Connection:
+    def db() -> Connection:
         if "conn" not in g:
             g.conn = connect(app.config["DB_PATH"], create=False)
         return g.conn

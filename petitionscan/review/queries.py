@@ -8,7 +8,6 @@ volunteers on the same database never overwrite each other unnoticed.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import unicodedata
 from collections import defaultdict
@@ -19,7 +18,7 @@ from functools import lru_cache
 from petitionscan import dedupe, geometry, tally
 from petitionscan.alphabets import DEFAULT_ALPHABET
 from petitionscan.errors import UsageError
-from petitionscan.store import COUNTED_STATUSES, now_iso, transaction
+from petitionscan.store import COUNTED_STATUSES, Connection, Row, now_iso, transaction
 
 # A letter read with less than this probability is shown as uncertain.
 UNCERTAIN_BELOW = 0.9
@@ -227,7 +226,7 @@ _ROW_COLUMNS = """
 _ROW_FROM = "FROM rows r JOIN sheets s ON s.id = r.sheet_id"
 
 
-def _letters(conn: sqlite3.Connection, row_ids: list[int]) -> dict[int, list[Letter]]:
+def _letters(conn: Connection, row_ids: list[int]) -> dict[int, list[Letter]]:
     found: dict[int, list[Letter]] = defaultdict(list)
     for start in range(0, len(row_ids), 500):
         chunk = row_ids[start : start + 500]
@@ -264,11 +263,11 @@ def _text_from_letters(letters: list[Letter]) -> str:
     return "".join(chars).strip()
 
 
-def _is_split(row: sqlite3.Row, letters: list[Letter]) -> bool:
+def _is_split(row: Row, letters: list[Letter]) -> bool:
     return bool(row["first_name"] or row["surname"]) or any(x.field in SPLIT_FIELDS for x in letters)
 
 
-def _row_view(row: sqlite3.Row, letters: list[Letter], split: bool) -> RowView:
+def _row_view(row: Row, letters: list[Letter], split: bool) -> RowView:
     by_field: dict[str, list[Letter]] = defaultdict(list)
     for letter in letters:
         by_field[letter.field].append(letter)
@@ -301,12 +300,12 @@ def _row_view(row: sqlite3.Row, letters: list[Letter], split: bool) -> RowView:
     )
 
 
-def _views(conn: sqlite3.Connection, rows: list[sqlite3.Row], force_split: bool = False) -> list[RowView]:
+def _views(conn: Connection, rows: list[Row], force_split: bool = False) -> list[RowView]:
     letters = _letters(conn, [r["id"] for r in rows])
     return [_row_view(r, letters.get(r["id"], []), force_split or _is_split(r, letters.get(r["id"], []))) for r in rows]
 
 
-def _sheet_is_split(conn: sqlite3.Connection, sheet_id: int) -> bool:
+def _sheet_is_split(conn: Connection, sheet_id: int) -> bool:
     """A sheet asks for first name and surname apart if any of its rows has them."""
     found = conn.execute(
         """SELECT 1 FROM rows r WHERE r.sheet_id = ? AND (r.first_name != '' OR r.surname != ''
@@ -317,7 +316,7 @@ def _sheet_is_split(conn: sqlite3.Connection, sheet_id: int) -> bool:
     return found is not None
 
 
-def get_row(conn: sqlite3.Connection, row_id: int) -> RowView:
+def get_row(conn: Connection, row_id: int) -> RowView:
     row = conn.execute(f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE r.id = ?", (row_id,)).fetchone()
     if row is None:
         raise RowNotFound(row_id)
@@ -326,9 +325,9 @@ def get_row(conn: sqlite3.Connection, row_id: int) -> RowView:
     return _row_view(row, letters, split)
 
 
-def queue(conn: sqlite3.Connection, limit: int, exclude: frozenset[int] = frozenset()) -> list[RowView]:
+def queue(conn: Connection, limit: int, exclude: frozenset[int] = frozenset()) -> list[RowView]:
     """Rows waiting for a person, least confident first (unknown confidence first of all)."""
-    found: list[sqlite3.Row] = []
+    found: list[Row] = []
     offset = 0
     batch = max(limit + len(exclude), 1)
     while len(found) < limit:
@@ -344,14 +343,14 @@ def queue(conn: sqlite3.Connection, limit: int, exclude: frozenset[int] = frozen
     return _views(conn, found[:limit])
 
 
-def crop_png(conn: sqlite3.Connection, row_id: int) -> bytes | None:
+def crop_png(conn: Connection, row_id: int) -> bytes | None:
     found = conn.execute("SELECT crop_png FROM rows WHERE id = ?", (row_id,)).fetchone()
     if found is None:
         raise RowNotFound(row_id)
     return bytes(found[0]) if found[0] is not None else None
 
 
-def last_log(conn: sqlite3.Connection, row_id: int) -> LogEntry | None:
+def last_log(conn: Connection, row_id: int) -> LogEntry | None:
     found = conn.execute(
         """SELECT reviewer, decided_at, action, old_name, new_name, old_status, new_status
            FROM review_log WHERE row_id = ? ORDER BY id DESC LIMIT 1""",
@@ -360,7 +359,7 @@ def last_log(conn: sqlite3.Connection, row_id: int) -> LogEntry | None:
     return LogEntry(*found) if found else None
 
 
-def history(conn: sqlite3.Connection, row_id: int) -> list[LogEntry]:
+def history(conn: Connection, row_id: int) -> list[LogEntry]:
     return [
         LogEntry(*r)
         for r in conn.execute(
@@ -371,7 +370,7 @@ def history(conn: sqlite3.Connection, row_id: int) -> list[LogEntry]:
     ]
 
 
-def progress(conn: sqlite3.Connection, reviewer: str | None, now: datetime | None = None) -> Progress:
+def progress(conn: Connection, reviewer: str | None, now: datetime | None = None) -> Progress:
     since = local_midnight_utc(now)
     left = conn.execute("SELECT count(*) FROM rows WHERE status = 'needs_review'").fetchone()[0]
     done = conn.execute("SELECT count(DISTINCT row_id) FROM review_log WHERE decided_at >= ?", (since,)).fetchone()[0]
@@ -382,21 +381,21 @@ def progress(conn: sqlite3.Connection, reviewer: str | None, now: datetime | Non
     return Progress(left=left, done_today=done, mine_today=mine)
 
 
-def sheets(conn: sqlite3.Connection) -> list[SheetSummary]:
+def sheets(conn: Connection) -> list[SheetSummary]:
     counted = ", ".join(f"'{s}'" for s in COUNTED_STATUSES)
     return [
         SheetSummary(*r)
         for r in conn.execute(
             f"""SELECT s.id, s.serial, s.copy_no, s.branch, count(r.id),
-                       coalesce(sum(r.status = 'needs_review'), 0),
-                       coalesce(sum(r.status IN ({counted})), 0)
+                       coalesce(sum(CASE WHEN r.status = 'needs_review' THEN 1 ELSE 0 END), 0),
+                       coalesce(sum(CASE WHEN r.status IN ({counted}) THEN 1 ELSE 0 END), 0)
                 FROM sheets s LEFT JOIN rows r ON r.sheet_id = s.id
                 GROUP BY s.id ORDER BY s.serial, s.copy_no"""
         )
     ]
 
 
-def sheet_rows(conn: sqlite3.Connection, sheet_id: int) -> tuple[SheetSummary, list[RowView]]:
+def sheet_rows(conn: Connection, sheet_id: int) -> tuple[SheetSummary, list[RowView]]:
     summary = next((s for s in sheets(conn) if s.id == sheet_id), None)
     if summary is None:
         raise RowNotFound(sheet_id)
@@ -404,7 +403,7 @@ def sheet_rows(conn: sqlite3.Connection, sheet_id: int) -> tuple[SheetSummary, l
     return summary, _views(conn, rows.fetchall(), force_split=_sheet_is_split(conn, sheet_id))
 
 
-def _latest_read_scan(conn: sqlite3.Connection, sheet_id: int) -> tuple[int, bool] | None:
+def _latest_read_scan(conn: Connection, sheet_id: int) -> tuple[int, bool] | None:
     """The sheet's latest read scan and whether it kept the page picture (the blob is not loaded)."""
     if conn.execute("SELECT 1 FROM sheets WHERE id = ?", (sheet_id,)).fetchone() is None:
         raise RowNotFound(sheet_id)
@@ -416,14 +415,14 @@ def _latest_read_scan(conn: sqlite3.Connection, sheet_id: int) -> tuple[int, boo
     return (int(scan[0]), bool(scan[1])) if scan is not None else None
 
 
-def sheet_page(conn: sqlite3.Connection, sheet_id: int) -> SheetPage:
+def sheet_page(conn: Connection, sheet_id: int) -> SheetPage:
     """The layout and the scan with the page picture; scans from before pictures were kept have none."""
     scan = _latest_read_scan(conn, sheet_id)
     code = conn.execute("SELECT layout_code FROM sheets WHERE id = ?", (sheet_id,)).fetchone()[0]
     return SheetPage(str(code), scan[0] if scan is not None and scan[1] else None)
 
 
-def page_jpeg(conn: sqlite3.Connection, sheet_id: int) -> bytes | None:
+def page_jpeg(conn: Connection, sheet_id: int) -> bytes | None:
     """The registered page picture of the sheet's latest read scan (None if it has none)."""
     scan = _latest_read_scan(conn, sheet_id)
     if scan is None or not scan[1]:
@@ -436,7 +435,7 @@ def page_jpeg(conn: sqlite3.Connection, sheet_id: int) -> bytes | None:
 
 
 def decide(
-    conn: sqlite3.Connection,
+    conn: Connection,
     row_id: int,
     *,
     version: int,
@@ -508,7 +507,7 @@ _KIND_ORDER = {"probable": 0, "apart": 1, "exact": 2, "person": 3}
 _PAIR_LOCK = threading.Lock()
 
 
-def duplicate_pairs(conn: sqlite3.Connection, limit: int = 200) -> list[DuplicatePair]:
+def duplicate_pairs(conn: Connection, limit: int = 200) -> list[DuplicatePair]:
     """The counting's own duplicate decisions, as pairs a person can confirm or overrule.
 
     The finder is the tally's (:mod:`petitionscan.dedupe`), so what is shown is
@@ -556,7 +555,7 @@ def duplicate_pairs(conn: sqlite3.Connection, limit: int = 200) -> list[Duplicat
     ]
 
 
-def _person_decisions(conn: sqlite3.Connection) -> dict[tuple[int, int], PairDecision]:
+def _person_decisions(conn: Connection) -> dict[tuple[int, int], PairDecision]:
     return {
         (r["row_a"], r["row_b"]): PairDecision(r["decision"], r["decided_by"], r["decided_at"])
         for r in conn.execute(
@@ -566,14 +565,12 @@ def _person_decisions(conn: sqlite3.Connection) -> dict[tuple[int, int], PairDec
     }
 
 
-def pair_decision(conn: sqlite3.Connection, row_a: int, row_b: int) -> PairDecision | None:
+def pair_decision(conn: Connection, row_a: int, row_b: int) -> PairDecision | None:
     """A person's decision on the pair, if any (automatic ones are redone by every count)."""
     return _person_decisions(conn).get((min(row_a, row_b), max(row_a, row_b)))
 
 
-def decide_pair(
-    conn: sqlite3.Connection, row_a: int, row_b: int, *, decision: str, reviewer: str, seen: str
-) -> PairDecision:
+def decide_pair(conn: Connection, row_a: int, row_b: int, *, decision: str, reviewer: str, seen: str) -> PairDecision:
     """Record "same person" or "different people" through the counting's own function.
 
     ``seen`` is the stamp of the person's decision the page showed ("" for

@@ -14,12 +14,12 @@ import socket
 import threading
 import webbrowser
 from collections.abc import Callable
-from pathlib import Path
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from petitionscan.errors import UsageError
 from petitionscan.review.app import create_app
+from petitionscan.store import Target
 
 HOST = "127.0.0.1"
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ class _QuietHandler(WSGIRequestHandler):
 class ReviewServer:
     """A started (bound) review server; ``url`` is the address to open."""
 
-    def __init__(self, db_path: Path, port: int = 8765, reviewer: str | None = None) -> None:
+    def __init__(self, db_path: Target, port: int = 8765, reviewer: str | None = None) -> None:
         self.token = secrets.token_urlsafe(32)
         self.app = create_app(db_path, self.token, reviewer=reviewer)
         # Bind here: werkzeug would print and exit on a busy port, and a library never exits.
@@ -70,7 +70,7 @@ class ReviewServer:
 
 
 def serve(
-    db_path: Path,
+    db_path: Target,
     port: int = 8765,
     open_browser: bool = True,
     reviewer: str | None = None,

@@ -34,13 +34,13 @@ class Stored:
     copy_no: int = 0
 
 
-def stored_pages(conn: sqlite3.Connection, file_hash: str) -> dict[int, str]:
+def stored_pages(conn: store.Connection, file_hash: str) -> dict[int, str]:
     """Pages of this file stored before (page -> status), rejected ones excepted."""
     rows = conn.execute("SELECT page, status FROM scans WHERE file_hash = ? AND status != 'rejected'", (file_hash,))
     return {int(r[0]): str(r[1]) for r in rows}
 
 
-def store_file_rejection(conn: sqlite3.Connection, source_file: str, reason: str) -> None:
+def store_file_rejection(conn: store.Connection, source_file: str, reason: str) -> None:
     """Record a file that could not be opened at all (page 0)."""
     key = f"file:{source_file}"
     try:
@@ -55,16 +55,15 @@ def store_file_rejection(conn: sqlite3.Connection, source_file: str, reason: str
         raise DatabaseError(f"cannot write to the database ({exc}); check the disk and run again") from exc
 
 
-def store_page(conn: sqlite3.Connection, res: PageResult) -> Stored:
-    """Store one page's result in one transaction."""
+def store_page(conn: store.Connection, res: PageResult) -> Stored:
+    """Store one page's result in one transaction (again, if another station stored the same page or sheet meanwhile)."""
     try:
-        with store.transaction(conn):
-            return _store(conn, res)
+        return store.atomically(conn, lambda: _store(conn, res))
     except sqlite3.Error as exc:
         raise DatabaseError(f"cannot write to the database ({exc}); check the disk and run again") from exc
 
 
-def _insert_scan(conn: sqlite3.Connection, res: PageResult, status: str, sheet_id: int | None) -> int:
+def _insert_scan(conn: store.Connection, res: PageResult, status: str, sheet_id: int | None) -> int:
     cur = conn.execute(
         "INSERT INTO scans (source_file, page, file_hash, page_hash, status, reason, sheet_id, engine, "
         "engine_version, page_jpeg, scanned_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -85,7 +84,7 @@ def _insert_scan(conn: sqlite3.Connection, res: PageResult, status: str, sheet_i
     return int(cur.lastrowid or 0)
 
 
-def _store(conn: sqlite3.Connection, res: PageResult) -> Stored:
+def _store(conn: store.Connection, res: PageResult) -> Stored:
     if res.status == "rejected":
         conn.execute(
             "DELETE FROM scans WHERE status = 'rejected' AND file_hash = ? AND page = ?", (res.file_hash, res.page)
@@ -122,7 +121,7 @@ def _store(conn: sqlite3.Connection, res: PageResult) -> Stored:
     return Stored("copy" if copy_no > 1 else "read", sheet_id, reg.serial, copy_no)
 
 
-def _insert_row(conn: sqlite3.Connection, res: PageResult, sheet_id: int, scan_id: int, row: RowResult) -> None:
+def _insert_row(conn: store.Connection, res: PageResult, sheet_id: int, scan_id: int, row: RowResult) -> None:
     now = store.now_iso()
     cur = conn.execute(
         "INSERT INTO rows (sheet_id, scan_id, row_no, name, first_name, surname, workplace, town, union_name, "
@@ -168,7 +167,7 @@ def _insert_row(conn: sqlite3.Connection, res: PageResult, sheet_id: int, scan_i
         )
 
 
-def _same_sheet(conn: sqlite3.Connection, sheet_id: int, rows: tuple[RowResult, ...]) -> bool:
+def _same_sheet(conn: store.Connection, sheet_id: int, rows: tuple[RowResult, ...]) -> bool:
     """Do these rows read like the stored sheet's rows (a re-scan of the same paper)?"""
     stored = {
         int(r[0]): "" if r[2] == "blank" else str(r[1])

@@ -113,7 +113,7 @@ class Rejection:
 class ScanSummary:
     """What a run did, for the closing lines and the exit code."""
 
-    db: Path
+    db: store.Target
     rejected_csv: Path | None = None
     pages_total: int = 0
     pages_read: int = 0
@@ -343,7 +343,7 @@ def confirmed_words(conn: Any) -> frozenset[str]:
 def scan_paths(
     paths: Sequence[Path],
     *,
-    db: Path | None = None,
+    db: store.Target | None = None,
     jobs: int | None = None,
     engine: str = DEFAULT_ENGINE,
     rejected: Path | None = None,
@@ -358,8 +358,8 @@ def scan_paths(
     if not paths:
         raise NothingRead("no scans given; name the files or folders to read")
     db_path = db or default_db()
-    rejected_path = rejected or db_path.parent / REJECTED_NAME
-    found = find_inputs(paths, ignore=(db_path, rejected_path))
+    rejected_path = rejected or (Path() if store.is_url(db_path) else Path(db_path).parent) / REJECTED_NAME
+    found = find_inputs(paths, ignore=(rejected_path,) if store.is_url(db_path) else (Path(db_path), rejected_path))
     files, skipped = found.files, found.skipped
     if not files and not found.unreadable:
         raise NothingRead(

@@ -25,8 +25,8 @@ from petitionscan import store
 class Corpus:
     """Writes one campaign database; every method returns the new id."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: Path | str) -> None:
+        self.path = path  # a SQLite file or a PostgreSQL URL
         self.conn = store.connect(path)
         self._pages = 0
 
