@@ -367,22 +367,95 @@ def purge_command(db: Target, crops: bool, pages: bool, keep_unreviewed: bool) -
 )
 @click.option("--no-browser", is_flag=True, help="Only print the address; do not open a browser.")
 @click.option("--reviewer", metavar="NAME", help="Your name for the audit trail (otherwise the page asks).")
-def review(db: Target, port: int, no_browser: bool, reviewer: str | None) -> None:
-    """Check and correct uncertain rows in the browser, on this computer only.
+@click.option(
+    "--listen", metavar="ADDRESS", default="127.0.0.1", show_default=True,
+    help="Address to serve on; another one than 127.0.0.1 (0.0.0.0: every network) shares the page "
+    "with the local network, and every reviewer logs in.",
+)  # fmt: skip
+@click.option("--tls-cert", type=click.Path(path_type=Path, dir_okay=False), help="PEM certificate: serve HTTPS.")
+@click.option("--tls-key", type=click.Path(path_type=Path, dir_okay=False), help="The certificate's private key.")
+@click.option("--host-name", "host_names", multiple=True, metavar="NAME",
+              help="A name reviewers' browsers use for this computer (IP addresses always work).")  # fmt: skip
+def review(
+    db: Target,
+    port: int,
+    no_browser: bool,
+    reviewer: str | None,
+    listen: str,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    host_names: tuple[str, ...],
+) -> None:
+    """Check and correct uncertain rows in the browser, on this computer only (or shared with --listen).
 
-    Every decision is saved at once; stop with Ctrl+C at any time.
+    Every decision is saved at once; stop with Ctrl+C at any time. A shared
+    server hands each reviewer other rows; add reviewers first with
+    'petitionscan reviewers add NAME'.
     """
     from contextlib import suppress
 
     from petitionscan.review import serve
+    from petitionscan.review.server import is_local
+
+    shared = not is_local(listen)
 
     def ready(url: str) -> None:
         click.echo(f"review page: {url}")
-        click.echo("only this computer can open it; press Ctrl+C to stop (every decision is already saved)")
+        if not shared:
+            click.echo("only this computer can open it; press Ctrl+C to stop (every decision is already saved)")
+            return
+        click.echo("shared on the network: every reviewer logs in; press Ctrl+C to stop")
+        if tls_cert is None:
+            click.echo(
+                "petitionscan: warning: without --tls-cert passwords and names cross the network unencrypted",
+                err=True,
+            )
 
     with suppress(KeyboardInterrupt):  # Ctrl+C is the normal way to stop
-        serve(db, port=port, open_browser=not no_browser, reviewer=reviewer, on_ready=ready)
+        serve(
+            db, port=port, open_browser=not no_browser, reviewer=reviewer, on_ready=ready,
+            listen=listen, tls_cert=tls_cert, tls_key=tls_key, host_names=host_names,
+        )  # fmt: skip
     click.echo("stopped; every decision is saved")
+
+
+@main.group("reviewers")
+def reviewers_group() -> None:
+    """Logins for a shared review server ('petitionscan review --listen 0.0.0.0')."""
+
+
+@reviewers_group.command("add")
+@click.argument("name")
+@_db_option()
+def reviewers_add(name: str, db: Target) -> None:
+    """Add a reviewer (or give one a new password); the password is printed once, only its hash is kept."""
+    from petitionscan.reviewers import add_reviewer
+
+    password = add_reviewer(db, name)
+    click.echo(f"reviewer: {' '.join(name.split())}")
+    click.echo(f"password: {password}")
+    click.echo("give it to them in person; it is not shown again (run this again for a new one)")
+
+
+@reviewers_group.command("list")
+@_db_option()
+def reviewers_list(db: Target) -> None:
+    """List the reviewers who can log in."""
+    from petitionscan.reviewers import list_reviewers
+
+    for found in list_reviewers(db):
+        click.echo(f"{found.name}\tadded {found.created_at}")
+
+
+@reviewers_group.command("remove")
+@click.argument("name")
+@_db_option()
+def reviewers_remove(name: str, db: Target) -> None:
+    """Take a reviewer's login away; their decisions stay in the audit trail."""
+    from petitionscan.reviewers import remove_reviewer
+
+    remove_reviewer(db, name)
+    click.echo(f"removed {name}; they can no longer log in")
 
 
 # --- scan -------------------------------------------------------------------

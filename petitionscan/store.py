@@ -172,6 +172,20 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (row_a, row_b)
     );
     """,
+    # 2: reviewers who log in to a shared review server, and which reviewer holds which queue row.
+    """
+    CREATE TABLE reviewers (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE row_leases (
+        row_id INTEGER NOT NULL PRIMARY KEY REFERENCES rows(id) ON DELETE CASCADE,
+        leased_by TEXT NOT NULL,
+        lease_until TEXT NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

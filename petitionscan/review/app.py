@@ -12,16 +12,27 @@ Safety rules, enforced for every request before any route runs:
 * only the database is served: crops come from rows, page pictures from a
   sheet's scan (both looked up by number), the few static files are read
   once from the package by fixed names.
+
+A shared server (``--listen`` beyond this computer) replaces the per-run
+token with a login per reviewer: the session cookie identifies the reviewer
+(who then signs every decision, and cannot type another name), the
+session's own key goes in the header of every write, and the Host header
+may also be an IP address or this machine's name. Queue rows are then
+leased in the database, so reviewers on any server sharing a PostgreSQL
+campaign are handed different rows.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
+import queue as queues
 import secrets
 import sqlite3
 import threading
 import time
+from contextlib import closing
 from dataclasses import asdict
 from importlib import resources
 from pathlib import Path
@@ -33,9 +44,10 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response as BaseResponse
 
-from petitionscan.errors import PetitionscanError
+from petitionscan import reviewers
+from petitionscan.errors import PetitionscanError, UsageError
 from petitionscan.review import images, pages, queries
-from petitionscan.store import Connection, Target, connect
+from petitionscan.store import Connection, PgConnection, Target, connect, is_url
 
 TOKEN_HEADER = "X-Petitionscan-Token"
 MAX_REQUEST_BYTES = 64 * 1024
@@ -47,6 +59,13 @@ STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; char
 STATIC_FILES = ("style.css", "common.js", "translit.js", "queue.js", "sheet.js", "duplicates.js")
 # A row shown to one browser is kept out of other browsers' queues this long.
 LEASE_SECONDS = 120.0
+SESSION_SECONDS = 12 * 3600.0
+"""A login lasts a working day; then the reviewer logs in again."""
+LOGIN_FAILURES = 5
+"""Wrong passwords in a row for one name before that name must wait LOGIN_PAUSE seconds."""
+LOGIN_PAUSE = 60.0
+POOL_SIZE = 8
+"""PostgreSQL connections kept open between requests (opening one costs more than a query)."""
 log = logging.getLogger(__name__)
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
@@ -83,13 +102,95 @@ class _Leases:
             self._held.pop(row, None)
 
 
-def create_app(db_path: Target, token: str, *, reviewer: str | None = None) -> Flask:
+class _Session:
+    """One reviewer's login: who, the key their page sends with every write, until when."""
+
+    def __init__(self, reviewer: str) -> None:
+        self.reviewer = reviewer
+        self.key = secrets.token_urlsafe(32)
+        self.until = time.monotonic() + SESSION_SECONDS
+
+
+class _Logins:
+    """Sessions and failed attempts, in memory: a restart logs everyone out, nothing leaks to disk."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sessions: dict[str, _Session] = {}
+        self._failures: dict[str, tuple[int, float]] = {}
+
+    def start(self, reviewer: str) -> tuple[str, _Session]:
+        sid = secrets.token_urlsafe(32)
+        with self._lock:
+            self._sessions[sid] = _Session(reviewer)
+            self._failures.pop(reviewer, None)
+            return sid, self._sessions[sid]
+
+    def find(self, sid: str | None) -> _Session | None:
+        if not sid:
+            return None
+        with self._lock:
+            found = self._sessions.get(sid)
+            if found is not None and found.until < time.monotonic():
+                del self._sessions[sid]
+                return None
+            return found
+
+    def end(self, sid: str | None) -> None:
+        with self._lock:
+            self._sessions.pop(sid or "", None)
+
+    def paused(self, name: str) -> bool:
+        with self._lock:
+            count, since = self._failures.get(name, (0, 0.0))
+            return count >= LOGIN_FAILURES and time.monotonic() - since < LOGIN_PAUSE
+
+    def failed(self, name: str) -> None:
+        with self._lock:
+            count, _ = self._failures.get(name, (0, 0.0))
+            self._failures[name] = (count + 1, time.monotonic())
+
+
+class _Pool:
+    """Open PostgreSQL connections reused across requests; SQLite opens one per request as before."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self._idle: queues.SimpleQueue[Connection] = queues.SimpleQueue()
+
+    def get(self) -> Connection:
+        try:
+            return self._idle.get_nowait()
+        except queues.Empty:
+            return connect(self.target, create=False)
+
+    def put(self, conn: Connection, failed: bool) -> None:
+        pooled = isinstance(conn, PgConnection) and not failed and self._idle.qsize() < POOL_SIZE
+        if pooled and isinstance(conn, PgConnection) and conn.raw.info.transaction_status == 0:  # idle
+            self._idle.put(conn)
+        else:
+            conn.close()
+
+
+def create_app(
+    db_path: Target,
+    token: str,
+    *,
+    reviewer: str | None = None,
+    login: bool = False,
+    secure_cookies: bool = False,
+    host_names: frozenset[str] = frozenset(),
+) -> Flask:
     """Build the review application for one database and one run's token.
 
     ``reviewer`` is the name used until the volunteer types another one.
+    With ``login`` (a shared server) every reviewer logs in instead and
+    ``host_names`` are the names besides IP addresses it answers to.
     The database must exist (review never creates an empty campaign).
     """
-    connect(db_path, create=False).close()  # fail early: missing, damaged or newer database
+    with closing(connect(db_path, create=False)) as first:  # fail early: missing, damaged or newer database
+        if login and reviewers.count_reviewers(first) == 0:
+            raise UsageError("a shared review server needs reviewers: add one with 'petitionscan reviewers add NAME'")
     app = Flask(__name__, static_folder=None)
     app.url_map.converters["int"] = _RowNumber
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
@@ -103,11 +204,31 @@ def create_app(db_path: Target, token: str, *, reviewer: str | None = None) -> F
     static = {name: (package / name).read_bytes() for name in STATIC_FILES}
     static_tags = {name: hashlib.sha256(data).hexdigest()[:16] for name, data in static.items()}
     leases = _Leases()
+    # Where reviewers can meet beyond this one process, rows are leased in the database.
+    shared_leases = login or is_url(db_path)
+    logins = _Logins()
+    session_cookie = f"ps_session_{suffix}"
+    pool = _Pool(db_path)
+    allowed_hosts = LOCAL_HOSTS | {h.lower() for h in host_names}
+
+    def host_ok() -> bool:
+        host = _hostname(request.host).lower()
+        if host in allowed_hosts:
+            return True
+        if not login:
+            return False
+        try:  # an address cannot be rebound by DNS: any IP literal is this server as the client sees it
+            ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            return False
+        return True
 
     def token_ok(candidate: str | None) -> bool:
         return bool(candidate) and secrets.compare_digest(str(candidate).encode(), token.encode())
 
     def current_reviewer() -> str | None:
+        if login:
+            return str(g.session.reviewer) if g.get("session") else None
         typed = request.cookies.get(reviewer_cookie)
         if typed:
             try:
@@ -118,7 +239,7 @@ def create_app(db_path: Target, token: str, *, reviewer: str | None = None) -> F
 
     def db() -> Connection:
         if "conn" not in g:
-            g.conn = connect(app.config["DB_PATH"], create=False)
+            g.conn = pool.get()
         return g.conn
 
     def error(status: int, message: str, **extra: Any) -> Response:
@@ -127,15 +248,19 @@ def create_app(db_path: Target, token: str, *, reviewer: str | None = None) -> F
         return response
 
     @app.teardown_appcontext
-    def close_db(_exc: BaseException | None) -> None:
+    def close_db(exc: BaseException | None) -> None:
         conn = g.pop("conn", None)
         if conn is not None:
-            conn.close()
+            pool.put(conn, failed=exc is not None)
 
     @app.before_request
     def guard() -> BaseResponse | None:
-        if _hostname(request.host) not in LOCAL_HOSTS:
+        if not host_ok():
+            if login:
+                return _plain(403, "Open this server by its IP address or by a name given with --host-name.")
             return _plain(403, "This review server only answers on this computer (127.0.0.1).")
+        if login:
+            return login_guard()
         from_query = request.args.get("token")
         if not (token_ok(from_query) or token_ok(request.cookies.get(token_cookie))):
             return _plain(
@@ -165,6 +290,68 @@ def create_app(db_path: Target, token: str, *, reviewer: str | None = None) -> F
 
     def _set_token_cookie(response: BaseResponse) -> None:
         response.set_cookie(token_cookie, token, httponly=True, samesite="Strict", path="/")
+
+    def other_site() -> bool:
+        origin = request.headers.get("Origin")
+        if origin == "null" and request.path in ("/login", "/logout"):
+            # The pages' no-referrer policy makes browsers send "null" with a form; /logout also needs the key.
+            return False
+        return bool(origin) and origin != request.host_url.rstrip("/")
+
+    def login_guard() -> BaseResponse | None:
+        """Every request of a shared server: a valid session; writes also carry its key."""
+        if request.path == "/login":
+            if request.method not in ("GET", "HEAD") and other_site():
+                return _plain(403, "Requests from other sites are refused.")
+            return None
+        g.session = logins.find(request.cookies.get(session_cookie))
+        if g.session is None:
+            if request.path.startswith("/api/"):
+                return error(401, "you are logged out; reload the page and log in")
+            if request.method in ("GET", "HEAD"):
+                return redirect("/login", code=303)
+            return _plain(401, "You are logged out; log in again.")
+        if request.method not in ("GET", "HEAD"):
+            sent = request.headers.get(TOKEN_HEADER) or request.form.get("key")
+            if not (sent and secrets.compare_digest(sent.encode(), g.session.key.encode())):
+                return error(403, "missing or wrong request key; reload the page")
+            if other_site():
+                return error(403, "requests from other sites are refused")
+        return None
+
+    @app.route("/login", methods=["GET", "POST"])
+    def login_page() -> BaseResponse | str:
+        if not login:
+            abort(404)
+        message = ""
+        if request.method == "POST":
+            name = str(request.form.get("name", ""))[:200]
+            password = str(request.form.get("password", ""))[:200]
+            if logins.paused(name):
+                message = "Too many wrong passwords for this name; wait a minute and try again."
+            else:
+                who = reviewers.check_login(db(), name, password)
+                if who is not None:
+                    sid, _ = logins.start(who)
+                    response = redirect("/", code=303)
+                    response.set_cookie(
+                        session_cookie, sid, httponly=True, samesite="Strict", secure=secure_cookies, path="/"
+                    )
+                    return response
+                logins.failed(name)
+                message = "Wrong name or password."
+        return render_template("login.html", message=message, static_tags=static_tags)
+
+    @app.post("/logout")
+    def logout() -> BaseResponse:
+        if not login:
+            abort(404)
+        if shared_leases:
+            queries.release_leases(db(), g.session.reviewer)
+        logins.end(request.cookies.get(session_cookie))
+        response = redirect("/login", code=303)
+        response.delete_cookie(session_cookie, path="/")
+        return response
 
     @app.after_request
     def harden(response: Response) -> Response:
@@ -216,7 +403,8 @@ def create_app(db_path: Target, token: str, *, reviewer: str | None = None) -> F
     def page(template: str, **context: Any) -> str:
         return render_template(
             template,
-            token=token,
+            token=g.session.key if login else token,
+            login=login,
             reviewer=current_reviewer(),
             progress=queries.progress(db(), current_reviewer()),
             static_tags=static_tags,
@@ -308,8 +496,12 @@ def create_app(db_path: Target, token: str, *, reviewer: str | None = None) -> F
         limit = max(1, min(50, request.args.get("limit", default=10, type=int) or 10))
         client = request.args.get("client", "")[:64]
         exclude = {int(x) for x in request.args.get("exclude", "").split(",")[:500] if x.isdigit() and len(x) < 19}
-        rows = queries.queue(db(), limit, frozenset(exclude) | leases.others(client))
-        leases.take(client, [r.id for r in rows])
+        if shared_leases:
+            holder = f"{current_reviewer() or ''}|{client}"
+            rows = queries.claim(db(), holder, limit, frozenset(exclude), seconds=LEASE_SECONDS)
+        else:
+            rows = queries.queue(db(), limit, frozenset(exclude) | leases.others(client))
+            leases.take(client, [r.id for r in rows])
         return jsonify(rows=[_row_json(r) for r in rows], progress=progress_json())
 
     @app.get("/api/progress")
@@ -358,6 +550,8 @@ def create_app(db_path: Target, token: str, *, reviewer: str | None = None) -> F
 
     @app.post("/api/reviewer")
     def api_reviewer() -> Response:
+        if login:
+            return error(403, f"you are logged in as {current_reviewer()}; log out to review as someone else")
         body = request.get_json(silent=True)
         name = body.get("name") if isinstance(body, dict) else None
         if not isinstance(name, str):

@@ -12,7 +12,7 @@ import threading
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from petitionscan import dedupe, geometry, tally
@@ -224,6 +224,8 @@ _ROW_COLUMNS = """
     r.updated_by, r.crop_png IS NOT NULL AS has_crop, r.workplace, r.town, s.layout_code
 """
 _ROW_FROM = "FROM rows r JOIN sheets s ON s.id = r.sheet_id"
+_QUEUE_ORDER = "r.confidence IS NOT NULL, r.confidence, r.id"
+"""Least confident first, unknown confidence first of all."""
 
 
 def _letters(conn: Connection, row_ids: list[int]) -> dict[int, list[Letter]]:
@@ -333,7 +335,7 @@ def queue(conn: Connection, limit: int, exclude: frozenset[int] = frozenset()) -
     while len(found) < limit:
         chunk = conn.execute(
             f"""SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE r.status = 'needs_review'
-                ORDER BY r.confidence IS NOT NULL, r.confidence, r.id LIMIT ? OFFSET ?""",
+                ORDER BY {_QUEUE_ORDER} LIMIT ? OFFSET ?""",
             (batch, offset),
         ).fetchall()
         found.extend(r for r in chunk if r["id"] not in exclude)
@@ -341,6 +343,61 @@ def queue(conn: Connection, limit: int, exclude: frozenset[int] = frozenset()) -
             break
         offset += batch
     return _views(conn, found[:limit])
+
+
+def claim(
+    conn: Connection,
+    holder: str,
+    limit: int,
+    exclude: frozenset[int] = frozenset(),
+    *,
+    seconds: float = 120.0,
+    now: datetime | None = None,
+) -> list[RowView]:
+    """Rows waiting for a person, leased to ``holder`` so that no other reviewer is handed them.
+
+    One statement claims them: rows nobody holds, whose lease ran out, or
+    that ``holder`` holds already (the lease is extended). Two reviewers
+    asking at once are each given other rows by the database itself: the
+    second one's insert waits for the first one's lease and then skips the
+    row, so the queue asks again for what it is still short of.
+    """
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    stamp = moment.isoformat(timespec="milliseconds")
+    until = (moment + timedelta(seconds=seconds)).isoformat(timespec="milliseconds")
+    held: list[int] = []
+    for _ in range(3):
+        skip = ",".join(str(int(i)) for i in exclude | set(held))
+        new = [
+            int(r[0])
+            for r in conn.execute(
+                f"""INSERT INTO row_leases (row_id, leased_by, lease_until)
+                    SELECT r.id, ?, ? FROM rows r
+                    WHERE r.status = 'needs_review' {f"AND r.id NOT IN ({skip})" if skip else ""}
+                      AND NOT EXISTS (SELECT 1 FROM row_leases l
+                                      WHERE l.row_id = r.id AND l.lease_until > ? AND l.leased_by != ?)
+                    ORDER BY {_QUEUE_ORDER} LIMIT ?
+                    ON CONFLICT (row_id) DO UPDATE SET leased_by = excluded.leased_by,
+                        lease_until = excluded.lease_until
+                    WHERE row_leases.lease_until <= ? OR row_leases.leased_by = excluded.leased_by
+                    RETURNING row_id""",
+                (holder, until, stamp, holder, limit - len(held), stamp),
+            ).fetchall()
+        ]
+        held += new
+        if not new or len(held) >= limit:
+            break
+    if not held:
+        return []
+    marks = ",".join("?" * len(held))
+    rows = conn.execute(f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE r.id IN ({marks}) ORDER BY {_QUEUE_ORDER}", held)
+    return _views(conn, rows.fetchall())
+
+
+def release_leases(conn: Connection, reviewer: str) -> None:
+    """Give back every row a reviewer holds, in any of their tabs (holders are ``reviewer|tab``)."""
+    prefix = f"{reviewer}|"
+    conn.execute("DELETE FROM row_leases WHERE substr(leased_by, 1, ?) = ?", (len(prefix), prefix))
 
 
 def crop_png(conn: Connection, row_id: int) -> bytes | None:
@@ -497,6 +554,7 @@ def decide(
                    old_status, new_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
             (row_id, reviewer, stamp, action, before.name, columns["name"], before.status, new_status),
         )
+        conn.execute("DELETE FROM row_leases WHERE row_id = ?", (row_id,))  # decided: nobody holds it now
         return get_row(conn, row_id)
 
 

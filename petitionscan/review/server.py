@@ -1,19 +1,24 @@
-"""Run the review application on this computer only.
+"""Run the review application: on this computer only, or shared on the local network.
 
-The server listens on 127.0.0.1 and nowhere else; its address carries a fresh
-random token each run, so another local user or a web page cannot guess it.
-Every decision is committed before the page moves on, so stopping the server
-(Ctrl+C) or closing the browser loses nothing.
+By default the server listens on 127.0.0.1 and nowhere else; its address
+carries a fresh random token each run, so another local user or a web page
+cannot guess it. ``listen`` set to another address (an explicit choice)
+shares it: every reviewer then logs in, and with a certificate the server
+speaks HTTPS. Every decision is committed before the page moves on, so
+stopping the server (Ctrl+C) or closing the browser loses nothing.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import secrets
 import socket
+import ssl
 import threading
 import webbrowser
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -32,28 +37,78 @@ class _QuietHandler(WSGIRequestHandler):
         log.debug("%s %s -> %s", self.command, self.path.split("?", 1)[0], code)
 
 
+def is_local(address: str) -> bool:
+    """Does listening on ``address`` keep the server on this computer?"""
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        raise UsageError(f"--listen takes an IP address such as 0.0.0.0 or 192.168.1.20, not {address!r}") from None
+
+
+def _tls(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
+    if cert is None and key is None:
+        return None
+    if cert is None:
+        raise UsageError("--tls-key needs --tls-cert too")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise UsageError(f"cannot use the certificate {cert} ({exc}); give a PEM certificate and its key") from exc
+    return context
+
+
 class ReviewServer:
     """A started (bound) review server; ``url`` is the address to open."""
 
-    def __init__(self, db_path: Target, port: int = 8765, reviewer: str | None = None) -> None:
+    def __init__(
+        self,
+        db_path: Target,
+        port: int = 8765,
+        reviewer: str | None = None,
+        *,
+        listen: str = HOST,
+        tls_cert: Path | None = None,
+        tls_key: Path | None = None,
+        host_names: Sequence[str] = (),
+        login: bool | None = None,
+    ) -> None:
         self.token = secrets.token_urlsafe(32)
-        self.app = create_app(db_path, self.token, reviewer=reviewer)
+        # Beyond this computer every reviewer logs in; ``login`` asks for that on 127.0.0.1 too.
+        self.shared = not is_local(listen) if login is None else login
+        context = _tls(tls_cert, tls_key)
+        names = frozenset(host_names) | (
+            {socket.gethostname(), f"{socket.gethostname()}.local"} if self.shared else set()
+        )
+        self.app = create_app(
+            db_path, self.token, reviewer=reviewer, login=self.shared, secure_cookies=context is not None,
+            host_names=names,
+        )  # fmt: skip
         # Bind here: werkzeug would print and exit on a busy port, and a library never exits.
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener = socket.socket(socket.AF_INET6 if ":" in listen else socket.AF_INET, socket.SOCK_STREAM)
         try:
-            listener.bind((HOST, port))
+            listener.bind((listen, port))
             listener.listen(64)
         except OSError as exc:
             listener.close()
-            raise UsageError(f"cannot listen on {HOST}:{port} ({exc.strerror or exc}); give another --port") from exc
+            raise UsageError(f"cannot listen on {listen}:{port} ({exc.strerror or exc}); give another --port") from exc
         try:
             self._server: BaseWSGIServer = make_server(
-                HOST, port, self.app, threaded=True, fd=listener.fileno(), request_handler=_QuietHandler
-            )
+                listen, port, self.app, threaded=True, fd=listener.fileno(), request_handler=_QuietHandler,
+                ssl_context=context,
+            )  # fmt: skip
         finally:
             listener.close()  # the server holds its own duplicate of the socket
         self.port = int(self._server.socket.getsockname()[1])
-        self.url = f"http://{HOST}:{self.port}/?token={self.token}"
+        scheme = "https" if context is not None else "http"
+        if self.shared:
+            shown = socket.gethostname() if listen in ("0.0.0.0", "::") else listen
+            self.url = f"{scheme}://{shown}:{self.port}/"
+        else:
+            self.url = f"{scheme}://{HOST if listen == HOST else listen}:{self.port}/?token={self.token}"
 
     def serve_forever(self) -> None:
         self._server.serve_forever()
@@ -75,17 +130,24 @@ def serve(
     open_browser: bool = True,
     reviewer: str | None = None,
     on_ready: Callable[[str], None] | None = None,
+    *,
+    listen: str = HOST,
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
+    host_names: Sequence[str] = (),
 ) -> None:
     """Serve the review pages until interrupted.
 
     ``on_ready`` receives the address (with its token) once the port is bound,
     before the browser is opened; the caller decides how to show it.
     """
-    server = ReviewServer(db_path, port, reviewer)
+    server = ReviewServer(
+        db_path, port, reviewer, listen=listen, tls_cert=tls_cert, tls_key=tls_key, host_names=host_names
+    )
     try:
         if on_ready is not None:
             on_ready(server.url)
-        if open_browser:
+        if open_browser and not server.shared:
             webbrowser.open(server.url)
         server.serve_forever()
     finally:
