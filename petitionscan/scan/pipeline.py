@@ -263,7 +263,9 @@ def _recognise(rows: Sequence[RowCut], engine: Recognizer, alphabet: str = "lati
             continue
         for fc in rc.fields:
             if fc.written:
-                requests.append(FieldImage(f"{rc.row}:{fc.key}", fc.image, fc.boxes_px, fc.blank, PX_PER_MM, alphabet))
+                requests.append(
+                    FieldImage(f"{rc.row}:{fc.key}", fc.image, fc.boxes_px, fc.blank, PX_PER_MM, alphabet, rc.row)
+                )
     readings = engine.read(requests) if requests else []
     by_key: dict[str, Reading] = {req.key: rd for req, rd in zip(requests, readings, strict=True)}
     out: list[RowResult] = []
