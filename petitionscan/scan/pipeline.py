@@ -64,7 +64,7 @@ class RowResult:
     confidence: float | None
     signed: bool
     crossed_out: bool
-    crop_png: bytes
+    crop: bytes
     fields: tuple[FieldRead, ...]
 
     def text(self, key: str) -> str:
@@ -100,6 +100,8 @@ class PageResult:
     engine: str
     engine_version: str
     seconds: float
+    stages: tuple[tuple[str, float], ...] = ()
+    """CPU seconds of this process per stage (decode, register, fields, recognize): where a page's time goes."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,8 @@ class ScanSummary:
     rejected: list[Rejection] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    """CPU seconds per stage over every page read now, all processes together."""
 
     @property
     def nothing_read(self) -> bool:
@@ -201,6 +205,14 @@ def read_page(task: PageTask, engine: Recognizer, known: Sequence[KnownLayout] =
     """Load, register, cut and recognise one page; never raises for a bad page."""
     started = time.perf_counter()
     where = PageLog(log, {"file": task.source_file, "page": task.page})
+    stages: list[tuple[str, float]] = []
+    clock = time.process_time()
+
+    def stage(name: str) -> None:
+        nonlocal clock
+        now = time.process_time()
+        stages.append((name, now - clock))
+        clock = now
 
     def result(status: str, reason: str, page_hash: str = "", **kw: Any) -> PageResult:
         base: dict[str, Any] = {
@@ -219,16 +231,19 @@ def read_page(task: PageTask, engine: Recognizer, known: Sequence[KnownLayout] =
             status,
             _short(reason, task.source_file),
             seconds=time.perf_counter() - started,
+            stages=tuple(stages),
             **base,
         )
 
     try:
         page = load_page(InputFile(task.source_file, task.kind), task.page)
+        stage("decode")
     except InputFileError as exc:
         where.info("rejected: %s", exc.message)
         return result("rejected", exc.message)
     try:
         reg = register(page.image, known)
+        stage("register")
         if isinstance(reg, Unregistered):
             where.info("%s", reg.reason)
             return result(
@@ -239,7 +254,9 @@ def read_page(task: PageTask, engine: Recognizer, known: Sequence[KnownLayout] =
             )
         sheet = geometry.sheet_geometry(geometry.parse_layout_code(reg.layout_code))
         cut = cut_page(page.image, reg.matrix, sheet)
+        stage("fields")
         rows = _recognise(cut.rows, engine, sheet.spec.alphabet)
+        stage("recognize")
     except RecognizerError:
         raise
     except Exception as exc:  # one broken page must not stop the batch
@@ -293,7 +310,7 @@ def _recognise(rows: Sequence[RowCut], engine: Recognizer, alphabet: str = "lati
             confidence = 0.0
         elif status != "blank" and rc.has_signature and not rc.signed:
             status = "unsigned"
-        out.append(RowResult(rc.row, status, name, confidence, rc.signed, rc.crossed_out, rc.crop_png, tuple(reads)))
+        out.append(RowResult(rc.row, status, name, confidence, rc.signed, rc.crossed_out, rc.crop, tuple(reads)))
     return tuple(out)
 
 
@@ -450,6 +467,8 @@ def _run(
 
 
 def _store(conn: Any, res: PageResult, summary: ScanSummary) -> None:
+    for name, seconds in res.stages:
+        summary.stage_seconds[name] = summary.stage_seconds.get(name, 0.0) + seconds
     outcome = persist.store_page(conn, res)
     if outcome.kind in ("rejected", "foreign"):
         summary.rejected.append(Rejection(res.source_file, res.page, res.reason))
