@@ -506,10 +506,11 @@ def cut_page(image: np.ndarray, matrix: np.ndarray, sheet: geometry.SheetGeometr
 
 def _page_preview(image: np.ndarray, matrix: np.ndarray, sheet: geometry.SheetGeometry) -> np.ndarray:
     """The whole registered page at JPEG_PX_PER_MM for the review view (one direct warp:
-    shrinking the scan first costs more than it saves)."""
-    page_gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    shrinking the scan first costs more than it saves; colour is dropped after it, on a
+    tenth of the pixels)."""
     width, height = sheet.page_size_mm
-    return warp(page_gray, matrix, JPEG_PX_PER_MM, (0.0, 0.0, width, height), cv2.INTER_AREA)
+    small = warp(image, matrix, JPEG_PX_PER_MM, (0.0, 0.0, width, height), cv2.INTER_AREA)
+    return small if small.ndim == 2 else cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
 
 
 def _name_crop(gray: np.ndarray, boxes: list[Box], margin: int) -> bytes:
