@@ -237,7 +237,9 @@ def page_fields(folders: list[Path], limit: int) -> list[list[FieldImage]]:
             cut = cut_page(load_page(item, page).image, reg.matrix, sheet)
             out.append(
                 [
-                    FieldImage(f"{rc.row}:{fc.key}", fc.image, fc.boxes_px, fc.blank, PX_PER_MM)
+                    FieldImage(
+                        f"{rc.row}:{fc.key}", fc.image, fc.boxes_px, fc.blank, PX_PER_MM, sheet.spec.alphabet, rc.row
+                    )
                     for rc in cut.rows
                     if rc.name_written
                     for fc in rc.fields

@@ -4,8 +4,16 @@
 
 Generates sheets, simulates every capture profile (mixed, seeded), scans the
 corpus once per worker count into a fresh database and prints a table: pages
-per second, sheets identified, blank-row accuracy, name exact-match rate and
-character error rate against truth.csv.
+per second (start-up included), sheets identified, blank-row accuracy, name
+exact-match rate, character error rate, the share of names accepted
+automatically and how many of those are wrong, against truth.csv. Then, per
+worker count: CPU milliseconds per page of all processes together (start-up
+included), per stage (summed over the workers), and database bytes per page;
+and once: the decode-only CPU time of the same pages and the ratio of the
+per-page stages to it.
+
+The wall-clock rates depend on what else the machine runs; the CPU times much
+less so.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import resource
 import sqlite3
 import sys
 import tempfile
@@ -23,6 +32,7 @@ from rapidfuzz.distance import Levenshtein
 
 from petitionscan.forms import generate
 from petitionscan.scan import scan_paths
+from petitionscan.scan.load import find_inputs, load_page, page_count
 from petitionscan.simulate import simulate
 
 
@@ -43,7 +53,7 @@ def evaluate(db: Path, truth_csv: Path) -> dict[str, float]:
             "SELECT s.serial, r.row_no, r.name, r.status FROM rows r JOIN sheets s ON s.id = r.sheet_id"
         ).fetchall()
         found = {r[0] for r in conn.execute("SELECT serial FROM sheets")}
-    blank_ok = names = exact = 0
+    blank_ok = names = exact = auto = auto_wrong = 0
     errors = chars = 0
     for serial, row_no, name, status in rows:
         t = truth.get((serial, row_no))
@@ -55,13 +65,41 @@ def evaluate(db: Path, truth_csv: Path) -> dict[str, float]:
             exact += name == t["name"]
             errors += Levenshtein.distance(name, t["name"])
             chars += len(t["name"])
+            auto += status == "auto"
+            auto_wrong += status == "auto" and name != t["name"]
     return {
         "sheets": len(serials),
         "identified": len(found & serials),
         "blank_acc": blank_ok / max(1, len(truth)),
         "exact": exact / max(1, names),
         "cer": errors / max(1, chars),
+        "auto": auto / max(1, names),
+        "auto_wrong": auto_wrong,
     }
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def decode_only(scans: Path) -> tuple[int, float]:
+    """Pages and CPU seconds to decode every page of the corpus, nothing else."""
+    pages = 0
+    seconds = 0.0
+    for item in find_inputs([scans]).files:
+        for page in range(1, page_count(item) + 1):
+            started = time.process_time()
+            load_page(item, page)
+            seconds += time.process_time() - started
+            pages += 1
+    return pages, seconds
+
+
+def db_bytes(db: Path) -> int:
+    return sum(p.stat().st_size for p in db.parent.glob(db.name + "*"))
 
 
 def main() -> int:
@@ -78,12 +116,15 @@ def main() -> int:
         print(f"corpus: {scans} ({args.sheets} sheets, seed {args.seed}), engine {args.engine}")
         header = (
             f"{'jobs':>4} {'pages':>5} {'pages/s':>8} {'steady':>7} "
-            f"{'identified':>10} {'blank rows':>10} {'exact names':>11} {'CER':>6}"
+            f"{'identified':>10} {'blank rows':>10} {'exact names':>11} {'CER':>6} {'auto':>6} {'auto wrong':>10}"
         )
         print(header)
         print("-" * len(header))
+        costs: list[str] = []
+        stage_ms: list[float] = []
         for jobs in (int(j) for j in args.jobs.split(",")):
             db = root / f"bench-{jobs}.db"
+            cpu_started = cpu_seconds()
             started = time.perf_counter()
             stamps: list[float] = []
 
@@ -94,6 +135,7 @@ def main() -> int:
                 [scans], db=db, jobs=jobs, engine=args.engine, rejected=root / f"rejected-{jobs}.csv", progress=progress
             )
             elapsed = time.perf_counter() - started
+            cpu = cpu_seconds() - cpu_started
             # Steady rate: once every worker has started and read its first page,
             # as on a long stack (a 500-sheet batch pays the start-up once).
             first = stamps[min(jobs, len(stamps) - 1)]
@@ -102,9 +144,25 @@ def main() -> int:
             print(
                 f"{jobs:>4} {summary.pages_read:>5} {summary.pages_read / elapsed:>8.2f} {steady:>7.2f} "
                 f"{m['identified']:>4.0f}/{m['sheets']:<5.0f} {m['blank_acc']:>10.1%} {m['exact']:>11.1%} {m['cer']:>6.3f}"
+                f" {m['auto']:>6.1%} {m['auto_wrong']:>10.0f}"
             )
             for r in summary.rejected:
                 print(f"     rejected {r.file} page {r.page}: {r.reason}")
+            pages = max(1, summary.pages_read)
+            stages = "  ".join(f"{k} {1000 * v / pages:.1f}" for k, v in summary.stage_seconds.items())
+            per_page = 1000 * sum(summary.stage_seconds.values()) / pages
+            stage_ms.append(per_page)
+            costs.append(
+                f"{jobs:>4}  {1000 * cpu / pages:>6.0f} cpu-ms/page with start-up;  "
+                f"stages {per_page:.0f} ms ({stages});  {db_bytes(db) / pages / 1000:.1f} kB/page in the database"
+            )
+        print()
+        print("jobs   CPU cost and database size")
+        print("\n".join(costs))
+        decoded, decode_seconds = decode_only(scans)
+        decode_ms = 1000 * decode_seconds / max(1, decoded)
+        ratios = ", ".join(f"{ms / max(decode_ms, 1e-9):.1f}x" for ms in stage_ms)
+        print(f"decode only: {decode_ms:.1f} cpu-ms/page over {decoded} pages; stages / decode: {ratios}")
     return 0
 
 

@@ -461,8 +461,30 @@ def reviewers_remove(name: str, db: Target) -> None:
 # --- scan -------------------------------------------------------------------
 
 
+def _watch(folder: Path, db: Target, jobs: int | None, engine: str, quiet: bool, rejected: Path | None) -> None:
+    """``scan --watch``: a count on stderr that rises as the feeder delivers; Ctrl+C ends it (exit 130)."""
+    from petitionscan.scan import ScanSummary, watch_folder
+
+    def show(summary: ScanSummary) -> None:
+        if not quiet:
+            click.echo(
+                f"\rwatching {folder}: {summary.pages_read} pages read, {summary.names} names, "
+                f"{summary.already_stored} already stored, {len(summary.rejected)} rejected",
+                err=True,
+                nl=False,
+            )
+
+    if not quiet:
+        click.echo(f"watching {folder} for new scans; press Ctrl+C to stop", err=True)
+    try:
+        watch_folder(folder, db=db, jobs=jobs, engine=engine, rejected=rejected, on_change=show)
+    finally:
+        if not quiet:
+            click.echo("", err=True)
+
+
 @main.command("scan")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @_db_option("Campaign database to read the scans into.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Worker processes (default: all cores).")
 @click.option("--engine", default=None, help="Recognizer engine: cnn (default) or tesseract.")
@@ -472,17 +494,38 @@ def reviewers_remove(name: str, db: Target) -> None:
     type=click.Path(path_type=Path),
     help="Where to list rejected pages (default: rejected.csv beside the database).",
 )
+@click.option(
+    "--watch",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Keep reading new scans as they appear in this folder (a document feeder's), until Ctrl+C.",
+)
 def scan_command(
-    paths: tuple[Path, ...], db: Target, jobs: int | None, engine: str | None, quiet: bool, rejected: Path | None
+    paths: tuple[Path, ...],
+    db: Target,
+    jobs: int | None,
+    engine: str | None,
+    quiet: bool,
+    rejected: Path | None,
+    watch: Path | None,
 ) -> None:
     """Read returned sheets (PDF, TIFF, PNG, JPEG, HEIC; folders too) into the campaign database.
 
     Pages already stored are skipped, so an interrupted run is resumed by running it again.
+    With --watch FOLDER, files are read as the scanner finishes writing them, with a live
+    count; Ctrl+C stops (exit 130) and watching again goes on where it stopped.
     Exit codes: 0 all pages read, 10 some pages rejected or foreign, 11 nothing could be read.
     """
-    from petitionscan.errors import NothingRead, PagesRejected
+    from petitionscan.errors import NothingRead, PagesRejected, UsageError
     from petitionscan.recognize import DEFAULT_ENGINE
     from petitionscan.scan import scan_paths
+
+    if watch is not None:
+        if paths:
+            raise UsageError("give either --watch FOLDER or the scans to read, not both")
+        _watch(watch, db, jobs, engine or DEFAULT_ENGINE, quiet, rejected)
+        return
+    if not paths:
+        raise UsageError("name the scans to read (files or folders), or --watch FOLDER")
 
     bar: Any = None
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -22,6 +23,27 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from petitionscan.errors import OutputError
+
+HOME_ENV = "PETITIONSCAN_HOME"
+
+
+def user_data_dir() -> Path:
+    """petitionscan's folder for this user: ``$PETITIONSCAN_HOME``, else the platform's user-data folder.
+
+    Windows ``%LOCALAPPDATA%\\petitionscan``, macOS ``~/Library/Application
+    Support/petitionscan``, elsewhere ``$XDG_DATA_HOME/petitionscan``
+    (``~/.local/share/petitionscan``).
+    """
+    env = os.environ.get(HOME_ENV)
+    if env:
+        return Path(env)
+    home = Path.home()
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or str(home / "AppData" / "Local")
+        return Path(base) / "petitionscan"
+    if sys.platform == "darwin":
+        return home / "Library" / "Application Support" / "petitionscan"
+    return Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share") / "petitionscan"
 
 
 def check_target(target: Path) -> None:

@@ -358,6 +358,12 @@ def main() -> None:
     ap.add_argument("--data", type=Path, help="the handwriting data folder (default: as the simulator finds it)")
     ap.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", ROOT / "build" / "letters")))
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument(
+        "--member-seed",
+        type=int,
+        help="seed of the weights and the batch order only (default: --seed); "
+        "another member of an ensemble trained on the same renders",
+    )
     ap.add_argument("--reps", type=int, default=12, help="renders per training letter")
     ap.add_argument("--val-reps", type=int, default=3)
     ap.add_argument(
@@ -428,7 +434,8 @@ def main() -> None:
 
     global CLASSES
     rng = np.random.default_rng(args.seed)
-    torch.manual_seed(args.seed)
+    member_seed = args.seed if args.member_seed is None else args.member_seed
+    torch.manual_seed(member_seed)
     if args.script == "cyrillic":
         # The drawings (few, most varied) take the place the paper letters have for Latin:
         # rendered --paper-reps times, never capped; the borrowed letters --reps times.
@@ -544,7 +551,7 @@ def main() -> None:
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=5e-4)
     steps_per_epoch = math.ceil(len(xt) / args.batch)
     total_steps = args.epochs * steps_per_epoch
-    gen = torch.Generator(device="cpu").manual_seed(args.seed)
+    gen = torch.Generator(device="cpu").manual_seed(member_seed)
     # The LR follows a warm-up and a cosine over the time left for training
     # (or over the epochs), so a run cut by its budget still ends annealed.
     t_train = time.time()
@@ -670,6 +677,7 @@ def main() -> None:
         "val_ece_raw": ece(raw, yva),
         "val_ece_calibrated": ece(probs, yva),
         "seed": args.seed,
+        "member_seed": member_seed,
         "arch": args.arch,
         "epochs": args.epochs,
         "best_epoch": best_epoch,

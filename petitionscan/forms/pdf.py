@@ -9,7 +9,6 @@ red channel of a colour scan, while blue and black ink stay dark there.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from urllib.parse import quote
 
 import cv2
 import numpy as np
@@ -38,35 +37,15 @@ from petitionscan.forms.campaign import Campaign
 from petitionscan.forms.texts import instructions, text
 from petitionscan.markup import para as escape
 from petitionscan.markup import printable
+from petitionscan.sheetcode import QR_PREFIX as QR_PREFIX
+from petitionscan.sheetcode import parse_qr_payload as parse_qr_payload
+from petitionscan.sheetcode import qr_payload as qr_payload
 
 DROPOUT = Color(1.0, 0.55, 0.40)  # light red-orange: R stays ~255 for the reader
 DROPOUT_TEXT = Color(0.85, 0.35, 0.25)
 GREY = Color(0.35, 0.35, 0.35)
-QR_PREFIX = "PSC1"
 
 mm = geometry.PT_PER_MM
-
-
-def qr_payload(campaign_id: str, serial: str, layout_code: str, branch: str) -> str:
-    """What the QR code carries: enough to read the sheet without its PDF.
-
-    The branch goes in as UTF-8 text, with only ``%``, ``;`` and unprintable
-    characters percent-escaped: a Cyrillic letter then takes two bytes, not
-    six, and the code stays coarse enough for phone photos. Sheets printed
-    with every character escaped read the same (``unquote`` undoes both).
-    """
-    escaped = "".join(quote(c, safe="") if c in "%;" or not c.isprintable() else c for c in branch)
-    return ";".join((QR_PREFIX, campaign_id, serial, layout_code, escaped))
-
-
-def parse_qr_payload(payload: str) -> tuple[str, str, str, str] | None:
-    """(campaign id, serial, layout code, branch), or None for a foreign code."""
-    from urllib.parse import unquote
-
-    parts = payload.strip().split(";")
-    if len(parts) != 5 or parts[0] != QR_PREFIX:
-        return None
-    return parts[1], parts[2], parts[3], unquote(parts[4])
 
 
 def aruco_bits(marker_id: int) -> np.ndarray:

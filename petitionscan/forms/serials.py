@@ -11,57 +11,17 @@ from __future__ import annotations
 
 import os
 import secrets
-import sys
 from pathlib import Path
 
 from petitionscan.errors import OutputError
+from petitionscan.fileio import user_data_dir
+from petitionscan.sheetcode import ALPHABET as ALPHABET
+from petitionscan.sheetcode import CHECK_ALPHABET as CHECK_ALPHABET
+from petitionscan.sheetcode import check_char as check_char
+from petitionscan.sheetcode import format_serial as format_serial
+from petitionscan.sheetcode import is_valid_serial as is_valid_serial
 
-ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-CHECK_ALPHABET = ALPHABET + "*~$=U"
 _RANDOM_CHARS = 10
-
-
-def check_char(body: str) -> str:
-    """Crockford's mod-37 check symbol over the base-32 digits."""
-    value = 0
-    for ch in body:
-        value = value * 32 + ALPHABET.index(ch)
-    return CHECK_ALPHABET[value % 37]
-
-
-def format_serial(body: str) -> str:
-    return f"{body[:5]}-{body[5:]}-{check_char(body)}"
-
-
-def is_valid_serial(serial: str) -> bool:
-    """True for a well-formed serial whose check character matches."""
-    parts = serial.strip().upper().split("-")
-    if len(parts) != 3 or len(parts[0]) != 5 or len(parts[1]) != 5 or len(parts[2]) != 1:
-        return False
-    body = parts[0] + parts[1]
-    return all(c in ALPHABET for c in body) and check_char(body) == parts[2]
-
-
-HOME_ENV = "PETITIONSCAN_HOME"
-
-
-def user_data_dir() -> Path:
-    """petitionscan's folder for this user: ``$PETITIONSCAN_HOME``, else the platform's user-data folder.
-
-    Windows ``%LOCALAPPDATA%\\petitionscan``, macOS ``~/Library/Application
-    Support/petitionscan``, elsewhere ``$XDG_DATA_HOME/petitionscan``
-    (``~/.local/share/petitionscan``).
-    """
-    env = os.environ.get(HOME_ENV)
-    if env:
-        return Path(env)
-    home = Path.home()
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or str(home / "AppData" / "Local")
-        return Path(base) / "petitionscan"
-    if sys.platform == "darwin":
-        return home / "Library" / "Application Support" / "petitionscan"
-    return Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share") / "petitionscan"
 
 
 def ledger_path(campaign_id: str) -> Path:

@@ -24,7 +24,8 @@ class FieldImage:
     box inside ``image`` as (x0, y0, x1, y1) pixels, in writing order. ``blank``
     is the scan stage's ink decision per box. ``px_per_mm`` is the resolution.
     ``alphabet`` is the campaign's (:mod:`petitionscan.alphabets`): the
-    letters the field may hold.
+    letters the field may hold. ``row`` says whose name it is: the fields of
+    one row are one signer's, written in one script.
     """
 
     key: str
@@ -33,6 +34,7 @@ class FieldImage:
     blank: tuple[bool, ...]
     px_per_mm: float
     alphabet: str = "latin"
+    row: int | None = None
 
 
 @dataclass(frozen=True)

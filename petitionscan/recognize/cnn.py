@@ -18,6 +18,7 @@ import copy
 import hashlib
 import json
 import math
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -231,7 +232,26 @@ class CnnRecognizer:
         return self.script_model(script).probabilities(glyphs)
 
     def read(self, fields: Sequence[FieldImage]) -> list[Reading]:
-        return [self.reading_of(e) for e in self.evidence(fields)]
+        """Read every field; a signer's fields that may be in either script share one script.
+
+        A row's first name and surname are written by one hand in one script,
+        so the script is chosen once for the row from the evidence of all its
+        fields: a short name of shapes both scripts share (ТОМА, KATE) follows
+        its other field.
+        """
+        evs = self.evidence(fields)
+        readings = [self._read_one(ev, None) for ev in evs]
+        rivals: dict[int, Reading] = {}
+        groups: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for i, (f, ev) in enumerate(zip(fields, evs, strict=True)):
+            if ev.other is not None:
+                rivals[i] = self._read_one(ev.other, None)
+                groups[("row", f.row) if f.row is not None else ("field", i)].append(i)
+        for members in groups.values():
+            if sum(_script_score(rivals[i]) - _script_score(readings[i]) for i in members) > 0:
+                for i in members:
+                    readings[i] = rivals[i]
+        return readings
 
     def evidence(self, fields: Sequence[FieldImage]) -> list[FieldEvidence]:
         """Each field's words as box probability lists: what the decoder works on.

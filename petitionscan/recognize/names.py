@@ -29,7 +29,10 @@ from __future__ import annotations
 
 import copy
 import gzip
+import hashlib
+import itertools
 import json
+import logging
 import math
 import re
 import unicodedata
@@ -42,6 +45,10 @@ from typing import Any
 import numpy as np
 
 from petitionscan.alphabets import CYRILLIC, LATIN, SEPARATORS
+from petitionscan.errors import PetitionscanError
+from petitionscan.fileio import atomic_output, user_data_dir
+
+log = logging.getLogger(__name__)
 
 DATA = {
     "latin": Path(__file__).with_name("names.json.gz"),
@@ -80,13 +87,7 @@ class NameModel:
     """Interpolated character trigram model over name words, plus a lexicon, in one script."""
 
     def __init__(self, trigrams: dict[str, int], words: Sequence[str], letters: str = LATIN) -> None:
-        self.letters = frozenset(letters)
-        self.chars = letters + SEPARATORS
-        self.bos, self.eos = len(self.chars), len(self.chars) + 1
-        self.unknown = len(self.chars) + 2
-        """The beam's "any other letter" state."""
-        self._code = np.full(max(map(ord, self.chars)) + 1, -1, np.int64)
-        self._code[[ord(c) for c in self.chars]] = np.arange(len(self.chars))
+        self._alphabet(letters)
         n = len(self.chars) + 2
         index = {c: i for i, c in enumerate(self.chars)}
         index["^"] = self.bos
@@ -103,24 +104,51 @@ class NameModel:
         lam = tri_tot / (tri_tot + 5.0)
         p_tri = np.where(tri_tot > 0, tri / np.maximum(tri_tot, 1.0), 0.0)
         p = lam * p_tri + (1.0 - lam) * p_bi[None, :, :]
-        self.logp = np.log(p)
+        # Lexicon pieces: split at hyphen and apostrophe.
+        pieces = sorted({p for p in _SPLIT.split(" ".join(words)) if len(p) >= 2}, key=lambda p: (len(p), p))
+        self._fill(np.log(p), words, pieces)
+
+    @classmethod
+    def from_parts(cls, logp: np.ndarray, words: Sequence[str], pieces: Sequence[str], letters: str) -> NameModel:
+        """The model as :meth:`parts` gave it (a cached model): no counting, no sorting."""
+        model = cls.__new__(cls)
+        model._alphabet(letters)
+        model._fill(logp, words, pieces)
+        return model
+
+    def parts(self) -> tuple[np.ndarray, list[str], list[str]]:
+        """(trigram log-probabilities, lexicon words, pieces by length): all :meth:`from_parts` needs."""
+        return self.logp, sorted(self.words), [p for _, _, group in self.by_length.values() for p in group]
+
+    def _alphabet(self, letters: str) -> None:
+        self.letters = frozenset(letters)
+        self.chars = letters + SEPARATORS
+        self.bos, self.eos = len(self.chars), len(self.chars) + 1
+        self.unknown = len(self.chars) + 2
+        """The beam's "any other letter" state."""
+        self._code = np.full(max(map(ord, self.chars)) + 1, -1, np.int64)
+        self._code[[ord(c) for c in self.chars]] = np.arange(len(self.chars))
+
+    def _fill(self, logp: np.ndarray, words: Iterable[str], pieces: Sequence[str]) -> None:
+        """Everything else from the trigram table and the pieces (sorted by length, then alphabetically)."""
+        n = len(self.chars) + 2
+        self.logp = logp
         # The same with an "unknown letter" state (index n): its context is neutral.
-        context = np.full((n + 1, n + 1, n + 1), math.log(1.0 / len(letters)))
+        context = np.full((n + 1, n + 1, n + 1), math.log(1.0 / len(self.letters)))
         context[:n, :n, :n] = self.logp
         self.context = context
         self.words = frozenset(words)
-        # Lexicon pieces (split at hyphen and apostrophe) by length, as letter
-        # index arrays with their trigram log-probability, for vectorised matching.
-        # Built once per worker process from 100,000+ words: vectorised.
-        pieces = sorted({p for p in _SPLIT.split(" ".join(words)) if len(p) >= 2})
         self.pieces = frozenset(pieces)
+        # Pieces by length, as letter index arrays with their trigram
+        # log-probability, for vectorised matching.
         self.by_length: dict[int, tuple[np.ndarray, np.ndarray, list[str]]] = {}
-        groups: dict[int, list[str]] = {}
-        for p in pieces:
-            groups.setdefault(len(p), []).append(p)
-        for length, group in sorted(groups.items()):
+        start = 0
+        for length, run in itertools.groupby(map(len, pieces)):
+            end = start + sum(1 for _ in run)
+            group = list(pieces[start:end])
             codes = self.codes_of(group, length)
             self.by_length[length] = (codes, self._codes_logp(codes), group)
+            start = end
 
     def codes_of(self, group: Sequence[str], length: int) -> np.ndarray:
         """Letter indices of equally long pieces, one row each."""
@@ -225,15 +253,64 @@ def load_model(kind: str | None = None, script: str = "latin") -> NameModel:
     so a real name stands out from its look-alikes (on the validation writers
     this made 2 % more names exact and 4 % more accepted automatically). A
     field holding the whole name uses both lists.
+
+    Building a model sorts and counts 100,000 words (about a tenth of a
+    second); every page reader needs it, so the result is kept in the user's
+    data folder (:func:`cached_model`) and built again only when the shipped
+    lists change.
     """
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"unknown name kind {kind!r}")
+    letters = LATIN if script == "latin" else CYRILLIC
+    path = cache_path(kind, script)
+    cached = cached_model(path, letters)
+    if cached is not None:
+        return cached
     data = _lexicon_data(script)
     if kind is None:
         words = sorted(set(data["given"]) | set(data["surnames"]))
-    elif kind in KINDS:
-        words = data["given" if kind == GIVEN else "surnames"]
     else:
-        raise ValueError(f"unknown name kind {kind!r}")
-    return NameModel(data["trigrams"], words, LATIN if script == "latin" else CYRILLIC)
+        words = data["given" if kind == GIVEN else "surnames"]
+    model = NameModel(data["trigrams"], words, letters)
+    _write_cache(path, model)
+    return model
+
+
+CACHE_FORMAT = 1
+"""Bumped whenever what :meth:`NameModel.parts` holds changes."""
+
+
+def cache_path(kind: str | None, script: str) -> Path:
+    """``cache/names-<script>-<kind>-<digest>.npz`` in the user's data folder; the digest is of the shipped lists."""
+    digest = hashlib.sha256(DATA[script].read_bytes()).hexdigest()[:16]
+    return user_data_dir() / "cache" / f"names-{script}-{kind or 'any'}-{digest}-{CACHE_FORMAT}.npz"
+
+
+def cached_model(path: Path, letters: str) -> NameModel | None:
+    """The model kept at ``path``, or None when there is none (or it is unreadable: then it is built again)."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            logp = z["logp"]
+            words = bytes(z["words"]).decode("utf-8").split("\n")
+            pieces = bytes(z["pieces"]).decode("utf-8").split("\n")
+    except (OSError, ValueError, KeyError, UnicodeDecodeError):
+        return None
+    return NameModel.from_parts(logp, words, pieces, letters)
+
+
+def _write_cache(path: Path, model: NameModel) -> None:
+    """Keep the model for the next process; written whole or not at all, and never a reason to fail."""
+    logp, words, pieces = model.parts()
+
+    def blob(texts: list[str]) -> np.ndarray:
+        return np.frombuffer("\n".join(texts).encode("utf-8"), np.uint8)
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_output(path) as tmp, tmp.open("wb") as fh:
+            np.savez(fh, logp=logp, words=blob(words), pieces=blob(pieces))
+    except (OSError, PetitionscanError) as exc:
+        log.debug("name model not kept in %s: %s", path, exc)
 
 
 def field_kind(key: str) -> str | None:

@@ -19,6 +19,7 @@ from petitionscan.scan.pipeline import (
     ScanSummary,
     read_page,
     scan_paths,
+    watch_folder,
 )
 from petitionscan.scan.register import KnownLayout, Registration, Unregistered
 
@@ -40,4 +41,5 @@ __all__ = [
     "Unregistered",
     "read_page",
     "scan_paths",
+    "watch_folder",
 ]

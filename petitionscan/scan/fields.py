@@ -32,6 +32,9 @@ PX_PER_MM = 8.0
 MARGIN_MM = 1.5
 """Room around a field's boxes: strokes may cross a box edge."""
 JPEG_PX_PER_MM = 4.0
+CROP_JPEG_QUALITY = 85
+"""Name crops: a fraction of a millisecond to encode and 40 % of a fast PNG's bytes over
+all capture profiles; the strokes' edges move by a few grey levels, which no eye sees."""
 SEARCH_PX = 10
 """How far (pixels) a field's boxes may sit from where the homography puts them."""
 LINE_HALF = 3
@@ -83,7 +86,8 @@ class RowCut:
     signed: bool
     has_signature: bool
     crossed_out: bool
-    crop_png: bytes
+    crop: bytes
+    """The name band as a greyscale JPEG, for a person to check the reading against."""
 
     def field(self, key: str) -> FieldCut | None:
         return next((f for f in self.fields if f.key == key), None)
@@ -495,21 +499,26 @@ def cut_page(image: np.ndarray, matrix: np.ndarray, sheet: geometry.SheetGeometr
             cuts.append(FieldCut(f.key, field_img, boxes_px, blank))
         # A strike goes through the name; the second band's tight handwriting inks its gaps too often.
         struck = _struck(mask, widest, name_boxes or other_boxes, origin)
-        crop_png = _name_crop(gray, name_boxes, margin)
-        rows.append(RowCut(row.row, tuple(cuts), signed, has_signature, struck, crop_png))
+        crop = _name_crop(gray, name_boxes, margin)
+        rows.append(RowCut(row.row, tuple(cuts), signed, has_signature, struck, crop))
     return PageCut(tuple(rows), encode_jpeg(_page_preview(image, matrix, sheet)), dropout)
 
 
 def _page_preview(image: np.ndarray, matrix: np.ndarray, sheet: geometry.SheetGeometry) -> np.ndarray:
     """The whole registered page at JPEG_PX_PER_MM for the review view (one direct warp:
-    shrinking the scan first costs more than it saves)."""
-    page_gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    shrinking the scan first costs more than it saves; colour is dropped after it, on a
+    tenth of the pixels)."""
     width, height = sheet.page_size_mm
-    return warp(page_gray, matrix, JPEG_PX_PER_MM, (0.0, 0.0, width, height), cv2.INTER_AREA)
+    small = warp(image, matrix, JPEG_PX_PER_MM, (0.0, 0.0, width, height), cv2.INTER_AREA)
+    return small if small.ndim == 2 else cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
 
 
 def _name_crop(gray: np.ndarray, boxes: list[Box], margin: int) -> bytes:
-    """The name band as scanned (registered, lines kept), for the review page."""
+    """The name band as scanned (registered, lines kept), for the review page.
+
+    JPEG, as the page picture: review decodes whatever the column holds (PNG
+    in databases written before) and scales it for the screen.
+    """
     if not boxes:
         return b""
     h, w = gray.shape
@@ -517,16 +526,13 @@ def _name_crop(gray: np.ndarray, boxes: list[Box], margin: int) -> bytes:
     y0 = max(0, min(b[1] for b in boxes) - margin)
     x1 = min(w, max(b[2] for b in boxes) + margin)
     y1 = min(h, max(b[3] for b in boxes) + margin)
-    ok, data = cv2.imencode(
-        ".png",
-        gray[y0:y1, x0:x1],
-        [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE],
-    )
-    return data.tobytes() if ok else b""
+    return encode_jpeg(gray[y0:y1, x0:x1], CROP_JPEG_QUALITY)
 
 
 def encode_jpeg(gray: np.ndarray, quality: int = 70) -> bytes:
-    ok, data = cv2.imencode(".jpg", gray, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    """Progressive with optimised tables: the same pixels as a plain JPEG, 8-10 % fewer bytes."""
+    params = [cv2.IMWRITE_JPEG_QUALITY, quality, cv2.IMWRITE_JPEG_OPTIMIZE, 1, cv2.IMWRITE_JPEG_PROGRESSIVE, 1]
+    ok, data = cv2.imencode(".jpg", gray, params)
     return data.tobytes() if ok else b""
 
 

@@ -261,12 +261,46 @@ def _embedded_scan(pdf_page: object, path: str) -> np.ndarray | None:
     except Exception:  # anything unusual: render the page instead
         return None
     _check_pixels(path, *pixels)
+    direct = _scanner_jpeg(obj, pixels)
+    if direct is not None:
+        return direct
     try:
         bitmap = obj.get_bitmap(render=False)
         pil = bitmap.to_pil()
     except Exception:  # anything unusual: render the page instead
         return None
     return _pil_to_array(pil)
+
+
+def _scanner_jpeg(obj: object, pixels: tuple[int, int]) -> np.ndarray | None:
+    """A plain grey or RGB JPEG (what scanners embed) decoded straight from its bytes; else None.
+
+    The same libjpeg-turbo decoding PDFium does, without its bitmap and the
+    copies through PIL: two to four times cheaper, the same pixels. Anything
+    else (other filters, CMYK or indexed colour, a size that disagrees) takes
+    PDFium's way.
+    """
+    import cv2
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        if obj.get_filters() != ["DCTDecode"]:  # type: ignore[attr-defined]
+            return None
+        meta = obj.get_metadata()  # type: ignore[attr-defined]
+        flags = {
+            pdfium_c.FPDF_COLORSPACE_DEVICEGRAY: cv2.IMREAD_GRAYSCALE,
+            pdfium_c.FPDF_COLORSPACE_DEVICERGB: cv2.IMREAD_COLOR_RGB,
+        }
+        flag = flags.get(meta.colorspace)
+        if flag is None or meta.bits_per_pixel not in (8, 24):
+            return None
+        data = obj.get_data(decode_simple=False)  # type: ignore[attr-defined]
+        image = cv2.imdecode(np.frombuffer(bytes(data), np.uint8), flag | cv2.IMREAD_IGNORE_ORIENTATION)
+    except Exception:  # anything unusual: PDFium decodes it
+        return None
+    if image is None or (image.shape[1], image.shape[0]) != tuple(pixels):
+        return None
+    return image
 
 
 def _pil_to_array(img: object) -> np.ndarray:

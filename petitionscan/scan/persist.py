@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from petitionscan import store
-from petitionscan.dedupe import same_paper
 from petitionscan.errors import DatabaseError
 
 if TYPE_CHECKING:
@@ -143,7 +142,7 @@ def _insert_row(conn: store.Connection, res: PageResult, sheet_id: int, scan_id:
             int(row.crossed_out),
             row.name,
             row.status,
-            row.crop_png or None,
+            row.crop or None,
             res.engine,
             res.engine_version,
             now,
@@ -169,6 +168,8 @@ def _insert_row(conn: store.Connection, res: PageResult, sheet_id: int, scan_id:
 
 def _same_sheet(conn: store.Connection, sheet_id: int, rows: tuple[RowResult, ...]) -> bool:
     """Do these rows read like the stored sheet's rows (a re-scan of the same paper)?"""
+    from petitionscan.dedupe import same_paper  # pandas: the main process only, never a page reader
+
     stored = {
         int(r[0]): "" if r[2] == "blank" else str(r[1])
         for r in conn.execute("SELECT row_no, machine_name, machine_status FROM rows WHERE sheet_id = ?", (sheet_id,))

@@ -16,7 +16,7 @@ import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,7 +64,7 @@ class RowResult:
     confidence: float | None
     signed: bool
     crossed_out: bool
-    crop_png: bytes
+    crop: bytes
     fields: tuple[FieldRead, ...]
 
     def text(self, key: str) -> str:
@@ -100,6 +100,8 @@ class PageResult:
     engine: str
     engine_version: str
     seconds: float
+    stages: tuple[tuple[str, float], ...] = ()
+    """CPU seconds of this process per stage (decode, register, fields, recognize): where a page's time goes."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,8 @@ class ScanSummary:
     rejected: list[Rejection] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    """CPU seconds per stage over every page read now, all processes together."""
 
     @property
     def nothing_read(self) -> bool:
@@ -201,6 +205,14 @@ def read_page(task: PageTask, engine: Recognizer, known: Sequence[KnownLayout] =
     """Load, register, cut and recognise one page; never raises for a bad page."""
     started = time.perf_counter()
     where = PageLog(log, {"file": task.source_file, "page": task.page})
+    stages: list[tuple[str, float]] = []
+    clock = time.process_time()
+
+    def stage(name: str) -> None:
+        nonlocal clock
+        now = time.process_time()
+        stages.append((name, now - clock))
+        clock = now
 
     def result(status: str, reason: str, page_hash: str = "", **kw: Any) -> PageResult:
         base: dict[str, Any] = {
@@ -219,16 +231,19 @@ def read_page(task: PageTask, engine: Recognizer, known: Sequence[KnownLayout] =
             status,
             _short(reason, task.source_file),
             seconds=time.perf_counter() - started,
+            stages=tuple(stages),
             **base,
         )
 
     try:
         page = load_page(InputFile(task.source_file, task.kind), task.page)
+        stage("decode")
     except InputFileError as exc:
         where.info("rejected: %s", exc.message)
         return result("rejected", exc.message)
     try:
         reg = register(page.image, known)
+        stage("register")
         if isinstance(reg, Unregistered):
             where.info("%s", reg.reason)
             return result(
@@ -239,7 +254,9 @@ def read_page(task: PageTask, engine: Recognizer, known: Sequence[KnownLayout] =
             )
         sheet = geometry.sheet_geometry(geometry.parse_layout_code(reg.layout_code))
         cut = cut_page(page.image, reg.matrix, sheet)
+        stage("fields")
         rows = _recognise(cut.rows, engine, sheet.spec.alphabet)
+        stage("recognize")
     except RecognizerError:
         raise
     except Exception as exc:  # one broken page must not stop the batch
@@ -263,7 +280,9 @@ def _recognise(rows: Sequence[RowCut], engine: Recognizer, alphabet: str = "lati
             continue
         for fc in rc.fields:
             if fc.written:
-                requests.append(FieldImage(f"{rc.row}:{fc.key}", fc.image, fc.boxes_px, fc.blank, PX_PER_MM, alphabet))
+                requests.append(
+                    FieldImage(f"{rc.row}:{fc.key}", fc.image, fc.boxes_px, fc.blank, PX_PER_MM, alphabet, rc.row)
+                )
     readings = engine.read(requests) if requests else []
     by_key: dict[str, Reading] = {req.key: rd for req, rd in zip(requests, readings, strict=True)}
     out: list[RowResult] = []
@@ -293,7 +312,7 @@ def _recognise(rows: Sequence[RowCut], engine: Recognizer, alphabet: str = "lati
             confidence = 0.0
         elif status != "blank" and rc.has_signature and not rc.signed:
             status = "unsigned"
-        out.append(RowResult(rc.row, status, name, confidence, rc.signed, rc.crossed_out, rc.crop_png, tuple(reads)))
+        out.append(RowResult(rc.row, status, name, confidence, rc.signed, rc.crossed_out, rc.crop, tuple(reads)))
     return tuple(out)
 
 
@@ -383,6 +402,87 @@ def scan_paths(
     return summary
 
 
+WATCH_POLL_SECONDS = 1.0
+"""How often a watched folder is looked at; a file is read once two looks in a row found it unchanged."""
+
+WatchCallback = Callable[[ScanSummary], None]
+
+
+def watch_folder(
+    folder: Path,
+    *,
+    db: store.Target | None = None,
+    jobs: int | None = None,
+    engine: str = DEFAULT_ENGINE,
+    rejected: Path | None = None,
+    on_change: WatchCallback | None = None,
+    poll_seconds: float = WATCH_POLL_SECONDS,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> ScanSummary:
+    """Read new scans as a scanner writes them into ``folder``, until interrupted.
+
+    A file is read once its size and modification time have stayed the same
+    over two looks (a scanner writing it is done); pages stored before, in
+    this run or an earlier one, are skipped by the file's hash, so a restart
+    goes on where the last run stopped. ``on_change`` is told after every
+    stored page and every look that changed something. Ctrl+C raises
+    Interrupted (every stored page is complete); ``should_stop`` ends the
+    watch normally (tests, embedding).
+    """
+    started = time.perf_counter()
+    if not folder.is_dir():
+        raise NothingRead(f"{folder}: not a folder; name the folder the scanner writes into")
+    db_path = db or default_db()
+    rejected_path = rejected or (Path() if store.is_url(db_path) else Path(db_path).parent) / REJECTED_NAME
+    recognizer = load_engine(engine)
+    conn = store.connect(db_path)
+    summary = ScanSummary(db=db_path)
+    seen: dict[str, tuple[int, int]] = {}  # path -> (size, mtime) at the last look
+    done: dict[str, tuple[int, int]] = {}  # path -> (size, mtime) when it was read
+    try:
+        known = known_layouts(conn)
+        words = confirmed_words(conn)
+        recognizer = with_known_words(recognizer, words)
+        with _Readers(recognizer, engine, known, words, max(1, jobs or os.cpu_count() or 1)) as read:
+            if on_change:
+                on_change(summary)
+            while not should_stop():
+                settled: list[InputFile] = []
+                ignore = (rejected_path,) if store.is_url(db_path) else (Path(db_path), rejected_path)
+                for item in find_inputs([folder], ignore=ignore).files:
+                    try:
+                        st = os.stat(item.path)
+                    except OSError:
+                        continue  # gone again (a scanner's temporary file)
+                    sig = (st.st_size, st.st_mtime_ns)
+                    if st.st_size and seen.get(item.path) == sig and done.get(item.path) != sig:
+                        settled.append(item)
+                    seen[item.path] = sig
+                if settled:
+                    before, stored_before = len(summary.rejected), summary.already_stored
+                    tasks = _plan(conn, settled, summary)
+                    summary.pages_total += len(tasks) + summary.already_stored - stored_before
+                    if on_change:
+                        on_change(summary)
+                    for res in read(tasks):
+                        _store(conn, res, summary)
+                        if on_change:
+                            on_change(summary)
+                    done.update((item.path, seen[item.path]) for item in settled)
+                    if len(summary.rejected) != before:
+                        summary.rejected_csv = _write_rejected(rejected_path, summary.rejected)
+                time.sleep(poll_seconds)
+    except KeyboardInterrupt as exc:
+        raise Interrupted(
+            f"stopped after {summary.pages_read} new pages; every stored page is complete: "
+            "watch the folder again to go on"
+        ) from exc
+    finally:
+        conn.close()
+        summary.seconds = time.perf_counter() - started
+    return summary
+
+
 def _plan(conn: Any, files: Sequence[InputFile], summary: ScanSummary) -> list[PageTask]:
     """Pages still to read; pages stored before are skipped without decoding."""
     tasks: list[PageTask] = []
@@ -424,24 +524,12 @@ def _run(
         progress(0, total)
     if not tasks:
         return
-    workers = max(1, min(jobs or os.cpu_count() or 1, total))
     try:
-        if workers == 1:
-            for done, task in enumerate(tasks, 1):
-                _store(conn, read_page(task, recognizer, known), summary)
+        with _Readers(recognizer, engine, known, words, max(1, min(jobs or os.cpu_count() or 1, total))) as read:
+            for done, res in enumerate(read(tasks), 1):
+                _store(conn, res, summary)
                 if progress:
                     progress(done, total)
-            return
-        ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(workers, initializer=_init_worker, initargs=(engine, known, words)) as pool:
-            try:
-                for done, res in enumerate(pool.imap_unordered(_worker_task, tasks, chunksize=1), 1):
-                    _store(conn, res, summary)
-                    if progress:
-                        progress(done, total)
-            except BaseException:
-                pool.terminate()
-                raise
     except KeyboardInterrupt as exc:
         raise Interrupted(
             f"interrupted after {summary.pages_read} pages; every stored page is complete: "
@@ -449,7 +537,41 @@ def _run(
         ) from exc
 
 
+class _Readers:
+    """Pages in, results out: in this process for one worker, else in a pool started on first use.
+
+    The pool lives as long as the ``with`` block, so a watched folder pays the
+    workers' start-up once, not once per file.
+    """
+
+    def __init__(
+        self, recognizer: Recognizer, engine: str, known: tuple[KnownLayout, ...], words: frozenset[str], workers: int
+    ) -> None:
+        self.recognizer, self.engine, self.known, self.words, self.workers = recognizer, engine, known, words, workers
+        self.pool: Any = None
+
+    def __enter__(self) -> _Readers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.terminate()  # after an interruption too: no worker outlives the run
+            self.pool.join()
+
+    def __call__(self, tasks: Sequence[PageTask]) -> Iterator[PageResult]:
+        if self.workers == 1:
+            for task in tasks:
+                yield read_page(task, self.recognizer, self.known)
+            return
+        if self.pool is None:
+            ctx = multiprocessing.get_context("spawn")
+            self.pool = ctx.Pool(self.workers, initializer=_init_worker, initargs=(self.engine, self.known, self.words))
+        yield from self.pool.imap_unordered(_worker_task, tasks, chunksize=1)
+
+
 def _store(conn: Any, res: PageResult, summary: ScanSummary) -> None:
+    for name, seconds in res.stages:
+        summary.stage_seconds[name] = summary.stage_seconds.get(name, 0.0) + seconds
     outcome = persist.store_page(conn, res)
     if outcome.kind in ("rejected", "foreign"):
         summary.rejected.append(Rejection(res.source_file, res.page, res.reason))

@@ -392,6 +392,7 @@ def test_the_qr_code_carries_the_branch_as_text_and_old_sheets_still_read() -> N
 def test_the_ledger_lives_in_the_platform_user_data_folder(
     platform: str, env: dict[str, str], expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from petitionscan import fileio
     from petitionscan.forms import serials
 
     monkeypatch.delenv("PETITIONSCAN_HOME")
@@ -400,7 +401,7 @@ def test_the_ledger_lives_in_the_platform_user_data_folder(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setattr(serials.sys, "platform", platform)
+    monkeypatch.setattr(fileio.sys, "platform", platform)  # the user-data folder is found in fileio
     assert serials.ledger_path("c") == Path(expected.replace("HOME", str(tmp_path))) / "serials" / "c.txt"
     monkeypatch.setenv("PETITIONSCAN_HOME", str(tmp_path / "own"))
     assert serials.ledger_path("c") == tmp_path / "own" / "serials" / "c.txt"

@@ -3,6 +3,8 @@ in the script the campaign names, and on a two-script sheet in the one script th
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -13,6 +15,15 @@ from petitionscan.simulate.handwriting import handwriting_dir
 
 DRAWINGS = handwriting_dir() / "cyrillic.npz"
 RUSSIAN_NAMES = ["ИВАН", "ПЕТРОВ", "МАРИЯ", "ОЛЬГА", "СЕРГЕЙ", "ЖУКОВА", "ДМИТРИЙ", "ЩЕРБАК", "ЮЛИЯ", "ФЁДОР"]
+# Surnames of letters both scripts share, after a first name that is plainly one script.
+CYRILLIC_ROWS = [
+    ("ЖАННА", "ТОКАЕВ"), ("ЮЛИЯ", "ОРЕХОВА"), ("ДМИТРИЙ", "КОСТЕРОВ"), ("ИГОРЬ", "ТЕРЕХОВ"), ("ЛЮДМИЛА", "СЕМЕНОВА"),
+    ("ПАВЕЛ", "ВЕРХОВ"), ("ФЁДОР", "САМОХА"), ("ОЛЬГА", "ТАРАСОВА"), ("ЕЛЕНА", "КОРОТАЕВА"), ("ГЕОРГИЙ", "МОРОКОВ"),
+]  # fmt: skip
+LATIN_ROWS = [
+    ("GREGOR", "TATE"), ("JULIUS", "MOORE"), ("DAVID", "BOTHA"), ("LINDA", "AMES"), ("FRANK", "CATE"),
+    ("SUSAN", "TOMAS"), ("RICHARD", "MAXTON"), ("QUINN", "BAKER"),
+]  # fmt: skip
 KAZAKH_NAMES = ["ҚАНАТ", "АЙГҮЛ", "ЕРҒАЛИ", "НҰРЛАН", "ТӨЛЕУ", "ІЛИЯС", "ЖАҢБЫР", "СӘУЛЕ"]
 
 
@@ -81,6 +92,30 @@ def test_a_two_script_field_is_read_in_the_script_it_is_written_in(
     assert scripts == ["cyrillic"] * 6 + ["latin"] * 4, [r.text for r in readings]
     for r in readings:  # never half one script, half the other
         assert set(r.text) <= set(CYRILLIC + " ") or set(r.text) <= set(LATIN + " ")
+
+
+def test_a_row_is_read_in_one_script(
+    test_letters: dict[str, list[Sample]], uji_hands: dict[str, dict[str, list[Sample]]]
+) -> None:
+    """A surname of shapes both scripts share (ТОКАЕВ, TATE) follows its row's first name."""
+    rng = np.random.default_rng(9)
+    hands = list(uji_hands.values())
+    rows = [(first, last, "cyrillic") for first, last in CYRILLIC_ROWS]
+    rows += [(first, last, "latin") for first, last in LATIN_ROWS]
+    fields = []
+    for row, (first, last, script) in enumerate(rows, start=1):
+        hand = test_letters if script == "cyrillic" else {**hands[0], **hands[row % len(hands)]}
+        for text in (first, last):
+            f = _field(hand, text, "latin+cyrillic", rng)
+            fields.append(dataclasses.replace(f, key=f"{row}:{text}", row=row))
+    readings = get_engine("cnn").read(fields)
+    wrong = [
+        (readings[2 * i].text, readings[2 * i + 1].text)
+        for i, (_, _, script) in enumerate(rows)
+        if (readings[2 * i].script, readings[2 * i + 1].script) != (script, script)
+    ]
+    # Read field by field (no row), two of these rows come out half in the other script.
+    assert len(wrong) <= 1, wrong
 
 
 def test_a_latin_sheet_is_read_in_latin_only(test_letters: dict[str, list[Sample]]) -> None:

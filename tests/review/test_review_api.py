@@ -175,6 +175,26 @@ def test_crop_is_scaled_up_sharp(client: FlaskClient, headers: dict[str, str], c
     assert client.get(f"/crop/{campaign.blank[0]}.png").status_code == 200
 
 
+def test_crop_stored_as_jpeg_is_served_like_a_png_one(
+    client: FlaskClient, headers: dict[str, str], campaign: Campaign
+) -> None:
+    """Scans store name crops as JPEG, older databases hold PNG: review shows both alike."""
+    row = campaign.queue[0]
+    with campaign.connect() as conn:
+        png = conn.execute("SELECT crop_png FROM rows WHERE id = ?", (row,)).fetchone()[0]
+        original = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
+        from_png = client.get(f"/crop/{row}.png?w=1200").data
+        jpeg = cv2.imencode(".jpg", original, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+        conn.execute("UPDATE rows SET crop_png = ? WHERE id = ?", (jpeg, row))
+        conn.commit()
+    r = client.get(f"/crop/{row}.png?w=1200")
+    assert r.status_code == 200 and r.headers["Content-Type"] == "image/png"
+    a = cv2.imdecode(np.frombuffer(from_png, np.uint8), cv2.IMREAD_UNCHANGED)
+    b = cv2.imdecode(np.frombuffer(r.data, np.uint8), cv2.IMREAD_UNCHANGED)
+    assert a.shape == b.shape
+    assert np.abs(a.astype(int) - b.astype(int)).mean() < 2
+
+
 # --- deciding, locking, audit ---------------------------------------------------------------
 
 

@@ -1,0 +1,55 @@
+"""What a sheet says about itself: the QR code's payload and the serial's check character.
+
+Both the sheet generator and the reader need these few functions; they live
+apart from :mod:`petitionscan.forms` so that a page reader never imports the
+PDF toolkit that draws sheets.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, unquote
+
+QR_PREFIX = "PSC1"
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CHECK_ALPHABET = ALPHABET + "*~$=U"
+
+
+def qr_payload(campaign_id: str, serial: str, layout_code: str, branch: str) -> str:
+    """What the QR code carries: enough to read the sheet without its PDF.
+
+    The branch goes in as UTF-8 text, with only ``%``, ``;`` and unprintable
+    characters percent-escaped: a Cyrillic letter then takes two bytes, not
+    six, and the code stays coarse enough for phone photos. Sheets printed
+    with every character escaped read the same (``unquote`` undoes both).
+    """
+    escaped = "".join(quote(c, safe="") if c in "%;" or not c.isprintable() else c for c in branch)
+    return ";".join((QR_PREFIX, campaign_id, serial, layout_code, escaped))
+
+
+def parse_qr_payload(payload: str) -> tuple[str, str, str, str] | None:
+    """(campaign id, serial, layout code, branch), or None for a foreign code."""
+    parts = payload.strip().split(";")
+    if len(parts) != 5 or parts[0] != QR_PREFIX:
+        return None
+    return parts[1], parts[2], parts[3], unquote(parts[4])
+
+
+def check_char(body: str) -> str:
+    """Crockford's mod-37 check symbol over the base-32 digits."""
+    value = 0
+    for ch in body:
+        value = value * 32 + ALPHABET.index(ch)
+    return CHECK_ALPHABET[value % 37]
+
+
+def format_serial(body: str) -> str:
+    return f"{body[:5]}-{body[5:]}-{check_char(body)}"
+
+
+def is_valid_serial(serial: str) -> bool:
+    """True for a well-formed serial whose check character matches."""
+    parts = serial.strip().upper().split("-")
+    if len(parts) != 3 or len(parts[0]) != 5 or len(parts[1]) != 5 or len(parts[2]) != 1:
+        return False
+    body = parts[0] + parts[1]
+    return all(c in ALPHABET for c in body) and check_char(body) == parts[2]

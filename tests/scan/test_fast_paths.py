@@ -1,0 +1,96 @@
+"""The cheap ways through a page give what the thorough ones give.
+
+A scanner's JPEG is decoded straight from its bytes instead of through
+PDFium's bitmap; the corner markers are looked for where they should be
+before the whole page is searched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+import pytest
+from PIL import Image
+
+from petitionscan import geometry
+from petitionscan.scan import load, register
+from petitionscan.scan.load import InputFile, load_page
+
+
+def _picture(mode: str) -> Image.Image:
+    rng = np.random.default_rng(7)
+    grey = np.tile(np.linspace(60, 250, 900, dtype=np.float32), (1200, 1))
+    grey += rng.normal(0, 6, grey.shape).astype(np.float32)
+    arr = np.clip(grey, 0, 255).astype(np.uint8)
+    cv2.putText(arr, "SMITH", (80, 600), cv2.FONT_HERSHEY_SIMPLEX, 6, 20, 14)
+    if mode == "RGB":
+        return Image.fromarray(np.dstack([arr, np.roll(arr, 40, axis=1), 255 - arr // 3]), "RGB")
+    return Image.fromarray(arr, "L")
+
+
+def _pdfium_pixels(path: Path) -> np.ndarray:
+    doc = pdfium.PdfDocument(str(path))
+    try:
+        obj = next(iter(doc[0].get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE])))
+        return np.asarray(
+            obj.get_bitmap(render=False).to_pil().convert("RGB" if obj.get_metadata().colorspace == 2 else "L")
+        )
+    finally:
+        doc.close()
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB"])
+def test_a_scanners_jpeg_decodes_to_pdfiums_pixels(tmp_path: Path, mode: str) -> None:
+    path = tmp_path / f"scan-{mode}.pdf"
+    _picture(mode).save(path, "PDF", resolution=150.0, quality=85)  # Pillow embeds a JPEG (DCTDecode)
+    doc = pdfium.PdfDocument(str(path))
+    try:
+        obj = next(iter(doc[0].get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE])))
+        assert load._scanner_jpeg(obj, obj.get_px_size()) is not None  # the direct way was taken
+    finally:
+        doc.close()
+    direct = load_page(InputFile(str(path), "pdf"), 1).image
+    expected = _pdfium_pixels(path)
+    assert direct.shape == expected.shape
+    assert np.abs(direct.astype(int) - expected.astype(int)).max() <= 1
+
+
+def test_a_jpeg_whose_size_disagrees_is_left_to_pdfium(tmp_path: Path) -> None:
+    path = tmp_path / "scan.pdf"
+    _picture("L").save(path, "PDF", resolution=150.0)
+    doc = pdfium.PdfDocument(str(path))
+    try:
+        obj = next(iter(doc[0].get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE])))
+        width, height = obj.get_px_size()
+        assert load._scanner_jpeg(obj, (width + 1, height)) is None
+    finally:
+        doc.close()
+
+
+def _markers_at(positions: list[tuple[int, int]], size: tuple[int, int] = (1400, 990)) -> np.ndarray:
+    """A white page with markers 0-3 (one sheet's corners) drawn at ``positions`` (top-left, px)."""
+    dictionary = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, geometry.ARUCO_DICT_NAME))
+    page = np.full(size, 255, np.uint8)
+    for marker_id, (x, y) in enumerate(positions):
+        page[y : y + 48, x : x + 48] = cv2.aruco.generateImageMarker(dictionary, marker_id, 48)
+    return page
+
+
+def test_markers_in_the_corners_are_found_in_the_corner_tiles() -> None:
+    page = _markers_at([(40, 40), (900, 40), (900, 1310), (40, 1310)])
+    assert sorted(m.marker_id for m in register._corner_markers(page)) == [0, 1, 2, 3]
+    assert sorted(m.marker_id for m in register.find_markers(page, 0.5)) == [0, 1, 2, 3]
+
+
+def test_markers_away_from_the_corners_are_found_on_the_whole_page() -> None:
+    """A phone photo with the sheet small in the middle: the corner tiles miss, the whole page does not."""
+    page = _markers_at([(450, 520), (560, 520), (560, 830), (450, 830)])
+    assert register._corner_markers(page) == []
+    found = register.find_markers(page, 0.5)
+    assert sorted(m.marker_id for m in found) == [0, 1, 2, 3]
+    first = next(m for m in found if m.marker_id == 0)
+    assert np.allclose(first.corners[0], (900, 1040), atol=2)  # in full-resolution pixels
