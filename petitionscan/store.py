@@ -241,15 +241,14 @@ def connect(path: Target, *, create: bool = True) -> Connection:
     while True:
         try:
             return _open(path)
-        except sqlite3.OperationalError as exc:
+        except sqlite3.DatabaseError as exc:
             # Switching a new file to WAL, or reading a WAL another run is just
             # creating, can answer "locked" without waiting on the busy handler:
             # wait and open again, as a busy handler would.
-            if "locked" in str(exc) and time.monotonic() < deadline:
+            locked = isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+            if locked and time.monotonic() < deadline:
                 time.sleep(0.05)
                 continue
-            raise DatabaseError(f"{path}: not a petitionscan database or damaged ({exc}); give another --db") from exc
-        except sqlite3.DatabaseError as exc:
             raise DatabaseError(f"{path}: not a petitionscan database or damaged ({exc}); give another --db") from exc
 
 

@@ -155,7 +155,7 @@ class CnnRecognizer:
 
     Latin fields are read by ``letters.onnx``, Cyrillic ones by
     ``cyrillic.onnx``; a field of a ``latin+cyrillic`` sheet by both, and the
-    reading in the script that explains it best is kept (:meth:`reading_of`).
+    reading in the script that explains the row best is kept (:meth:`readings_of`).
     """
 
     weights: Path = WEIGHTS
@@ -239,14 +239,24 @@ class CnnRecognizer:
         fields: a short name of shapes both scripts share (ТОМА, KATE) follows
         its other field.
         """
-        evs = self.evidence(fields)
-        readings = [self._read_one(ev, None) for ev in evs]
+        return self.readings_of(self.evidence(fields), [f.row for f in fields])
+
+    def readings_of(
+        self, evs: Sequence[FieldEvidence], rows: Sequence[int | None], params: DecoderParams | None = None
+    ) -> list[Reading]:
+        """Decode fields' evidence; a field of a two-script sheet is decoded in both scripts.
+
+        The script kept for a row (a field with no row: for itself) is the one
+        whose letters the networks saw most surely, weighed with the fields'
+        confidence, summed over the row's fields.
+        """
+        readings = [self._read_one(ev, params) for ev in evs]
         rivals: dict[int, Reading] = {}
         groups: dict[tuple[str, int], list[int]] = defaultdict(list)
-        for i, (f, ev) in enumerate(zip(fields, evs, strict=True)):
+        for i, (ev, row) in enumerate(zip(evs, rows, strict=True)):
             if ev.other is not None:
-                rivals[i] = self._read_one(ev.other, None)
-                groups[("row", f.row) if f.row is not None else ("field", i)].append(i)
+                rivals[i] = self._read_one(ev.other, params)
+                groups[("row", row) if row is not None else ("field", i)].append(i)
         for members in groups.values():
             if sum(_script_score(rivals[i]) - _script_score(readings[i]) for i in members) > 0:
                 for i in members:
@@ -304,18 +314,8 @@ class CnnRecognizer:
         return ev, k
 
     def reading_of(self, ev: FieldEvidence, params: DecoderParams | None = None) -> Reading:
-        """Decode one field's evidence; its confidence from the fitted logistic model.
-
-        A field that may be in either script is decoded in both; the reading
-        kept is the one whose letters the networks saw most surely, weighed
-        with its confidence (a name is not half Latin, half Cyrillic).
-        """
-        reading = self._read_one(ev, params)
-        if ev.other is not None:
-            rival = self._read_one(ev.other, params)
-            if _script_score(rival) > _script_score(reading):
-                reading = rival
-        return reading
+        """Decode one field's evidence, on its own (:meth:`readings_of`); calibration tries settings on it."""
+        return self.readings_of([ev], [None], params)[0]
 
     def _read_one(self, ev: FieldEvidence, params: DecoderParams | None) -> Reading:
         model = self.script_model(ev.script)

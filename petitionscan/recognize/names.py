@@ -282,8 +282,13 @@ CACHE_FORMAT = 1
 
 def cache_path(kind: str | None, script: str) -> Path:
     """``cache/names-<script>-<kind>-<digest>.npz`` in the user's data folder; the digest is of the shipped lists."""
-    digest = hashlib.sha256(DATA[script].read_bytes()).hexdigest()[:16]
-    return user_data_dir() / "cache" / f"names-{script}-{kind or 'any'}-{digest}-{CACHE_FORMAT}.npz"
+    return user_data_dir() / "cache" / f"names-{script}-{kind or 'any'}-{_lists_digest(script)}-{CACHE_FORMAT}.npz"
+
+
+@lru_cache(maxsize=2)
+def _lists_digest(script: str) -> str:
+    """Of the shipped lists, read once per process (each of a script's three models asks)."""
+    return hashlib.sha256(DATA[script].read_bytes()).hexdigest()[:16]
 
 
 def cached_model(path: Path, letters: str) -> NameModel | None:

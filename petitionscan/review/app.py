@@ -165,8 +165,8 @@ class _Pool:
             return connect(self.target, create=False)
 
     def put(self, conn: Connection, failed: bool) -> None:
-        pooled = isinstance(conn, PgConnection) and not failed and self._idle.qsize() < POOL_SIZE
-        if pooled and isinstance(conn, PgConnection) and conn.raw.info.transaction_status == 0:  # idle
+        idle = isinstance(conn, PgConnection) and conn.raw.info.transaction_status == 0
+        if idle and not failed and self._idle.qsize() < POOL_SIZE:
             self._idle.put(conn)
         else:
             conn.close()

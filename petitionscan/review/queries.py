@@ -390,7 +390,10 @@ def claim(
     if not held:
         return []
     marks = ",".join("?" * len(held))
-    rows = conn.execute(f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE r.id IN ({marks}) AND r.status = 'needs_review' ORDER BY {_QUEUE_ORDER}", held)
+    rows = conn.execute(
+        f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE r.id IN ({marks}) AND r.status = 'needs_review' ORDER BY {_QUEUE_ORDER}",
+        held,
+    )
     return _views(conn, rows.fetchall())
 
 

@@ -377,8 +377,8 @@ def scan_paths(
     if not paths:
         raise NothingRead("no scans given; name the files or folders to read")
     db_path = db or default_db()
-    rejected_path = rejected or (Path() if store.is_url(db_path) else Path(db_path).parent) / REJECTED_NAME
-    found = find_inputs(paths, ignore=(rejected_path,) if store.is_url(db_path) else (Path(db_path), rejected_path))
+    rejected_path, own_files = _own_files(db_path, rejected)
+    found = find_inputs(paths, ignore=own_files)
     files, skipped = found.files, found.skipped
     if not files and not found.unreadable:
         raise NothingRead(
@@ -389,9 +389,7 @@ def scan_paths(
     summary = ScanSummary(db=db_path, skipped=skipped)
     summary.rejected += [Rejection(u.path, 0, u.reason) for u in found.unreadable]
     try:
-        known = known_layouts(conn)
-        words = confirmed_words(conn)
-        recognizer = with_known_words(recognizer, words)
+        known, words, recognizer = _campaign_context(conn, recognizer)
         tasks = _plan(conn, files, summary)
         summary.pages_total = len(tasks) + summary.already_stored
         _run(conn, tasks, summary, recognizer, engine, known, words, jobs, progress)
@@ -433,23 +431,20 @@ def watch_folder(
     if not folder.is_dir():
         raise NothingRead(f"{folder}: not a folder; name the folder the scanner writes into")
     db_path = db or default_db()
-    rejected_path = rejected or (Path() if store.is_url(db_path) else Path(db_path).parent) / REJECTED_NAME
+    rejected_path, own_files = _own_files(db_path, rejected)
     recognizer = load_engine(engine)
     conn = store.connect(db_path)
     summary = ScanSummary(db=db_path)
     seen: dict[str, tuple[int, int]] = {}  # path -> (size, mtime) at the last look
     done: dict[str, tuple[int, int]] = {}  # path -> (size, mtime) when it was read
     try:
-        known = known_layouts(conn)
-        words = confirmed_words(conn)
-        recognizer = with_known_words(recognizer, words)
+        known, words, recognizer = _campaign_context(conn, recognizer)
         with _Readers(recognizer, engine, known, words, max(1, jobs or os.cpu_count() or 1)) as read:
             if on_change:
                 on_change(summary)
             while not should_stop():
                 settled: list[InputFile] = []
-                ignore = (rejected_path,) if store.is_url(db_path) else (Path(db_path), rejected_path)
-                for item in find_inputs([folder], ignore=ignore).files:
+                for item in find_inputs([folder], ignore=own_files).files:
                     try:
                         st = os.stat(item.path)
                     except OSError:
@@ -481,6 +476,22 @@ def watch_folder(
         conn.close()
         summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _own_files(db: store.Target, rejected: Path | None) -> tuple[Path, tuple[Path, ...]]:
+    """Where rejected.csv goes, and the files of the run itself that are never read as scans."""
+    if store.is_url(db):
+        rejected_path = rejected or Path(REJECTED_NAME)
+        return rejected_path, (rejected_path,)
+    rejected_path = rejected or Path(db).parent / REJECTED_NAME
+    return rejected_path, (Path(db), rejected_path)
+
+
+def _campaign_context(conn: Any, recognizer: Recognizer) -> tuple[tuple[KnownLayout, ...], frozenset[str], Recognizer]:
+    """What every read of this campaign shares: its layouts, its confirmed name words, the recognizer knowing them."""
+    known = known_layouts(conn)
+    words = confirmed_words(conn)
+    return known, words, with_known_words(recognizer, words)
 
 
 def _plan(conn: Any, files: Sequence[InputFile], summary: ScanSummary) -> list[PageTask]:
