@@ -36,6 +36,10 @@ class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         log.debug("%s %s -> %s", self.command, self.path.split("?", 1)[0], code)
 
+    def log_error(self, format: str, *args: object) -> None:
+        # e.g. a browser that spoke plain HTTP to the HTTPS port: nothing the organiser must act on
+        log.info(format.rstrip(), *args)
+
 
 def is_local(address: str) -> bool:
     """Does listening on ``address`` keep the server on this computer?"""
@@ -47,17 +51,45 @@ def is_local(address: str) -> bool:
         raise UsageError(f"--listen takes an IP address such as 0.0.0.0 or 192.168.1.20, not {address!r}") from None
 
 
+class _HandshakeInThread(ssl.SSLContext):
+    """A server context whose connections shake hands in their own request thread.
+
+    werkzeug wraps the listening socket with the default, which does the TLS
+    handshake inside ``accept``: one client that connects and sends nothing
+    (or is slow) would hold every other reviewer waiting. Deferred, the
+    handshake happens on the first read, in the thread serving that connection.
+    """
+
+    def wrap_socket(
+        self,
+        sock: socket.socket,
+        server_side: bool = False,
+        do_handshake_on_connect: bool = True,
+        suppress_ragged_eofs: bool = True,
+        server_hostname: str | bytes | None = None,
+        session: ssl.SSLSession | None = None,
+    ) -> ssl.SSLSocket:
+        return super().wrap_socket(
+            sock, server_side=server_side, do_handshake_on_connect=False, suppress_ragged_eofs=suppress_ragged_eofs,
+            server_hostname=server_hostname, session=session,
+        )  # fmt: skip
+
+
 def _tls(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
     if cert is None and key is None:
         return None
     if cert is None:
         raise UsageError("--tls-key needs --tls-cert too")
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    for option, path in (("--tls-cert", cert), ("--tls-key", key)):
+        if path is not None and not path.is_file():
+            raise UsageError(f"{option} {path}: no such file; give the PEM file's path")
+    context = _HandshakeInThread(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     try:
         context.load_cert_chain(cert, key)
     except (OSError, ssl.SSLError) as exc:
-        raise UsageError(f"cannot use the certificate {cert} ({exc}); give a PEM certificate and its key") from exc
+        what = f"the certificate {cert}" + (f" with the key {key}" if key is not None else "")
+        raise UsageError(f"cannot use {what} ({exc}); give a PEM certificate and its own key") from exc
     return context
 
 
