@@ -61,6 +61,8 @@ STATIC_FILES = ("style.css", "common.js", "translit.js", "queue.js", "sheet.js",
 LEASE_SECONDS = 120.0
 SESSION_SECONDS = 12 * 3600.0
 """A login lasts a working day; then the reviewer logs in again."""
+LOGGED_OUT = "your login has ended, so this was not saved: log in again"
+"""The answer to an API call without a live session (expired, logged out, or the server restarted)."""
 LOGIN_FAILURES = 5
 """Wrong passwords in a row for one name before that name must wait LOGIN_PAUSE seconds."""
 LOGIN_PAUSE = 60.0
@@ -307,10 +309,10 @@ def create_app(
         g.session = logins.find(request.cookies.get(session_cookie))
         if g.session is None:
             if request.path.startswith("/api/"):
-                return error(401, "you are logged out; reload the page and log in")
+                return error(401, LOGGED_OUT)
             if request.method in ("GET", "HEAD"):
                 return redirect("/login", code=303)
-            return _plain(401, "You are logged out; log in again.")
+            return _plain(401, "Your login has ended; log in again.")
         if request.method not in ("GET", "HEAD"):
             sent = request.headers.get(TOKEN_HEADER) or request.form.get("key")
             if not (sent and secrets.compare_digest(sent.encode(), g.session.key.encode())):

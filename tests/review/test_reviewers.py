@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections import Counter
 from contextlib import closing
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,40 @@ from review_data import TOKEN, build_campaign
 from petitionscan import reviewers, store
 from petitionscan.cli import main
 from petitionscan.errors import UsageError
+from petitionscan.review import app as review_app
 from petitionscan.review import create_app, queries
 
 KEY = re.compile(r'<meta name="ps-token" content="([^"]+)">')
+
+
+class Clock:
+    """The review app's monotonic clock, moved forward at will (sessions end by it)."""
+
+    def __init__(self) -> None:
+        self.ahead = 0.0
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.ahead
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    moved = Clock()
+    monkeypatch.setattr(review_app, "time", moved)
+    return moved
+
+
+class LeasesRunOut(datetime):
+    """The queue's wall clock, past the lease of every row handed out so far."""
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
+        return datetime.now(tz) + timedelta(seconds=review_app.LEASE_SECONDS + 5)
+
+
+def decisions_on(target: store.Target, row_id: int) -> list[tuple[str, str]]:
+    with closing(store.connect(target)) as conn:
+        return [tuple(r) for r in conn.execute("SELECT reviewer, action FROM review_log WHERE row_id = ?", (row_id,))]
 
 
 def log_in(client: FlaskClient, name: str, password: str) -> dict[str, str]:
@@ -102,6 +134,63 @@ def test_wrong_passwords_pause_the_name(tmp_path: Path) -> None:
         client.post("/login", data={"name": "Ann", "password": "guess"})
     paused = client.post("/login", data={"name": "Ann", "password": password})
     assert paused.status_code == 200 and "wait a minute" in paused.get_data(as_text=True)
+
+
+def test_a_login_that_ends_mid_page_saves_nothing_until_the_reviewer_logs_in_again(
+    db_target: store.Target, clock: Clock
+) -> None:
+    campaign = build_campaign(db_target)
+    password = reviewers.add_reviewer(db_target, "Ann")
+    client = create_app(campaign.path, TOKEN, login=True).test_client()
+    headers = log_in(client, "Ann", password)
+    row = client.get("/api/queue?client=tab1").get_json()["rows"][0]
+    decision = f"/api/rows/{row['id']}/decision"
+    body = {"version": row["version"], "decision": "unreadable", "values": {}}
+
+    clock.ahead = review_app.SESSION_SECONDS - 60  # near the end of the day the login still holds
+    assert client.get("/api/queue?client=tab1").status_code == 200
+    clock.ahead = review_app.SESSION_SECONDS + 1  # the page stayed open past the end of the login
+    fetch = client.get("/api/queue?client=tab1")
+    assert fetch.status_code == 401 and "log in again" in fetch.get_json()["error"]
+    late = client.post(decision, json=body, headers=headers)
+    assert late.status_code == 401 and late.get_json()["error"] == review_app.LOGGED_OUT
+    assert decisions_on(db_target, row["id"]) == []
+    with closing(store.connect(db_target)) as conn:
+        kept = queries.get_row(conn, row["id"])
+        assert (kept.status, kept.version) == ("needs_review", row["version"])
+    assert client.get("/").headers["Location"] == "/login"
+    assert client.post("/logout", data={"key": headers["X-Petitionscan-Token"]}).status_code == 401
+
+    again = log_in(client, "Ann", password)
+    assert again != headers
+    assert client.post(decision, json=body, headers=headers).status_code == 403  # the ended login's key is dead
+    rows = [r["id"] for r in client.get("/api/queue?client=tab1").get_json()["rows"]]
+    assert rows[0] == row["id"], "the tab gets back the row it was showing"
+    done = client.post(decision, json=body, headers=again)
+    assert done.status_code == 200 and done.get_json()["row"]["updated_by"] == "Ann"
+    assert decisions_on(db_target, row["id"]) == [("Ann", "unreadable")]
+
+
+def test_rows_of_an_ended_login_go_to_others_when_their_lease_runs_out(
+    db_target: store.Target, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campaign = build_campaign(db_target, queue_rows=8)
+    passwords = {name: reviewers.add_reviewer(db_target, name) for name in ("Ann", "Bob")}
+    app = create_app(campaign.path, TOKEN, login=True)
+    ann, bob = app.test_client(), app.test_client()
+    log_in(ann, "Ann", passwords["Ann"])
+    held = [r["id"] for r in ann.get("/api/queue?client=a&limit=3").get_json()["rows"]]
+    assert held == campaign.queue[:3]
+
+    clock.ahead = review_app.SESSION_SECONDS + 1  # Ann's login ends with her rows on her page
+    assert ann.get("/api/queue?client=a").status_code == 401
+    log_in(bob, "Bob", passwords["Bob"])
+    first = [r["id"] for r in bob.get("/api/queue?client=b&limit=50").get_json()["rows"]]
+    assert first == campaign.queue[3:], "rows still leased to Ann are not handed to Bob"
+
+    monkeypatch.setattr(queries, "datetime", LeasesRunOut)
+    later = [r["id"] for r in bob.get("/api/queue?client=b&limit=50").get_json()["rows"]]
+    assert sorted(later) == sorted(campaign.queue), "once the lease ran out, Ann's rows are Bob's to decide"
 
 
 def test_leases_hand_each_reviewer_other_rows(db_target: store.Target) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import closing
@@ -21,6 +22,7 @@ from review_data import CHROMIUM, CHROMIUM_ARGS, build_campaign
 from petitionscan import reviewers, store
 from petitionscan.forms import generate
 from petitionscan.review import ReviewServer
+from petitionscan.review import app as review_app
 from petitionscan.simulate import simulate
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium")
@@ -108,3 +110,51 @@ def test_stations_and_reviewers_at_once(browser: object, pg_url: str, tmp_path: 
         pages_stored = conn.execute("SELECT count(*), count(DISTINCT page_hash) FROM scans WHERE status != 'rejected'")
         total, distinct = pages_stored.fetchone()
         assert total == distinct
+
+
+def test_a_login_that_ends_mid_page_says_so_and_saves_nothing(
+    browser: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campaign = build_campaign(tmp_path / "campaign.db")
+    password = reviewers.add_reviewer(campaign.path, "Ann")
+    ahead = [0.0]
+
+    class Clock:
+        @staticmethod
+        def monotonic() -> float:
+            return time.monotonic() + ahead[0]
+
+    monkeypatch.setattr(review_app, "time", Clock)
+    server = ReviewServer(campaign.path, port=0, login=True)
+    server.start_in_thread()
+    try:
+        page = log_in(browser, server, "Ann", password)
+        row = shown_row(page)
+        assert row == campaign.queue[0]
+        notice = page.locator("#logged-out")  # type: ignore[attr-defined]
+        assert notice.is_hidden()
+        ahead[0] = review_app.SESSION_SECONDS + 1  # the page stays open past the end of the login
+        page.keyboard.press("Alt+KeyU")  # type: ignore[attr-defined]
+        notice.wait_for(state="visible")
+        assert "Your login has ended" in notice.inner_text() and "Log in again" in notice.inner_text()
+        assert shown_row(page) == row, "the row stays on the page, undecided"
+        with closing(store.connect(campaign.path)) as conn:
+            assert conn.execute("SELECT count(*) FROM review_log").fetchone()[0] == 0
+
+        page.click("#logged-out a")  # type: ignore[attr-defined]
+        page.wait_for_selector("form.login")  # type: ignore[attr-defined]
+        page.fill("input[name=name]", "Ann")  # type: ignore[attr-defined]
+        page.fill("input[name=password]", password)  # type: ignore[attr-defined]
+        page.click("button[type=submit]")  # type: ignore[attr-defined]
+        page.wait_for_function("() => document.getElementById('reviewer-name')?.textContent === 'Ann'")  # type: ignore[attr-defined]
+        assert shown_row(page) == row, "back in, the tab shows the row it held"
+        page.keyboard.press("Alt+KeyU")  # type: ignore[attr-defined]
+        page.wait_for_function(  # type: ignore[attr-defined]
+            "r => document.getElementById('card').dataset.rowId !== String(r)", arg=row
+        )
+        assert page.locator("#logged-out").is_hidden()  # type: ignore[attr-defined]
+    finally:
+        server.shutdown()
+    with closing(store.connect(campaign.path)) as conn:
+        log = [tuple(r) for r in conn.execute("SELECT row_id, reviewer, action FROM review_log")]
+    assert log == [(row, "Ann", "unreadable")]

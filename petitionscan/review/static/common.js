@@ -24,7 +24,15 @@ const PS = (function () {
     }
     let data = {};
     try { data = await response.json(); } catch (err) { data = { error: "unexpected answer from the server" }; }
+    if (response.status === 401) loggedOut();
     return { status: response.status, data: data };
+  }
+
+  // A shared server's login ended (a working day passed, or the server restarted): say so at the
+  // top of the page, with the way back, whichever part of the page asked.
+  function loggedOut() {
+    const notice = document.getElementById("logged-out");
+    if (notice) notice.hidden = false;
   }
 
   function setProgress(p) {
