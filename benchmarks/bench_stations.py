@@ -1,12 +1,13 @@
 """Many stations, one campaign: scan throughput and reviewers at once on PostgreSQL.
 
-    .venv/bin/python benchmarks/bench_stations.py [--sheets 24] [--stations 4] [--rows 500] [--reviewers 5]
+    .venv/bin/python benchmarks/bench_stations.py [--sheets 96] [--stations 4] [--rows 500] [--reviewers 5]
 
 Starts a private PostgreSQL server (or uses PETITIONSCAN_TEST_PG), then:
 
 1. scans the same simulated sheets with one ``scan`` process (``--jobs 1``)
    into SQLite and into PostgreSQL, and with ``--stations`` processes at
-   once (each ``--jobs 1``, each a share of the files plus every file once
+   once (each ``--jobs 1``, each a share of the files with about as many
+   pages as the others, plus every file once
    more, as stations re-scanning a batch would) into one PostgreSQL
    campaign; prints pages/s, the speed-up and whether the counts equal
    the SQLite run's;
@@ -52,6 +53,19 @@ def make_scans(root: Path, sheets: int, seed: int, profile: str) -> list[Path]:
     return sorted(result.out_dir / name for name in result.files)
 
 
+def balanced_shares(files: list[Path], stations: int) -> list[list[Path]]:
+    """The files dealt to the stations so that each gets about as many pages (largest file first)."""
+    from petitionscan.scan.load import page_count
+
+    shares: list[list[Path]] = [[] for _ in range(stations)]
+    load = [0] * stations
+    for f in sorted(files, key=page_count, reverse=True):
+        i = load.index(min(load))
+        shares[i].append(f)
+        load[i] += page_count(f)
+    return shares
+
+
 def scan(files: list[Path], db: str, rejected: Path) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "petitionscan", "scan", *map(str, files), "--db", db, "--jobs", "1", "-q"]
     return subprocess.Popen([*command, "--rejected", str(rejected)], stderr=subprocess.PIPE)
@@ -83,7 +97,7 @@ def bench_scan(server: pgserver.Server, root: Path, sheets: int, stations: int, 
     t1 = timed([scan(files, one_pg, root / "r1.csv")], time.perf_counter())
     print(f"  1 process  -> PostgreSQL:  {len(files) / t1:5.2f} pages/s")
     many = server.new_database()
-    shares = [files[i::stations] for i in range(stations)]
+    shares = balanced_shares(files, stations)
     started = time.perf_counter()
     procs = [scan(share, many, root / f"r{i + 2}.csv") for i, share in enumerate(shares)]
     tn = timed(procs, started)
@@ -174,7 +188,7 @@ def bench_review(server: pgserver.Server, rows: int, clients: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sheets", type=int, default=24)
+    parser.add_argument("--sheets", type=int, default=96)
     parser.add_argument("--stations", type=int, default=4)
     parser.add_argument("--rows", type=int, default=500)
     parser.add_argument("--reviewers", type=int, default=5)

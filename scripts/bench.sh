@@ -23,5 +23,5 @@ fi
 run benchmarks/bench_tally.py
 run benchmarks/bench_scripts.py --people 10000 --seed 1
 run benchmarks/bench_review.py --rows 5000 --decisions 40
-run benchmarks/bench_stations.py --sheets 24 --stations 4 --rows 500 --reviewers 5
+run benchmarks/bench_stations.py --sheets 96 --stations 4 --rows 500 --reviewers 5
 run benchmarks/bench_memory.py

@@ -271,7 +271,10 @@ class CnnRecognizer:
         once; each script's network reads, in one batch, the glyphs of the
         fields that may be written in it.
         """
-        per_field = [extract_glyphs(f.image, f.boxes_px, f.blank, f.px_per_mm) for f in fields]
+        per_field = [
+            extract_glyphs(f.image, f.boxes_px, f.blank, f.px_per_mm, diacritics="cyrillic" in scripts_of(f.alphabet))
+            for f in fields
+        ]
         by_script: dict[str, list[FieldEvidence]] = {}
         for script in ("latin", "cyrillic"):
             chosen = [i for i, f in enumerate(fields) if script in scripts_of(f.alphabet)]

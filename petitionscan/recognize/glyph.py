@@ -14,6 +14,11 @@ why:
   does not read a fragment; touching letters are cut at the box borders,
   except where a box's only ink is the end of a stroke reaching in from its
   neighbour's letter (a spill, not a letter of its own);
+* on fields that may hold Cyrillic (``diacritics``), a small mark just above
+  a letter's body (the dots of Ё, the breve of Й) joins that letter instead
+  of being dropped as a speck or as ink of the row above: written at the
+  reader's resolution the dots are often smaller than the speck limit, and
+  without them Ё is an Е to the network;
 * a short horizontal dash and a small high tick are recognised by shape
   (hyphen, apostrophe): their size and position in the box is what tells them
   apart, which a size-normalised glyph would hide;
@@ -218,13 +223,51 @@ def _extent(stats: np.ndarray, comps: Sequence[int]) -> tuple[int, int, int, int
     return x0, y0, x1, y1
 
 
+def _join_marks(
+    marks: Sequence[int],
+    members: list[list[int]],
+    stats: np.ndarray,
+    owner: np.ndarray,
+    boxes: Sequence[Box],
+    blank: Sequence[bool],
+) -> None:
+    """Give each small mark just above a letter's body to that letter (Ё's dots, Й's breve).
+
+    A mark qualifies when its centre column is the box's, it lies over the
+    body's width, ends no lower than the top fifth of the body, and starts no
+    higher than half the body's height above it; bigger or farther ink stays
+    out (the row above, a stray stroke).
+    """
+    bodies = {i: _extent(stats, m) for i, m in enumerate(members) if m}
+    for c in marks:
+        x, y, cw, ch, _area = (int(v) for v in stats[c])
+        i = int(owner[min(len(owner) - 1, x + cw // 2)])
+        if i < 0 or blank[i] or i not in bodies:
+            continue
+        bx0, by0, bx1, by1 = bodies[i]
+        bw, bh = bx1 - bx0, by1 - by0
+        box_h = boxes[i][3] - boxes[i][1]
+        if ch > 0.3 * bh or cw > 0.6 * bw or bh < 0.3 * box_h:
+            continue
+        centre = x + cw / 2.0
+        if not bx0 - 0.1 * bw <= centre <= bx1 + 0.1 * bw:
+            continue
+        if y + ch <= by0 + 0.2 * bh and y >= by0 - 0.5 * bh:
+            members[i].append(c)
+
+
 def extract_glyphs(
     image: np.ndarray,
     boxes: Sequence[Box],
     blank: Sequence[bool],
     px_per_mm: float,
+    diacritics: bool = False,
 ) -> list[Glyph]:
-    """One :class:`Glyph` per box (kind ``empty`` for blank or ink-less boxes)."""
+    """One :class:`Glyph` per box (kind ``empty`` for blank or ink-less boxes).
+
+    ``diacritics``: keep small marks above a letter's body as part of it (see
+    the module notes); for fields whose alphabet has letters with such marks.
+    """
     gray = image if image.dtype == np.uint8 else np.clip(image, 0, 255).astype(np.uint8)
     if gray.ndim == 3:
         gray = cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY)
@@ -249,9 +292,12 @@ def extract_glyphs(
     members: list[list[int]] = [[] for _ in range(n)]
     extra: list[tuple[int, int, int, np.ndarray]] = []
     cut_up: list[tuple[int, int, list[int], list[tuple[int, int, int, np.ndarray]]]] = []
+    marks: list[int] = []  # small components that may be a letter's dots or breve
     for c in range(1, count):
         x, y, cw, ch, area = (int(v) for v in stats[c])
         if area < min_area:
+            if diacritics and area >= 2:
+                marks.append(c)
             continue
         if _is_line_remnant(x, y, cw, ch, v_edges, h_edges, band):
             continue
@@ -283,7 +329,9 @@ def extract_glyphs(
         by0, by1 = boxes[best][1], boxes[best][3]
         inside_rows = comp[max(0, by0 - y) : max(0, by1 - y)].sum()
         if inside_rows < 0.3 * area:
-            continue  # ink of the rows above or below
+            if diacritics:
+                marks.append(c)  # above the box: a mark of this letter, or ink of the row above
+            continue
         members[best].append(c)
     # A box whose only ink is a stroke of its neighbour's letter reaching in
     # from their shared edge holds no letter: the stroke goes back to the
@@ -311,6 +359,8 @@ def extract_glyphs(
         ys, xs = np.nonzero(piece)
         stats = np.vstack([stats, [x + xs.min(), y + ys.min(), np.ptp(xs) + 1, np.ptp(ys) + 1, len(xs)]])
         members[j].append(new)
+    if marks:
+        _join_marks(marks, members, stats, owner, boxes, blank)
     glyphs: list[Glyph] = []
     for i in range(n):
         if blank[i] or not members[i]:
