@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from petitionscan import geometry
+from petitionscan.recognize.glyph import components
 from petitionscan.scan.register import warp
 
 PX_PER_MM = 8.0
@@ -320,7 +321,7 @@ def _ink_mask(region: np.ndarray) -> tuple[np.ndarray, int]:
     weak_thr = max(thr, paper - FAINT_INK_DROP)
     strong = region < thr
     weak = (region < weak_thr).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(weak, connectivity=8)
+    count, labels, stats = components(weak)
     if count <= 1:
         return weak, 0
     anchored = np.bincount(labels[strong], minlength=count) >= MIN_COMPONENT_PX
@@ -359,7 +360,7 @@ def _written_boxes(mask: np.ndarray, boxes: list[Box], origin: tuple[int, int]) 
         return [False] * n
     # Components of the band alone: a stroke of another row or a scanner streak
     # running through it is cut at the band's edges and shows as passing.
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8)
+    count, labels, stats = components(band)
     passing = (
         (stats[:, cv2.CC_STAT_TOP] == 0)
         & (stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT] >= band.shape[0])
@@ -407,7 +408,7 @@ def _own_ink(sub: np.ndarray) -> int:
     (another row's letter or strike passing by)."""
     if sub.size == 0 or not sub.any():
         return 0
-    _, _, stats, _ = cv2.connectedComponentsWithStats(sub, connectivity=8)
+    _, _, stats = components(sub)
     top = stats[1:, cv2.CC_STAT_TOP]
     bottom = top + stats[1:, cv2.CC_STAT_HEIGHT]
     passing = (top == 0) & (bottom >= sub.shape[0]) & (stats[1:, cv2.CC_STAT_WIDTH] <= 2 * PX_PER_MM)
@@ -530,8 +531,12 @@ def _name_crop(gray: np.ndarray, boxes: list[Box], margin: int) -> bytes:
 
 
 def encode_jpeg(gray: np.ndarray, quality: int = 70) -> bytes:
-    """Progressive with optimised tables: the same pixels as a plain JPEG, 8-10 % fewer bytes."""
-    params = [cv2.IMWRITE_JPEG_QUALITY, quality, cv2.IMWRITE_JPEG_OPTIMIZE, 1, cv2.IMWRITE_JPEG_PROGRESSIVE, 1]
+    """Baseline with optimised Huffman tables: the same pixels as a plain JPEG, 5-8 % fewer bytes.
+
+    Progressive saves another 3-4 % of the bytes but takes three times as long
+    to encode (11 ms against 3.6 for a page picture).
+    """
+    params = [cv2.IMWRITE_JPEG_QUALITY, quality, cv2.IMWRITE_JPEG_OPTIMIZE, 1]
     ok, data = cv2.imencode(".jpg", gray, params)
     return data.tobytes() if ok else b""
 
