@@ -187,9 +187,10 @@ def _profile_shift(profile: np.ndarray, positions: list[int], search: int) -> in
     return best_shift
 
 
-def _align(gray: np.ndarray, rect: geometry.Rect, boxes: tuple[geometry.Rect, ...]) -> tuple[int, int]:
-    """(dx, dy) in pixels that puts this field's boxes (or rectangle) on the printed lines."""
-    x0, y0, x1, y1 = _rect_px(rect)
+def _align(gray: np.ndarray, rect: Box, boxes: list[Box]) -> tuple[int, int]:
+    """(dx, dy) in pixels that puts this field's boxes (or its rectangle, pixels where
+    the homography puts them) on the printed lines."""
+    x0, y0, x1, y1 = rect
     h, w = gray.shape
     s = SEARCH_PX
     ya, yb = max(0, y0 - s - 2), min(h, y1 + s + 3)
@@ -199,8 +200,7 @@ def _align(gray: np.ndarray, rect: geometry.Rect, boxes: tuple[geometry.Rect, ..
     area = gray[ya:yb, xa:xb]
     dy = _profile_shift(_darkness(area[:, max(0, x0 - xa) : max(0, x1 - xa)], 1), [y0 - ya, y1 - ya], s)
     edges: list[int] = []
-    for b in boxes or (rect,):
-        bx0, _, bx1, _ = _rect_px(b)
+    for bx0, _, bx1, _ in boxes or [rect]:
         edges += [bx0 - xa, bx1 - xa]
     dx = _profile_shift(_darkness(area[max(0, y0 + dy - ya) : max(0, y1 + dy - ya), :], 0), edges, s)
     return dx, dy
@@ -249,8 +249,8 @@ def _clean_strips(strips: np.ndarray, floor: int, cut: float) -> np.ndarray:
     on either side, so a stroke crossing the line stays joined; ink darker
     than ``floor`` is kept as it is (pen over a grey line).
     """
-    n, _, width = strips.shape
-    runs = (strips < cut).mean(axis=1) >= LINE_COVER
+    n, along, width = strips.shape
+    runs = np.count_nonzero(strips < cut, axis=1) >= LINE_COVER * along
     runs[:, :2] = False
     runs[:, width - 2 :] = False
     has = runs.any(axis=1)
@@ -486,9 +486,12 @@ def cut_page(image: np.ndarray, matrix: np.ndarray, sheet: geometry.SheetGeometr
     for row in sheet.rows:
         placed: list[tuple[geometry.FieldGeometry, list[Box], Box]] = []
         for f in row.fields:
-            dx, dy = _align(gray, f.rect_mm, f.boxes_mm)
-            boxes = [_rect_px(b, dx, dy) for b in f.boxes_mm] or [_rect_px(f.rect_mm, dx, dy)]
-            placed.append((f, boxes, _rect_px(f.rect_mm, dx, dy)))
+            expected = [_rect_px(b) for b in f.boxes_mm]
+            rect = _rect_px(f.rect_mm)
+            dx, dy = _align(gray, rect, expected)
+            frect = (rect[0] + dx, rect[1] + dy, rect[2] + dx, rect[3] + dy)
+            boxes = [(x0 + dx, y0 + dy, x1 + dx, y1 + dy) for x0, y0, x1, y1 in expected] or [frect]
+            placed.append((f, boxes, frect))
             if not dropout:
                 _erase_box_lines(ink, boxes, floor, cut)
         rx0, _, rx1, ry1 = row.rect_mm
