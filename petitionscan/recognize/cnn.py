@@ -355,7 +355,8 @@ def _distribution(g: Glyph, p: np.ndarray, classes: str) -> list[tuple[str, floa
         factor *= SPLIT_FACTOR
     if g.spill > 0.35:
         factor *= SPILL_FACTOR
-    return [(classes[int(i)], float(p[int(i)]) * factor) for i in order]
+    values = p.tolist()
+    return [(classes[i], values[i] * factor) for i in order.tolist()]
 
 
 def _prob_of(dist: Sequence[tuple[str, float]], ch: str) -> float:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import median
 
 import cv2
 import numpy as np
@@ -66,6 +67,17 @@ class Glyph:
     height: float = 0.0
 
 
+def components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """8-connected components of a 0/1 uint8 mask: (count, labels, stats), as OpenCV numbers them.
+
+    Grana's block-based labelling: the same labels and statistics as OpenCV's
+    default (Spaghetti) in the same order, in well under half the time once
+    statistics are asked for.
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(mask, 8, cv2.CV_32S, cv2.CCL_GRANA)
+    return count, labels, stats
+
+
 def ink_threshold(gray: np.ndarray) -> float:
     """A grey level separating ink from paper, robust to near-empty images.
 
@@ -93,45 +105,63 @@ def _erase_box_lines(mask: np.ndarray, gray: np.ndarray, boxes: Sequence[Box], p
     h, w = mask.shape
     band = max(2, round(0.5 * px_per_mm))
     reach = max(3, round(0.5 * px_per_mm))
-    bw = int(np.median([b[2] - b[0] for b in boxes]))
-    bh = int(np.median([b[3] - b[1] for b in boxes]))
-    pad = cv2.copyMakeBorder(mask.astype(np.uint8), reach, reach, reach, reach, cv2.BORDER_CONSTANT, value=0) > 0
+    bw = int(median([b[2] - b[0] for b in boxes]))
+    bh = int(median([b[3] - b[1] for b in boxes]))
+    pad = cv2.copyMakeBorder(mask.view(np.uint8), reach, reach, reach, reach, cv2.BORDER_CONSTANT, value=0) > 0
     up = pad[:h, reach : reach + w]
     down = pad[2 * reach :, reach : reach + w]
     left = pad[reach : reach + h, :w]
     right = pad[reach : reach + h, 2 * reach :]
-    thin_h = (mask & ~up & ~down).astype(np.uint8)
-    thin_v = (mask & ~left & ~right).astype(np.uint8)
+    thin_h = (mask & ~up & ~down).view(np.uint8)
+    thin_v = (mask & ~left & ~right).view(np.uint8)
     if not thin_h.any() and not thin_v.any():
         return
     long_h = cv2.morphologyEx(thin_h, cv2.MORPH_OPEN, np.ones((1, max(4, bw // 4)), np.uint8)) > 0
     long_v = cv2.morphologyEx(thin_v, cv2.MORPH_OPEN, np.ones((max(4, bh // 4), 1), np.uint8)) > 0
     if not long_h.any() and not long_v.any():
         return
-    near_h = np.zeros((h, w), bool)
-    near_v = np.zeros((h, w), bool)
-    for x0, y0, x1, y1 in boxes:
-        xa, xb = max(0, x0 - band), min(w, x1 + band)
-        ya, yb = max(0, y0 - band), min(h, y1 + band)
-        for e in (y0, y1):
-            near_h[max(0, e - band) : min(h, e + band + 1), xa:xb] = True
-        for e in (x0, x1):
-            near_v[ya:yb, max(0, e - band) : min(w, e + band + 1)] = True
-    cand = ((long_h & near_h) | (long_v & near_v)).astype(np.uint8)
-    count, labels = cv2.connectedComponents(cand, connectivity=8)
+    cand = _edge_candidates(long_h, long_v, boxes, band)
+    count, labels = cv2.connectedComponents(cand.view(np.uint8), connectivity=8)
     if count <= 1:
         return
-    hist = cv2.calcHist([gray], [0], mask.astype(np.uint8), [256], [0, 256]).ravel().cumsum()
+    hist = cv2.calcHist([gray], [0], mask.view(np.uint8), [256], [0, 256]).ravel().cumsum()
     ink = float(np.searchsorted(hist, 0.05 * hist[-1]))  # the pen's own darkness
     light = ink + 0.45 * max(0.0, paper - ink)
-    ys, xs = np.nonzero(cand)
-    lab = labels[ys, xs]
-    sums = np.bincount(lab, weights=gray[ys, xs], minlength=count)
+    lab = labels[cand]
+    sums = np.bincount(lab, weights=gray[cand], minlength=count)
     sizes = np.bincount(lab, minlength=count)
     means = sums / np.maximum(sizes, 1)
     faint = means > light
     faint[0] = False
-    mask &= ~faint[labels]
+    if faint.any():
+        mask &= ~faint[labels]
+
+
+def _edge_candidates(long_h: np.ndarray, long_v: np.ndarray, boxes: Sequence[Box], band: int) -> np.ndarray:
+    """Long thin runs lying along a box edge: within ``band`` of a box's top or bottom
+    (along the box) or of its sides (over the box's height).
+
+    The places near the edges are a union of rectangles; boxes sharing their
+    top and bottom (a field's) make it one set of rows times one of columns.
+    """
+    h, w = long_h.shape
+    cand = np.zeros((h, w), bool)
+    rows: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for x0, y0, x1, y1 in boxes:
+        rows.setdefault((y0, y1), []).append((x0, x1))
+    for (y0, y1), spans in rows.items():
+        along = np.zeros(w, bool)  # columns of the boxes, widened by the band
+        edges_x = np.zeros(w, bool)  # columns near an upright edge
+        for x0, x1 in spans:
+            along[max(0, x0 - band) : min(w, x1 + band)] = True
+            for e in (x0, x1):
+                edges_x[max(0, e - band) : min(w, e + band + 1)] = True
+        for e in (y0, y1):
+            ya, yb = max(0, e - band), min(h, e + band + 1)
+            cand[ya:yb] |= long_h[ya:yb] & along
+        ya, yb = max(0, y0 - band), min(h, y1 + band)
+        cand[ya:yb] |= long_v[ya:yb] & edges_x
+    return cand
 
 
 def _is_line_remnant(
@@ -145,6 +175,9 @@ def _is_line_remnant(
         cx = x + cw / 2.0
         return any(abs(cx - e) <= band for e in v_edges)
     return False
+
+
+_SQUARE3 = np.ones((3, 3), np.uint8)
 
 
 def fit_square(patch: np.ndarray) -> np.ndarray:
@@ -164,26 +197,22 @@ def fit_square(patch: np.ndarray) -> np.ndarray:
 
 def _looks_split(mask: np.ndarray, box_w: int) -> bool:
     """Two letter-sized parts separated by an empty column: two letters in one box."""
-    cols = mask.any(axis=0)
-    h = mask.shape[0]
-    xs = np.flatnonzero(cols)
-    if xs.size == 0 or mask.shape[1] < 0.8 * box_w:
+    h, w = mask.shape
+    if w < 0.8 * box_w:
         return False
-    runs: list[tuple[int, int]] = []
-    start = int(xs[0])
-    prev = start
-    for x in xs[1:]:
-        x = int(x)
-        if x > prev + 2:
-            runs.append((start, prev + 1))
-            start = x
-        prev = x
-    runs.append((start, prev + 1))
+    xs = np.flatnonzero(mask.any(axis=0))
+    # Runs of inked columns, a gap of more than two empty columns between runs.
+    breaks = np.flatnonzero(np.diff(xs) > 2)
+    if breaks.size == 0:
+        return False  # one run (or none): one part
+    starts = [int(xs[0]), *(int(v) for v in xs[breaks + 1])]
+    ends = [*(int(v) + 1 for v in xs[breaks]), int(xs[-1]) + 1]
     big = 0
-    for a, b in runs:
-        part = mask[:, a:b]
-        rows = np.flatnonzero(part.any(axis=1))
-        if b - a >= 0.25 * box_w and rows.size and rows[-1] - rows[0] + 1 >= 0.5 * h:
+    for a, b in zip(starts, ends, strict=True):
+        if b - a < 0.25 * box_w:
+            continue
+        rows = np.flatnonzero(mask[:, a:b].any(axis=1))
+        if rows.size and rows[-1] - rows[0] + 1 >= 0.5 * h:
             big += 1
     return big >= 2
 
@@ -204,29 +233,32 @@ def _is_spill(comp: np.ndarray, x: int, box: Box, home: Box, part: float, home_p
     return reach <= 0.55 * bw
 
 
-def _without_specks(stats: np.ndarray, comps: Sequence[int], min_area: float) -> list[int]:
+def _without_specks(stats: Sequence[Sequence[int]], comps: Sequence[int], min_area: float) -> list[int]:
     """The components of a box's ink that are strokes: specks are tiny next to the biggest part.
 
     A speck is under twice the smallest ink kept at all and under
     :data:`SPECK_SHARE` of the biggest part; a broken stroke's pieces are larger.
     """
-    limit = min(2.0 * min_area, SPECK_SHARE * max(int(stats[c][4]) for c in comps))
+    limit = min(2.0 * min_area, SPECK_SHARE * max(stats[c][4] for c in comps))
     return [c for c in comps if stats[c][4] >= limit]
 
 
-def _extent(stats: np.ndarray, comps: Sequence[int]) -> tuple[int, int, int, int]:
-    """Bounding box (x0, y0, x1, y1) of components."""
-    x0 = min(int(stats[c][0]) for c in comps)
-    y0 = min(int(stats[c][1]) for c in comps)
-    x1 = max(int(stats[c][0] + stats[c][2]) for c in comps)
-    y1 = max(int(stats[c][1] + stats[c][3]) for c in comps)
+def _extent(stats: Sequence[Sequence[int]], comps: Sequence[int]) -> tuple[int, int, int, int]:
+    """Bounding box (x0, y0, x1, y1) of components (``stats``: OpenCV's rows, as lists)."""
+    if len(comps) == 1:
+        x, y, w, h = stats[comps[0]][:4]
+        return x, y, x + w, y + h
+    x0 = min(stats[c][0] for c in comps)
+    y0 = min(stats[c][1] for c in comps)
+    x1 = max(stats[c][0] + stats[c][2] for c in comps)
+    y1 = max(stats[c][1] + stats[c][3] for c in comps)
     return x0, y0, x1, y1
 
 
 def _join_marks(
     marks: Sequence[int],
     members: list[list[int]],
-    stats: np.ndarray,
+    stats: Sequence[Sequence[int]],
     owner: np.ndarray,
     boxes: Sequence[Box],
     blank: Sequence[bool],
@@ -278,7 +310,8 @@ def extract_glyphs(
     hist = cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel().cumsum()
     paper = float(np.searchsorted(hist, 0.9 * hist[-1]))  # 90th percentile grey
     _erase_box_lines(mask, gray, boxes, px_per_mm, paper)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    _, labels, stats_arr = components(mask.view(np.uint8))
+    stats = stats_arr.tolist()  # Python ints: read one component at a time
     # Columns owned by each box: box extents widened to the middle of each gap.
     _h, w = gray.shape
     owner = np.full(w, -1, np.int32)
@@ -289,28 +322,30 @@ def extract_glyphs(
     band = max(2, round(0.5 * px_per_mm))
     v_edges = sorted({b[0] for b in boxes} | {b[2] for b in boxes})
     h_edges = sorted({b[1] for b in boxes} | {b[3] for b in boxes})
+    owned = bool(owner.min() >= 0)  # every column has its box (boxes inside the image)
     members: list[list[int]] = [[] for _ in range(n)]
     extra: list[tuple[int, int, int, np.ndarray]] = []
     cut_up: list[tuple[int, int, list[int], list[tuple[int, int, int, np.ndarray]]]] = []
-    marks: list[int] = []  # small components that may be a letter's dots or breve
-    for c in range(1, count):
-        x, y, cw, ch, area = (int(v) for v in stats[c])
-        if area < min_area:
-            if diacritics and area >= 2:
-                marks.append(c)
-            continue
+    areas = stats_arr[1:, cv2.CC_STAT_AREA]
+    big = np.flatnonzero(areas >= min_area) + 1  # specks are left out at once
+    # Small components that may be a letter's dots or breve (see _join_marks).
+    marks: list[int] = (np.flatnonzero((areas < min_area) & (areas >= 2)) + 1).tolist() if diacritics else []
+    for c in big.tolist():
+        x, y, cw, ch, area = stats[c]
         if _is_line_remnant(x, y, cw, ch, v_edges, h_edges, band):
             continue
         comp = labels[y : y + ch, x : x + cw] == c
         col_counts = comp.sum(axis=0)
         owners = owner[x : x + cw]
-        per_box = np.bincount(owners[owners >= 0], weights=col_counts[owners >= 0], minlength=n)
-        best = int(np.argmax(per_box))
+        if owned:
+            per_box = np.bincount(owners, weights=col_counts, minlength=n).tolist()
+        else:
+            per_box = np.bincount(owners[owners >= 0], weights=col_counts[owners >= 0], minlength=n).tolist()
+        best = max(range(n), key=per_box.__getitem__)  # the first of equal maxima, as argmax
         # A box's part counts next to the biggest part, not the whole: in a
         # chain of touching letters each box's part is a letter of its own.
-        shared = [
-            j for j in range(n) if j != best and not blank[j] and per_box[j] >= max(0.2 * per_box[best], min_area)
-        ]
+        least = max(0.2 * per_box[best], min_area)
+        shared = [j for j in range(n) if j != best and not blank[j] and per_box[j] >= least]
         if shared:
             # Letters of neighbouring boxes touching: cut the component at the
             # box borders and give each box its own part (unless a part turns
@@ -327,7 +362,7 @@ def extract_glyphs(
         if blank[best]:
             continue
         by0, by1 = boxes[best][1], boxes[best][3]
-        inside_rows = comp[max(0, by0 - y) : max(0, by1 - y)].sum()
+        inside_rows = np.count_nonzero(comp[max(0, by0 - y) : max(0, by1 - y)])
         if inside_rows < 0.3 * area:
             if diacritics:
                 marks.append(c)  # above the box: a mark of this letter, or ink of the row above
@@ -354,10 +389,11 @@ def extract_glyphs(
             for p in kept:
                 spilled_into[p[0]] |= p[0] != best and p[0] in spills
     for j, y, x, piece in extra:
-        new = stats.shape[0]
+        new = len(stats)
         labels[y : y + piece.shape[0], x : x + piece.shape[1]][piece] = new
         ys, xs = np.nonzero(piece)
-        stats = np.vstack([stats, [x + xs.min(), y + ys.min(), np.ptp(xs) + 1, np.ptp(ys) + 1, len(xs)]])
+        x0, y0 = int(xs.min()), int(ys.min())
+        stats.append([x + x0, y + y0, int(xs.max()) - x0 + 1, int(ys.max()) - y0 + 1, len(xs)])
         members[j].append(new)
     if marks:
         _join_marks(marks, members, stats, owner, boxes, blank)
@@ -369,13 +405,16 @@ def extract_glyphs(
         bx0, by0, bx1, by1 = boxes[i]
         bw, bh = bx1 - bx0, by1 - by0
         sx0, sy0, sx1, sy1 = _extent(stats, members[i])
-        own = np.zeros(stats.shape[0], bool)
-        own[members[i]] = True
-        sub = own[labels[sy0:sy1, sx0:sx1]]
-        total = float(sub.sum())
+        if len(members[i]) == 1:
+            sub = labels[sy0:sy1, sx0:sx1] == members[i][0]
+        else:
+            own = np.zeros(len(stats), bool)
+            own[members[i]] = True
+            sub = own[labels[sy0:sy1, sx0:sx1]]
+        total = float(np.count_nonzero(sub))
         ix0, ix1 = max(bx0, sx0) - sx0, min(bx1, sx1) - sx0
         iy0, iy1 = max(by0, sy0) - sy0, min(by1, sy1) - sy0
-        inside = float(sub[max(0, iy0) : max(0, iy1), max(0, ix0) : max(0, ix1)].sum())
+        inside = float(np.count_nonzero(sub[max(0, iy0) : max(0, iy1), max(0, ix0) : max(0, ix1)]))
         spill = 1.0 - inside / total if total else 0.0
         gh, gw = sy1 - sy0, sx1 - sx0
         cy = (sy0 + sy1) / 2.0 - by0
@@ -394,9 +433,10 @@ def extract_glyphs(
             continue
         # Keep the grey levels of the own ink (anti-aliasing carries shape at
         # low resolution), paper and foreign ink become white.
-        keep = cv2.dilate(sub.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-        patch = gray[sy0:sy1, sx0:sx1].astype(np.float32)
-        darkest = float(patch[sub].min()) if total else 0.0
+        keep = cv2.dilate(sub.view(np.uint8), _SQUARE3) > 0
+        grey_patch = gray[sy0:sy1, sx0:sx1]
+        patch = grey_patch.astype(np.float32)
+        darkest = float(grey_patch[sub].min()) if total else 0.0
         span = max(paper - darkest, 40.0)
         ink = np.clip((paper - patch) / span, 0.0, 1.0)
         ink[~keep] = 0.0

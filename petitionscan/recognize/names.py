@@ -413,13 +413,26 @@ def _prob_of(alts: Alternatives, ch: str) -> float:
 
 
 def _logprob_matrix(boxes: Sequence[Alternatives], chars: str) -> np.ndarray:
-    m = np.full((len(boxes), len(chars)), math.log(_FLOOR))
-    for i, alts in enumerate(boxes):
+    floor = math.log(_FLOOR)
+    index = _char_index(chars)
+    rows: list[list[float]] = []
+    for alts in boxes:
+        row = [floor] * len(chars)
         for ch, p in alts:
-            j = chars.find(ch)
-            if j >= 0:
-                m[i, j] = math.log(max(p, _FLOOR))
-    return m
+            j = index.get(ch)
+            if j is not None:
+                row[j] = math.log(max(p, _FLOOR))
+        rows.append(row)
+    return np.array(rows, np.float64).reshape(len(boxes), len(chars))
+
+
+@lru_cache(maxsize=8)
+def _char_index(chars: str) -> dict[str, int]:
+    """Each character's first position in ``chars`` (what ``str.find`` says)."""
+    index: dict[str, int] = {}
+    for j, ch in enumerate(chars):
+        index.setdefault(ch, j)
+    return index
 
 
 def _beam(

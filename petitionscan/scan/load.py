@@ -364,8 +364,9 @@ def _image_page(path: str, index: int) -> np.ndarray:
                 img.seek(index)
             _check_pixels(path, *img.size)
             img.load()
-            upright = ImageOps.exif_transpose(img) if img.format in ("JPEG", "HEIF", "PNG") else img
-            return _pil_to_array(upright)
+            if img.format in ("JPEG", "HEIF", "PNG"):
+                ImageOps.exif_transpose(img, in_place=True)  # in place: no copy of an upright photo
+            return _pil_to_array(img)
     except EOFError as exc:
         raise InputFileError(f"{path}: has no page {index + 1}") from exc
     except InputFileError:
