@@ -55,14 +55,15 @@ def make_scans(root: Path, sheets: int, seed: int, profile: str) -> list[Path]:
 
 def balanced_shares(files: list[Path], stations: int) -> list[list[Path]]:
     """The files dealt to the stations so that each gets about as many pages (largest file first)."""
-    from petitionscan.scan.load import page_count
+    from petitionscan.scan.load import find_inputs, page_count
 
+    pages = {Path(item.path).resolve(): page_count(item) for item in find_inputs(files).files}
     shares: list[list[Path]] = [[] for _ in range(stations)]
     load = [0] * stations
-    for f in sorted(files, key=page_count, reverse=True):
+    for f in sorted(files, key=lambda f: pages[f.resolve()], reverse=True):
         i = load.index(min(load))
         shares[i].append(f)
-        load[i] += page_count(f)
+        load[i] += pages[f.resolve()]
     return shares
 
 
@@ -88,21 +89,24 @@ def counts(db: store.Target) -> tuple[object, ...]:
 
 
 def bench_scan(server: pgserver.Server, root: Path, sheets: int, stations: int, profile: str) -> None:
+    from petitionscan.scan.load import find_inputs, page_count
+
     files = make_scans(root, sheets, seed=11, profile=profile)
-    print(f"scan: {len(files)} pages, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
+    n = sum(page_count(item) for item in find_inputs(files).files)
+    print(f"scan: {n} pages in {len(files)} files, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     lite = str(root / "one.db")
     t = timed([scan(files, lite, root / "r0.csv")], time.perf_counter())
-    print(f"  1 process  -> SQLite:      {len(files) / t:5.2f} pages/s")
+    print(f"  1 process  -> SQLite:      {n / t:5.2f} pages/s")
     one_pg = server.new_database()
     t1 = timed([scan(files, one_pg, root / "r1.csv")], time.perf_counter())
-    print(f"  1 process  -> PostgreSQL:  {len(files) / t1:5.2f} pages/s")
+    print(f"  1 process  -> PostgreSQL:  {n / t1:5.2f} pages/s")
     many = server.new_database()
     shares = balanced_shares(files, stations)
     started = time.perf_counter()
     procs = [scan(share, many, root / f"r{i + 2}.csv") for i, share in enumerate(shares)]
     tn = timed(procs, started)
     print(
-        f"  {stations} processes -> PostgreSQL: {len(files) / tn:5.2f} pages/s "
+        f"  {stations} processes -> PostgreSQL: {n / tn:5.2f} pages/s "
         f"({t1 / tn:.2f}x one process; load {os.getloadavg()[0]:.1f})"
     )
     # Every station scans the whole batch once more: all of it must be recognised as already stored.

@@ -58,7 +58,6 @@ from petitionscan.recognize.render import (
     is_paper,
     is_test_font,
     kazakh_capital,
-    kazakh_drawing,
     kazakh_split,
     load_cyrillic_lookalikes,
     load_font_letters,
@@ -143,8 +142,8 @@ def load_cyrillic_set(data: Path, per_class: int, rng: np.random.Generator) -> l
             out.append(Sample(str(label), f"cyr-{group}", raster=np.asarray(img)))
     with np.load(data / "kazakh.npz") as d:
         for i, (img, label) in enumerate(zip(d["images"], d["labels"], strict=True)):
-            if str(label) in ("Ә", "Һ") and (drawing := kazakh_drawing(img, str(label), i)) is not None:
-                out.append(drawing)
+            if str(label) in ("Ә", "Һ"):
+                out.append(Sample(str(label), f"kaz-{i}", raster=np.asarray(img)))
     latin = load_stroke_file(data / "unipen-strokes.jsonl.gz") + load_stroke_file(data / "uji1-strokes.jsonl.gz")
     latin += load_paper_letters(data / "emnist-upper.npz")
     as_cyrillic = {v: k for k, v in CYRILLIC_AS_LATIN.items()}
@@ -185,7 +184,7 @@ def _render_chunk(args: tuple[list[int], int, int, float, float, float]) -> tupl
             img, boxes, blank = render_field(
                 [left, s, right], rng, degrade=degrade, scan_marks=marks, stroke_jitter=jitter
             )
-            g = extract_glyphs(img, boxes, blank, 8.0, diacritics=CLASSES == CYRILLIC)[1]
+            g = extract_glyphs(img, boxes, blank, 8.0)[1]
             if g.kind != KIND_LETTER or g.image is None:
                 continue
             xs.append((g.image * 255.0 + 0.5).astype(np.uint8))

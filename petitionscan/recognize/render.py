@@ -177,20 +177,6 @@ def load_paper_letters(path: Path, groups: Iterable[str] | None = None) -> list[
     return out
 
 
-def kazakh_drawing(image: np.ndarray, label: str, index: int) -> Sample | None:
-    """One drawing of ``kazakh.npz`` as a sample with its own stroke width measured.
-
-    The drawings were made with a mouse in a hairline, half the stroke of the
-    Cyrillic set's: left at that set's default pen, every re-drawing would
-    thin them further, and the network would learn "a thin line is Ә or Һ"
-    instead of their shapes (then read a thin Н as Һ).
-    """
-    fitted = _fit_raster(255 - np.asarray(image), cv2.INTER_AREA, 0.01)
-    if fitted is None:
-        return None
-    return Sample(label, f"kaz-{index}", raster=fitted[0], raster_pen=fitted[1])
-
-
 def cyrillic_split(group: str) -> str:
     """train / val / test of a Cyrillic drawing by its session group (``cyrillic.npz`` ``writers``).
 

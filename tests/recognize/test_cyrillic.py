@@ -10,7 +10,7 @@ import pytest
 
 from petitionscan.alphabets import CYRILLIC, LATIN
 from petitionscan.recognize import FieldImage, get_engine
-from petitionscan.recognize.render import Sample, cyrillic_split, kazakh_capital, kazakh_drawing, render_field
+from petitionscan.recognize.render import Sample, cyrillic_split, kazakh_capital, render_field
 from petitionscan.simulate.handwriting import handwriting_dir
 
 DRAWINGS = handwriting_dir() / "cyrillic.npz"
@@ -39,8 +39,8 @@ def test_letters(uji_hands: dict[str, dict[str, list[Sample]]]) -> dict[str, lis
                 out.setdefault(str(label), []).append(Sample(str(label), f"cyr-{group}", raster=np.asarray(img)))
     with np.load(handwriting_dir() / "kazakh.npz") as d:
         for i, (img, label) in enumerate(zip(d["images"], d["labels"], strict=True)):
-            if str(label) in "ӘҺ" and i % 10 == 0 and (drawing := kazakh_drawing(img, str(label), i)) is not None:
-                out.setdefault(str(label), []).append(drawing)
+            if str(label) in "ӘҺ" and i % 10 == 0:
+                out.setdefault(str(label), []).append(Sample(str(label), f"kaz-{i}", raster=np.asarray(img)))
     rng = np.random.default_rng(2)
     bases = {"Ғ": "Г", "Қ": "К", "Ң": "Н", "Ө": "О"}
     for letter, base in bases.items():
