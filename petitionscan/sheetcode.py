@@ -7,6 +7,7 @@ PDF toolkit that draws sheets.
 
 from __future__ import annotations
 
+from itertools import combinations
 from urllib.parse import quote, unquote
 
 QR_PREFIX = "PSC1"
@@ -53,3 +54,33 @@ def is_valid_serial(serial: str) -> bool:
         return False
     body = parts[0] + parts[1]
     return all(c in ALPHABET for c in body) and check_char(body) == parts[2]
+
+
+# Characters Tesseract mistakes for one another in the printed serial.
+CONFUSABLE = {
+    "O": "0DQ", "0": "DQ", "D": "0", "Q": "0", "Y": "9V", "9": "Y", "V": "Y", "8": "B", "B": "8",
+    "5": "S", "S": "5", "2": "Z", "Z": "2", "6": "G", "G": "6", "1": "T", "T": "1", "I": "1T",
+}  # fmt: skip
+
+
+def confusable_twins(serial: str) -> set[str]:
+    """Valid serials two commonly confused characters away from ``serial`` (body only).
+
+    The check character catches any one wrong character, but two can cancel
+    out: a printed serial misread twice the same way (5 as S and 0 as D) is
+    then another valid serial. New serials are drawn without such twins, so
+    that a misreading of this kind never passes the check.
+    """
+    body, _, check = serial.rpartition("-")
+    chars = list(body)
+    spots = [i for i, ch in enumerate(chars) if ch in CONFUSABLE]
+    out: set[str] = set()
+    for i, j in combinations(spots, 2):
+        for a in CONFUSABLE[chars[i]]:
+            for b in CONFUSABLE[chars[j]]:
+                twin = chars.copy()
+                twin[i], twin[j] = a, b
+                candidate = f"{''.join(twin)}-{check}"
+                if candidate != serial and is_valid_serial(candidate):
+                    out.add(candidate)
+    return out

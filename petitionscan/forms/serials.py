@@ -1,9 +1,12 @@
 """Sheet serials: unique per campaign across runs, machines and branches.
 
 Branches print on their own laptops with no shared counter, so a serial is
-random (50 bits: two printings of a million sheets collide with odds below one
-in two million) plus a check character, in Crockford's base-32 alphabet that
-has no I, L, O or U to misread. A local ledger of issued serials makes repeats
+random (10 base-32 characters: two branches printing 10,000 sheets each share
+a serial with odds of about one in eight million) plus a check character, in Crockford's base-32 alphabet that
+has no I, L, O or U to misread. About a quarter of random serials are left
+out: those with a valid twin two commonly misread characters away
+(:func:`~petitionscan.sheetcode.confusable_twins`), which a damaged QR code's
+printed-serial fallback could otherwise take for the sheet. A local ledger of issued serials makes repeats
 on one machine impossible, not just unlikely.
 """
 
@@ -18,6 +21,7 @@ from petitionscan.fileio import user_data_dir
 from petitionscan.sheetcode import ALPHABET as ALPHABET
 from petitionscan.sheetcode import CHECK_ALPHABET as CHECK_ALPHABET
 from petitionscan.sheetcode import check_char as check_char
+from petitionscan.sheetcode import confusable_twins
 from petitionscan.sheetcode import format_serial as format_serial
 from petitionscan.sheetcode import is_valid_serial as is_valid_serial
 
@@ -44,7 +48,7 @@ def new_serials(count: int, campaign_id: str) -> list[str]:
     while len(out) < count:
         body = "".join(secrets.choice(ALPHABET) for _ in range(_RANDOM_CHARS))
         serial = format_serial(body)
-        if serial not in seen:
+        if serial not in seen and not confusable_twins(serial):
             seen.add(serial)
             out.append(serial)
     return out

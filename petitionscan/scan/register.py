@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from petitionscan import geometry
-from petitionscan.sheetcode import is_valid_serial, parse_qr_payload
+from petitionscan.sheetcode import CONFUSABLE, is_valid_serial, parse_qr_payload
 
 log = logging.getLogger(__name__)
 
@@ -403,19 +403,12 @@ def serial_candidates(text: str) -> set[str]:
     return found
 
 
-# Characters Tesseract mistakes for one another in the printed serial.
-_CONFUSABLE = {
-    "O": "0DQ", "0": "DQ", "D": "0", "Q": "0", "Y": "9V", "9": "Y", "V": "Y", "8": "B", "B": "8",
-    "5": "S", "S": "5", "2": "Z", "Z": "2", "6": "G", "G": "6", "1": "T", "T": "1", "I": "1T",
-}  # fmt: skip
-
-
 def _substituted(serial: str) -> set[str]:
     """Readings with one commonly confused character replaced (body only)."""
     body, _, check = serial.rpartition("-")
     out = set()
     for i, ch in enumerate(body):
-        for other in _CONFUSABLE.get(ch, ""):
+        for other in CONFUSABLE.get(ch, ""):
             out.add(f"{body[:i]}{other}{body[i + 1 :]}-{check}")
     return out
 

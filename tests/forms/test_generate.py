@@ -411,3 +411,14 @@ def test_generate_reports_progress_per_sheet(tmp_path: Path) -> None:
     seen: list[tuple[int, int]] = []
     generate(None, sheets=3, out=tmp_path / "s.pdf", with_appeal=False, progress=lambda d, t: seen.append((d, t)))
     assert seen == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_new_serials_have_no_twin_a_double_misreading_away(tmp_path: Path) -> None:
+    """A printed serial misread twice the same way (5 as S, 0 as D) must fail its check, never name another sheet."""
+    from petitionscan.forms.serials import new_serials
+    from petitionscan.sheetcode import confusable_twins
+
+    # Seen on a damaged-QR page at 150 dpi: both valid, two confusions apart.
+    assert "SSMES-RY1KD-8" in confusable_twins("S5MES-RY1K0-8")
+    assert "S5MES-RY1K0-8" in confusable_twins("SSMES-RY1KD-8")
+    assert not any(confusable_twins(s) for s in new_serials(300, "twins"))
