@@ -1,8 +1,10 @@
 """From a field image to one normalised glyph per written box.
 
 Training and inference both go through :func:`extract_glyphs`, so the network
-sees at run time exactly the kind of input it was trained on. The steps, and
-why:
+sees at run time the kind of input it was trained on. One difference is
+known: the shipped Cyrillic network was trained before marks above letters
+were kept (``diacritics``), and reads Ё better with them all the same (see
+the model card). The steps, and why:
 
 * ink is separated from paper with a clipped Otsu threshold, so faint grey
   remnants of the printed boxes and paper noise drop out;
