@@ -341,14 +341,14 @@ def _raster_glyph(char: str, raster: np.ndarray) -> Glyph | None:
         return None
     scale = MASK_HEIGHT / h
     mask = cv2.resize(crop, (max(1, round(w * scale)), MASK_HEIGHT), interpolation=cv2.INTER_LINEAR)
-    return Glyph(char, mask.shape[1] / MASK_HEIGHT, mask=_thin(np.clip(mask, 0, 1)))
+    return Glyph(char, mask.shape[1] / MASK_HEIGHT, mask=_to_pen_width(np.clip(mask, 0, 1)))
 
 
 DRAWING_STROKE = 0.075
 """Stroke width, as a share of the letter's height, that a thick drawing is thinned to: a ballpoint's."""
 
 
-def _thin(mask: np.ndarray) -> np.ndarray:
+def _to_pen_width(mask: np.ndarray) -> np.ndarray:
     """Bring a drawing's line toward a pen's: thin a finger-drawn letter, thicken a mouse's hairline.
 
     Each erosion takes a pixel off each side, each dilation adds one. The
@@ -364,6 +364,8 @@ def _thin(mask: np.ndarray) -> np.ndarray:
     target = DRAWING_STROKE * MASK_HEIGHT
     if width < 0.75 * target:
         grow = min(2, int((target - width) / 2))
+        if grow < 1:
+            return mask
         return np.asarray(cv2.dilate(mask, np.ones((3, 3), np.uint8), iterations=grow), np.float32)
     steps = min(4, int((width - target) / 2))
     if steps < 1:

@@ -137,3 +137,25 @@ def test_paper_hands_hold_only_held_out_test_letters() -> None:
         if paper_split(s.writer) == "test" and not is_lowercase_l(s)
     ]
     assert len(glyphs) == len(expected)
+
+
+def test_drawings_are_brought_toward_a_pens_width() -> None:
+    """A mouse's hairline is thickened and a finger's broad stroke thinned, toward a ballpoint's line."""
+    import cv2
+
+    from petitionscan.simulate.handwriting import DRAWING_STROKE, MASK_HEIGHT, _to_pen_width
+
+    def stroke_width(mask: np.ndarray) -> float:
+        ink = (mask > 0.5).astype(np.uint8)
+        contours, _ = cv2.findContours(ink, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+        return 2.0 * float(ink.sum()) / sum(cv2.arcLength(c, True) for c in contours)
+
+    def letter_l(width: int) -> np.ndarray:
+        mask = np.zeros((MASK_HEIGHT, 70), np.float32)
+        cv2.polylines(mask, [np.array([[20, 8], [20, 86], [60, 86]], np.int32)], False, 1.0, width)
+        return mask
+
+    target = DRAWING_STROKE * MASK_HEIGHT
+    hairline, broad = letter_l(2), letter_l(16)
+    assert stroke_width(hairline) < stroke_width(_to_pen_width(hairline)) <= target + 1
+    assert target - 1 <= stroke_width(_to_pen_width(broad)) < stroke_width(broad)
