@@ -7,7 +7,6 @@ PDF toolkit that draws sheets.
 
 from __future__ import annotations
 
-from itertools import combinations
 from urllib.parse import quote, unquote
 
 QR_PREFIX = "PSC1"
@@ -63,6 +62,16 @@ CONFUSABLE = {
 }  # fmt: skip
 
 
+def confused_once(serial: str) -> set[str]:
+    """``serial`` with one commonly confused character replaced (body only), valid or not."""
+    body, _, check = serial.rpartition("-")
+    out = set()
+    for i, ch in enumerate(body):
+        for other in CONFUSABLE.get(ch, ""):
+            out.add(f"{body[:i]}{other}{body[i + 1 :]}-{check}")
+    return out
+
+
 def confusable_twins(serial: str) -> set[str]:
     """Valid serials two commonly confused characters away from ``serial`` (body only).
 
@@ -71,16 +80,9 @@ def confusable_twins(serial: str) -> set[str]:
     then another valid serial. New serials are drawn without such twins, so
     that a misreading of this kind never passes the check.
     """
-    body, _, check = serial.rpartition("-")
-    chars = list(body)
-    spots = [i for i, ch in enumerate(chars) if ch in CONFUSABLE]
-    out: set[str] = set()
-    for i, j in combinations(spots, 2):
-        for a in CONFUSABLE[chars[i]]:
-            for b in CONFUSABLE[chars[j]]:
-                twin = chars.copy()
-                twin[i], twin[j] = a, b
-                candidate = f"{''.join(twin)}-{check}"
-                if candidate != serial and is_valid_serial(candidate):
-                    out.add(candidate)
-    return out
+    return {
+        twin
+        for once in confused_once(serial)
+        for twin in confused_once(once)
+        if twin != serial and is_valid_serial(twin)
+    }

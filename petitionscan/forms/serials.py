@@ -1,13 +1,14 @@
 """Sheet serials: unique per campaign across runs, machines and branches.
 
 Branches print on their own laptops with no shared counter, so a serial is
-random (10 base-32 characters: two branches printing 10,000 sheets each share
-a serial with odds of about one in eight million) plus a check character, in Crockford's base-32 alphabet that
-has no I, L, O or U to misread. About a quarter of random serials are left
-out: those with a valid twin two commonly misread characters away
+random (10 base-32 characters: two branches printing 10,000 sheets each
+share a serial with odds of about one in eight million) plus a check
+character, in Crockford's base-32 alphabet that has no I, L, O or U to
+misread. About a quarter of random serials are left out: those with a valid
+twin two commonly misread characters away
 (:func:`~petitionscan.sheetcode.confusable_twins`), which a damaged QR code's
-printed-serial fallback could otherwise take for the sheet. A local ledger of issued serials makes repeats
-on one machine impossible, not just unlikely.
+printed-serial fallback could otherwise take for the sheet. A local ledger
+of issued serials makes repeats on one machine impossible, not just unlikely.
 """
 
 from __future__ import annotations

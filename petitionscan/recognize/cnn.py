@@ -271,13 +271,14 @@ class CnnRecognizer:
         once; each script's network reads, in one batch, the glyphs of the
         fields that may be written in it.
         """
+        field_scripts = [scripts_of(f.alphabet) for f in fields]
         per_field = [
-            extract_glyphs(f.image, f.boxes_px, f.blank, f.px_per_mm, diacritics="cyrillic" in scripts_of(f.alphabet))
-            for f in fields
+            extract_glyphs(f.image, f.boxes_px, f.blank, f.px_per_mm, diacritics="cyrillic" in scripts)
+            for f, scripts in zip(fields, field_scripts, strict=True)
         ]
         by_script: dict[str, list[FieldEvidence]] = {}
         for script in ("latin", "cyrillic"):
-            chosen = [i for i, f in enumerate(fields) if script in scripts_of(f.alphabet)]
+            chosen = [i for i, scripts in enumerate(field_scripts) if script in scripts]
             if not chosen:
                 continue
             images = [g.image for i in chosen for g in per_field[i] if g.kind == KIND_LETTER and g.image is not None]
@@ -290,8 +291,7 @@ class CnnRecognizer:
             by_script[script] = out
         result: list[FieldEvidence] = []
         cursor = {script: iter(evs) for script, evs in by_script.items()}
-        for f in fields:
-            first, *rest = scripts_of(f.alphabet)
+        for first, *rest in field_scripts:
             ev = next(cursor[first])
             for script in rest:
                 ev = replace(ev, other=next(cursor[script]))

@@ -274,7 +274,7 @@ def _join_marks(
     """
     bodies = {i: _extent(stats, m) for i, m in enumerate(members) if m}
     for c in marks:
-        x, y, cw, ch, _area = (int(v) for v in stats[c])
+        x, y, cw, ch, _area = stats[c]
         i = int(owner[min(len(owner) - 1, x + cw // 2)])
         if i < 0 or blank[i] or i not in bodies:
             continue

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from petitionscan import geometry
-from petitionscan.sheetcode import CONFUSABLE, is_valid_serial, parse_qr_payload
+from petitionscan.sheetcode import confused_once, is_valid_serial, parse_qr_payload
 
 log = logging.getLogger(__name__)
 
@@ -397,20 +397,10 @@ def serial_candidates(text: str) -> set[str]:
             candidate
             for a, b, check in matches
             if len(b) == 5
-            for candidate in _substituted(f"{a[-5:]}-{b}-{check}")
+            for candidate in confused_once(f"{a[-5:]}-{b}-{check}")
             if is_valid_serial(candidate)
         }
     return found
-
-
-def _substituted(serial: str) -> set[str]:
-    """Readings with one commonly confused character replaced (body only)."""
-    body, _, check = serial.rpartition("-")
-    out = set()
-    for i, ch in enumerate(body):
-        for other in CONFUSABLE.get(ch, ""):
-            out.add(f"{body[:i]}{other}{body[i + 1 :]}-{check}")
-    return out
 
 
 def _readings(part: str) -> set[str]:
