@@ -53,11 +53,15 @@ def make_scans(root: Path, sheets: int, seed: int, profile: str) -> list[Path]:
     return sorted(result.out_dir / name for name in result.files)
 
 
-def balanced_shares(files: list[Path], stations: int) -> list[list[Path]]:
-    """The files dealt to the stations so that each gets about as many pages (largest file first)."""
+def page_counts(files: list[Path]) -> dict[Path, int]:
+    """Each file's number of pages, keyed by its resolved path."""
     from petitionscan.scan.load import find_inputs, page_count
 
-    pages = {Path(item.path).resolve(): page_count(item) for item in find_inputs(files).files}
+    return {Path(item.path).resolve(): page_count(item) for item in find_inputs(files).files}
+
+
+def balanced_shares(files: list[Path], pages: dict[Path, int], stations: int) -> list[list[Path]]:
+    """The files dealt to the stations so that each gets about as many pages (largest file first)."""
     shares: list[list[Path]] = [[] for _ in range(stations)]
     load = [0] * stations
     for f in sorted(files, key=lambda f: pages[f.resolve()], reverse=True):
@@ -89,10 +93,9 @@ def counts(db: store.Target) -> tuple[object, ...]:
 
 
 def bench_scan(server: pgserver.Server, root: Path, sheets: int, stations: int, profile: str) -> None:
-    from petitionscan.scan.load import find_inputs, page_count
-
     files = make_scans(root, sheets, seed=11, profile=profile)
-    n = sum(page_count(item) for item in find_inputs(files).files)
+    pages = page_counts(files)
+    n = sum(pages.values())
     print(f"scan: {n} pages in {len(files)} files, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     lite = str(root / "one.db")
     t = timed([scan(files, lite, root / "r0.csv")], time.perf_counter())
@@ -101,7 +104,7 @@ def bench_scan(server: pgserver.Server, root: Path, sheets: int, stations: int, 
     t1 = timed([scan(files, one_pg, root / "r1.csv")], time.perf_counter())
     print(f"  1 process  -> PostgreSQL:  {n / t1:5.2f} pages/s")
     many = server.new_database()
-    shares = balanced_shares(files, stations)
+    shares = balanced_shares(files, pages, stations)
     started = time.perf_counter()
     procs = [scan(share, many, root / f"r{i + 2}.csv") for i, share in enumerate(shares)]
     tn = timed(procs, started)
