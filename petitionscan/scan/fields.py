@@ -33,9 +33,14 @@ PX_PER_MM = 8.0
 MARGIN_MM = 1.5
 """Room around a field's boxes: strokes may cross a box edge."""
 JPEG_PX_PER_MM = 4.0
-CROP_JPEG_QUALITY = 85
-"""Name crops: a fraction of a millisecond to encode and 40 % of a fast PNG's bytes over
-all capture profiles; the strokes' edges move by a few grey levels, which no eye sees."""
+"""The page picture in review: the whole sheet zoomable, its handwriting legible."""
+PAGE_JPEG_QUALITY = 60
+"""The page picture: 114 kB a simulated page against 133 at quality 70 (the printed appeal
+is most of its bytes); its text and handwriting read the same at review's zoom."""
+CROP_JPEG_QUALITY = 70
+"""Name crops, at the reader's full resolution: 115 kB a page for nine crops (163 at quality
+85; a fast PNG, 2.5 times that); the strokes' edges move by a few grey levels, which no
+eye sees at the size review shows them."""
 SEARCH_PX = 10
 """How far (pixels) a field's boxes may sit from where the homography puts them."""
 LINE_HALF = 3
@@ -539,7 +544,7 @@ def cut_page(image: np.ndarray, matrix: np.ndarray, sheet: geometry.SheetGeometr
         struck = _struck(mask, widest, name_boxes or other_boxes, origin)
         crop = _name_crop(gray, name_boxes, margin)
         rows.append(RowCut(row.row, tuple(cuts), signed, has_signature, struck, crop))
-    return PageCut(tuple(rows), encode_jpeg(_page_preview(image, matrix, sheet)), dropout)
+    return PageCut(tuple(rows), encode_jpeg(_page_preview(image, matrix, sheet), PAGE_JPEG_QUALITY), dropout)
 
 
 def _page_preview(image: np.ndarray, matrix: np.ndarray, sheet: geometry.SheetGeometry) -> np.ndarray:
@@ -567,7 +572,7 @@ def _name_crop(gray: np.ndarray, boxes: list[Box], margin: int) -> bytes:
     return encode_jpeg(gray[y0:y1, x0:x1], CROP_JPEG_QUALITY)
 
 
-def encode_jpeg(gray: np.ndarray, quality: int = 70) -> bytes:
+def encode_jpeg(gray: np.ndarray, quality: int) -> bytes:
     """Baseline with optimised Huffman tables: the same pixels as a plain JPEG, 5-8 % fewer bytes.
 
     Progressive saves another 3-4 % of the bytes but takes three times as long
@@ -584,4 +589,4 @@ def preview_jpeg(image: np.ndarray, long_side: int = 1200) -> bytes:
     scale = min(1.0, long_side / max(gray.shape))
     if scale < 1.0:
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    return encode_jpeg(gray)
+    return encode_jpeg(gray, PAGE_JPEG_QUALITY)
