@@ -235,3 +235,21 @@ def test_an_apostrophe_next_to_a_letter_written_close_is_still_an_apostrophe() -
         cv2.line(img, (stem, y), (x0 + 20, y), 0, 4)
     (reading,) = get_engine("cnn").read([dataclasses.replace(field, image=img)])
     assert reading.text == "OL'EV"
+
+
+def test_a_two_script_row_goes_to_the_script_whose_lists_know_its_words() -> None:
+    """ВИКТОР МАРКОВ written in shapes the Latin network takes as BUKTOP MAPKOB, each
+    letter a little surer there: the known names decide for Cyrillic."""
+    engine = get_engine("cnn")
+
+    def seen(text: str, p: float, script: str, kind: str, rest: str) -> FieldEvidence:
+        dists = {i: [(ch, p), (rest, 1 - p)] for i, ch in enumerate(text)}
+        return FieldEvidence((tuple(range(len(text))),), dists, False, kind, script)
+
+    evs = [
+        dataclasses.replace(seen(latin, 0.99, "latin", kind, "X"), other=seen(cyrillic, 0.9, "cyrillic", kind, "Ж"))
+        for latin, cyrillic, kind in (("BUKTOP", "ВИКТОР", GIVEN), ("MAPKOB", "МАРКОВ", SURNAME))
+    ]
+    readings = engine.readings_of(evs, [1, 1])  # type: ignore[attr-defined]
+    assert [r.text for r in readings] == ["ВИКТОР", "МАРКОВ"]
+    assert {r.script for r in readings} == {"cyrillic"}
