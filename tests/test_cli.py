@@ -70,12 +70,12 @@ def test_demo_runs_the_whole_workflow_into_a_new_folder(tmp_path: Path) -> None:
 
 
 def test_an_unexpected_failure_is_one_line_without_verbose(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import petitionscan.forms as forms
+    import petitionscan.forms.pdf as pdf
 
     def bug(*_args: object, **_kwargs: object) -> int:
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr(forms, "write_pdf", bug)
+    monkeypatch.setattr(pdf, "write_pdf", bug)
     out = str(tmp_path / "s.pdf")
     quiet = CliRunner().invoke(main, ["generate", "--out", out])
     assert quiet.exit_code == 1

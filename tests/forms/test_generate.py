@@ -289,12 +289,12 @@ def test_unwritable_output(tmp_path: Path) -> None:
 
 
 def test_full_disk_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import petitionscan.forms as forms
+    import petitionscan.forms.pdf as pdf
 
     def full(*args: object, **kwargs: object) -> int:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(forms, "write_pdf", full)
+    monkeypatch.setattr(pdf, "write_pdf", full)
     result = CliRunner().invoke(
         main, ["generate", "--out", str(tmp_path / "s.pdf"), "--layout", str(tmp_path / "s.json")]
     )

@@ -94,3 +94,17 @@ def test_markers_away_from_the_corners_are_found_on_the_whole_page() -> None:
     assert sorted(m.marker_id for m in found) == [0, 1, 2, 3]
     first = next(m for m in found if m.marker_id == 0)
     assert np.allclose(first.corners[0], (900, 1040), atol=2)  # in full-resolution pixels
+
+
+def test_reading_a_page_leaves_the_printing_and_table_libraries_out() -> None:
+    """Each scan process imports what reading needs: ReportLab (a fifth of a second)
+    and pandas are for printing sheets and tallies."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, petitionscan.cli, petitionscan.scan.pipeline, petitionscan.forms.campaign, "
+        "petitionscan.recognize.cnn; print(sorted(m for m in ('reportlab', 'pandas') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
