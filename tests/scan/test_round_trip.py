@@ -200,3 +200,28 @@ def test_pictures_are_compact(scanned: tuple[Path, object]) -> None:
         conn.close()
     # 542 kB a page with PNG crops, 313 with crops at JPEG quality 85; 244 kB now.
     assert (page_bytes + crop_bytes) / pages < 271_000
+
+
+def test_one_worker_reads_on_one_core(corpus: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--jobs 1`` is one core, as each pool worker is: OpenCV's threads are off while
+    this process reads pages, and back as they were afterwards."""
+    import cv2
+
+    from petitionscan.scan import pipeline
+
+    seen: list[int] = []
+    read = pipeline.read_page
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        seen.append(cv2.getNumThreads())
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "read_page", counting)
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(2)
+    try:
+        scan_paths([next(corpus.scans.iterdir())], db=tmp_path / "c.db", jobs=1)
+        assert seen and set(seen) == {1}
+        assert cv2.getNumThreads() == 2
+    finally:
+        cv2.setNumThreads(before)
