@@ -61,6 +61,16 @@ _BOS = len(CHARS)  # start of a Latin word
 _EOS = len(CHARS) + 1  # end of a Latin word
 _SEPARATORS = SEPARATORS
 _FLOOR = 1e-6
+UNHEARD_SHARE = 1e-5
+"""A letter under this share of the lexicon's letters is one names do not use (Cyrillic: Kazakh Һ,
+which no listed name holds; every Latin letter is far above it)."""
+UNHEARD_WEIGHT = 1e-3
+"""What a box's probability of such a letter is multiplied by before decoding. The networks
+learn Һ from as many drawings as Н, and Һ is drawn as an h: so is many a hurried Н, which
+then read as Һ with nothing else in reach of the name model. Weighed down, the name model
+chooses among the shapes next to it, and the field carries what it overruled. The cost: a
+name with a real Һ (a few loanwords, ШАҺАНОВ) is misread and goes to a person. On the
+Cyrillic validation names 66.1 -> 67.3 % exact (0.01 gave 67.0, 0.0001 67.3)."""
 MARGIN_CAP = 12.0
 """Margins above this many nats mean the same: no rival at all."""
 
@@ -149,6 +159,14 @@ class NameModel:
             codes = self.codes_of(group, length)
             self.by_length[length] = (codes, self._codes_logp(codes), group)
             start = end
+        counts = np.zeros(len(self.chars) + 3)
+        for codes, _, _ in self.by_length.values():
+            counts += np.bincount(codes.ravel(), minlength=len(counts))
+        share = counts[: len(self.chars)] / max(1.0, counts.sum())
+        self.unheard = frozenset(
+            ch for i, ch in enumerate(self.chars) if ch in self.letters and share[i] < UNHEARD_SHARE
+        )
+        """Letters (almost) no name of the lexicon holds (:data:`UNHEARD_SHARE`); confirmed names do not move them."""
 
     def codes_of(self, group: Sequence[str], length: int) -> np.ndarray:
         """Letter indices of equally long pieces, one row each."""
@@ -374,12 +392,15 @@ def decode(
     list (character, probability), best first."""
     model = model or load_model()
     params = params or DecoderParams()
+    seen = words
+    if model.unheard:
+        words = [[_unheard_down(box, model.unheard) for box in word] for word in words]
     chars: list[list[str]] = []
     pieces: list[PieceChoice] = []
     probs: list[float] = []
     separators: list[float] = []
     overruled = 0.0
-    for word in words:
+    for word, seen_word in zip(words, seen, strict=True):
         out: list[str] = []
         start = 0
         for i in range(len(word) + 1):
@@ -397,12 +418,24 @@ def decode(
                 separators.append(word[i][0][1])
             start = i + 1
         chars.append(out)
-        for box, ch in zip(word, out, strict=False):
-            p = _prob_of(box, ch)
-            probs.append(p)
-            if box and box[0][0] != ch:
-                overruled += math.log(max(box[0][1], _FLOOR)) - math.log(max(p, _FLOOR))
+        for box, raw, ch in zip(word, seen_word, out, strict=False):
+            probs.append(_prob_of(box, ch))
+            if raw and raw[0][0] != ch:  # against what the network saw
+                overruled += math.log(max(raw[0][1], _FLOOR)) - math.log(max(_prob_of(raw, ch), _FLOOR))
     return Decoded(chars, pieces, probs, separators, overruled)
+
+
+def _unheard_down(box: Alternatives, unheard: frozenset[str]) -> Alternatives:
+    """A box's probabilities with the letters no name holds weighed down (:data:`UNHEARD_WEIGHT`),
+    best first, the box's total kept (a spilled or split glyph's discount stays)."""
+    if not any(ch in unheard for ch, _ in box[:4]):
+        return box
+    scaled = [(ch, p * UNHEARD_WEIGHT if ch in unheard else p) for ch, p in box]
+    total = sum(p for _, p in scaled)
+    if total <= 0.0:
+        return box
+    k = sum(p for _, p in box) / total
+    return sorted(((ch, p * k) for ch, p in scaled), key=lambda x: -x[1])
 
 
 def _prob_of(alts: Alternatives, ch: str) -> float:

@@ -179,3 +179,16 @@ def test_the_letter_the_network_saw_is_the_first_alternative() -> None:
     last = reading.letters[-1]
     assert last.char == "V" and last.alternatives[1][0] == "U"
     assert last.alternatives[1][1] > last.probability
+
+
+def test_a_letter_no_name_uses_does_not_stand_for_its_look_alike() -> None:
+    """A hurried Н drawn as an h reads Һ to the network; no listed name holds Һ, so the
+    name model chooses Н, and says what it overruled. Latin letters are all in use."""
+    import math
+
+    cyrillic = load_model(GIVEN, "cyrillic")
+    assert cyrillic.unheard == frozenset("Һ") and not load_model(GIVEN).unheard
+    h_shaped = box(("Һ", 0.995), ("Н", 0.004), ("Ь", 0.001))
+    d = decode([[*clear("МАРИ"), h_shaped, *clear("А")]], cyrillic)
+    assert "".join(d.chars[0]) == "МАРИНА"
+    assert d.overruled == pytest.approx(math.log(0.995) - math.log(0.004))
