@@ -353,8 +353,8 @@ KNOWN_NAME_NATS = 1.0
 A Cyrillic name written in shapes the Latin network also takes for its own
 letters (ВИКТОР МАРКОВ as BUKTOP MAPKOB) is told apart by its words: they are
 names in one script's lists and nonsense in the other's. On 40-sheet
-``latin+cyrillic`` runs at seeds 13 and 23, 0.5, 1 and 2 nats each gave 8 or 9
-rows in the wrong script of 539 against 10 without; 4 gave more.
+``latin+cyrillic`` runs at seeds 13 and 23 (539 names): 10 in the wrong script
+without it; 0.5, 1 and 2 nats 7 to 9; 3 and 4 nats more again.
 """
 
 
