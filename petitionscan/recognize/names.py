@@ -30,7 +30,6 @@ from __future__ import annotations
 import copy
 import gzip
 import hashlib
-import itertools
 import json
 import logging
 import math
@@ -152,13 +151,12 @@ class NameModel:
         # Pieces by length, as letter index arrays with their trigram
         # log-probability, for vectorised matching.
         self.by_length: dict[int, tuple[np.ndarray, np.ndarray, list[str]]] = {}
-        start = 0
-        for length, run in itertools.groupby(map(len, pieces)):
-            end = start + sum(1 for _ in run)
+        lengths = np.fromiter(map(len, pieces), np.int64, len(pieces))
+        starts = np.flatnonzero(np.diff(lengths, prepend=-1))  # where each length's run begins
+        for start, end in zip(starts.tolist(), [*starts[1:].tolist(), len(pieces)], strict=True):
             group = list(pieces[start:end])
-            codes = self.codes_of(group, length)
-            self.by_length[length] = (codes, self._codes_logp(codes), group)
-            start = end
+            codes = self.codes_of(group, int(lengths[start]))
+            self.by_length[int(lengths[start])] = (codes, self._codes_logp(codes), group)
         counts = np.zeros(len(self.chars) + 3)
         for codes, _, _ in self.by_length.values():
             counts += np.bincount(codes.ravel(), minlength=len(counts))
