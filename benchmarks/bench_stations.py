@@ -64,10 +64,10 @@ def balanced_shares(files: list[Path], pages: dict[Path, int], stations: int) ->
     """The files dealt to the stations so that each gets about as many pages (largest file first)."""
     shares: list[list[Path]] = [[] for _ in range(stations)]
     load = [0] * stations
-    for f in sorted(files, key=lambda f: pages[f.resolve()], reverse=True):
+    for n, f in sorted(((pages[f.resolve()], f) for f in files), key=lambda t: t[0], reverse=True):
         i = load.index(min(load))
         shares[i].append(f)
-        load[i] += pages[f.resolve()]
+        load[i] += n
     return shares
 
 

@@ -154,9 +154,9 @@ class NameModel:
         lengths = np.fromiter(map(len, pieces), np.int64, len(pieces))
         starts = np.flatnonzero(np.diff(lengths, prepend=-1))  # where each length's run begins
         for start, end in zip(starts.tolist(), [*starts[1:].tolist(), len(pieces)], strict=True):
-            group = list(pieces[start:end])
-            codes = self.codes_of(group, int(lengths[start]))
-            self.by_length[int(lengths[start])] = (codes, self._codes_logp(codes), group)
+            length, group = int(lengths[start]), list(pieces[start:end])
+            codes = self.codes_of(group, length)
+            self.by_length[length] = (codes, self._codes_logp(codes), group)
         counts = np.zeros(len(self.chars) + 3)
         for codes, _, _ in self.by_length.values():
             counts += np.bincount(codes.ravel(), minlength=len(counts))
