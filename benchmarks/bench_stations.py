@@ -10,7 +10,8 @@ Starts a private PostgreSQL server (or uses PETITIONSCAN_TEST_PG), then:
    pages as the others, plus every file once
    more, as stations re-scanning a batch would) into one PostgreSQL
    campaign; prints pages/s, the speed-up and whether the counts equal
-   the SQLite run's;
+   the SQLite run's; and, for the machine's own ceiling, the same shares
+   scanned at once into a SQLite file each (no shared store at all);
 2. runs a shared review server (logins, leases) on a campaign of ``--rows``
    rows needing review, with ``--reviewers`` clients deciding at once over
    HTTP; prints the next-row latency (median, p95), rows decided twice and
@@ -111,6 +112,16 @@ def bench_scan(server: pgserver.Server, root: Path, sheets: int, stations: int, 
     print(
         f"  {stations} processes -> PostgreSQL: {n / tn:5.2f} pages/s "
         f"({t1 / tn:.2f}x one process; load {os.getloadavg()[0]:.1f})"
+    )
+    # The ceiling: the same shares scanned at once with no shared store at all (a SQLite file each).
+    # What separate processes gain on this machine whatever the store, since they share its cores,
+    # caches and memory bus.
+    started = time.perf_counter()
+    alone = [scan(share, str(root / f"alone{i}.db"), root / f"alone{i}.csv") for i, share in enumerate(shares)]
+    ta = timed(alone, started)
+    print(
+        f"  {stations} processes -> {stations} SQLite files (no shared store): {n / ta:5.2f} pages/s "
+        f"({t / ta:.2f}x one process into SQLite: this machine's ceiling)"
     )
     # Every station scans the whole batch once more: all of it must be recognised as already stored.
     again = [scan(files, many, root / f"again{i}.csv") for i in range(stations)]

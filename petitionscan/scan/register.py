@@ -116,15 +116,27 @@ def to_gray(image: np.ndarray) -> np.ndarray:
 def downscaled(image: np.ndarray, long_side: int = DETECT_LONG_SIDE) -> tuple[np.ndarray, float]:
     """A grey copy with the long side at most ``long_side``, and the scale applied.
 
-    Area averaging, not bilinear: bilinear is five times cheaper but moves
-    the marker corners by up to half a pixel of the scan, enough to tip a
-    borderline name across the acceptance threshold.
+    Area averaging over whole blocks of k x k pixels first (OpenCV's fast
+    path: a 300 dpi page in about 1.5 ms, where area averaging by a fraction
+    takes 20-30), then bilinear for the rest of the way, which is less than
+    a halving and so looks at every pixel. Bilinear all the way would be
+    cheaper still but moves the marker corners by up to half a pixel of the
+    scan (it skips pixels at this scale).
     """
     gray = to_gray(image)
     scale = min(1.0, long_side / max(gray.shape))
     if scale >= 1.0:
         return gray, 1.0
-    return cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), scale
+    k = int(1.0 / scale)
+    if k < 2:
+        return cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), scale
+    h, w = gray.shape
+    blocks = gray[: h - h % k, : w - w % k]  # whole blocks only: the last k - 1 rows or columns are margin
+    small = cv2.resize(blocks, (blocks.shape[1] // k, blocks.shape[0] // k), interpolation=cv2.INTER_AREA)
+    rest = scale * k
+    if rest < 1.0:
+        small = cv2.resize(small, None, fx=rest, fy=rest, interpolation=cv2.INTER_LINEAR)
+    return small, scale
 
 
 def find_markers(small: np.ndarray, scale: float) -> list[_Marker]:

@@ -8,6 +8,7 @@ before the whole page is searched.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -19,6 +20,7 @@ from PIL import Image
 from petitionscan import geometry
 from petitionscan.scan import load, register
 from petitionscan.scan.load import InputFile, load_page
+from petitionscan.simulate import render_pages
 
 
 def _picture(mode: str) -> Image.Image:
@@ -94,6 +96,23 @@ def test_markers_away_from_the_corners_are_found_on_the_whole_page() -> None:
     assert sorted(m.marker_id for m in found) == [0, 1, 2, 3]
     first = next(m for m in found if m.marker_id == 0)
     assert np.allclose(first.corners[0], (900, 1040), atol=2)  # in full-resolution pixels
+
+
+def test_the_small_copy_registers_the_page_as_area_averaging_by_the_fraction_does(corpus: Any) -> None:
+    """A 300 dpi page is registered on a copy 0.4 its size, made by averaging whole
+    2 x 2 blocks and then bilinear: the sheet lands where the copy made by area
+    averaging in one step (five times the work) puts it, to a fraction of a scan pixel."""
+    pdf, _ = corpus.sheets["flatbed"]
+    page = render_pages(pdf, [0], dpi=300)[0]
+    small, scale = register.downscaled(page)
+    assert scale < 0.5
+    thorough = cv2.resize(register.to_gray(page), None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    assert small.shape == thorough.shape
+    assert np.abs(small.astype(np.int16) - thorough.astype(np.int16)).mean() < 3.0
+    ours = {m.marker_id: m.corners for m in register.find_markers(small, scale)}
+    theirs = {m.marker_id: m.corners for m in register.find_markers(thorough, scale)}
+    assert sorted(ours) == sorted(theirs) and len(ours) == 4
+    assert max(float(np.abs(ours[k] - theirs[k]).max()) for k in ours) < 0.5
 
 
 def test_reading_a_page_leaves_the_printing_and_table_libraries_out() -> None:
