@@ -157,6 +157,9 @@ class NameModel:
             length, group = int(lengths[start]), list(pieces[start:end])
             codes = self.codes_of(group, length)
             self.by_length[length] = (codes, self._codes_logp(codes), group)
+        per_letter = [lm / (codes.shape[1] + 1) for codes, lm, _ in self.by_length.values()]
+        self.typical_logp = float(np.concatenate(per_letter).mean()) if per_letter else math.log(1.0 / n)
+        """Mean log-probability per letter (and end) of the lexicon's pieces under the trigram model."""
         counts = np.zeros(len(self.chars) + 3)
         for codes, _, _ in self.by_length.values():
             counts += np.bincount(codes.ravel(), minlength=len(counts))
@@ -193,6 +196,16 @@ class NameModel:
             total += self.step(a, b, c)
             a, b = b, c
         return total + self.step(a, b, self.eos)
+
+    def plausibility(self, text: str) -> float:
+        """How much likelier (nats) than a typical name of the lists the words of ``text``
+        are under the trigram model: negative for strings no name of this script looks
+        like (BUKTOP for a Latin name). Pieces with a letter of another script count nothing."""
+        total = 0.0
+        for piece in _SPLIT.split(text.replace(" ", "-")):
+            if len(piece) >= 2 and all(ch in self.letters for ch in piece):
+                total += self.word_logp(piece) - self.typical_logp * (len(piece) + 1)
+        return total
 
     def known(self, piece: str) -> bool:
         """Whether a word piece (no hyphen or apostrophe) is a known name."""

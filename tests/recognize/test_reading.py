@@ -253,3 +253,38 @@ def test_a_two_script_row_goes_to_the_script_whose_lists_know_its_words() -> Non
     readings = engine.readings_of(evs, [1, 1])  # type: ignore[attr-defined]
     assert [r.text for r in readings] == ["ВИКТОР", "МАРКОВ"]
     assert {r.script for r in readings} == {"cyrillic"}
+
+
+def _two_scripts(latin: str, p_latin: float, cyrillic: str, p_cyrillic: float, kind: str | None) -> FieldEvidence:
+    """One field read by both networks: each letter at its probability, the rest on one other letter."""
+
+    def seen(text: str, p: float, script: str, rest: str) -> FieldEvidence:
+        dists = {i: [(ch, p), (rest, 1 - p)] for i, ch in enumerate(text)}
+        return FieldEvidence((tuple(range(len(text))),), dists, False, kind, script)
+
+    return dataclasses.replace(seen(latin, p_latin, "latin", "X"), other=seen(cyrillic, p_cyrillic, "cyrillic", "Ж"))
+
+
+def test_a_row_s_script_is_its_name_s_and_the_workplace_follows() -> None:
+    """The workplace field (БОЛЬНИЦА in shapes the Latin network reads well, the Cyrillic
+    one poorly) does not vote: no name list or name statistics speak for it. The row
+    goes to the script of its name, the workplace with it."""
+    engine = get_engine("cnn")
+    name = [
+        _two_scripts(latin, 0.99, cyrillic, 0.9, kind)
+        for latin, cyrillic, kind in (("BUKTOP", "ВИКТОР", GIVEN), ("MAPKOB", "МАРКОВ", SURNAME))
+    ]
+    workplace = dataclasses.replace(_two_scripts("BOLNICA", 0.999, "БОЛЬНИЦА"[:7], 0.3, None), name=False)
+    readings = engine.readings_of([*name, workplace], [1, 1, 1])  # type: ignore[attr-defined]
+    assert [r.text for r in readings] == ["ВИКТОР", "МАРКОВ", "БОЛЬНИЦ"]
+    assert {r.script for r in readings} == {"cyrillic"}
+
+
+def test_a_name_no_list_knows_goes_to_the_script_it_looks_like_a_name_in() -> None:
+    """ТУРСУНХЕНОВ, in no list of either script, in shapes the Latin network reads as
+    TYPCYHXEHOB, each letter surer there: no Latin name looks like that string, and the
+    Cyrillic letter statistics find it a likely name."""
+    engine = get_engine("cnn")
+    ev = _two_scripts("TYPCYHXEHOB", 0.999, "ТУРСУНХЕНОВ", 0.8, SURNAME)
+    (reading,) = engine.readings_of([ev], [1])  # type: ignore[attr-defined]
+    assert (reading.text, reading.script) == ("ТУРСУНХЕНОВ", "cyrillic")
