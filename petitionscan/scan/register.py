@@ -117,9 +117,9 @@ def downscaled(image: np.ndarray, long_side: int = DETECT_LONG_SIDE) -> tuple[np
     """A grey copy with the long side at most ``long_side``, and the scale applied.
 
     Area averaging over whole blocks of k x k pixels first (OpenCV's fast
-    path: a 300 dpi page in about 1.5 ms, where area averaging by a fraction
-    takes 20-30), then bilinear for the rest of the way, which is less than
-    a halving and so looks at every pixel. Bilinear all the way would be
+    path), then bilinear for the rest of the way, which is less than a
+    halving and so looks at every pixel: a 300 dpi page in 2-5 ms, where
+    area averaging by a fraction took 20-30. Bilinear all the way would be
     cheaper still but moves the marker corners by up to half a pixel of the
     scan (it skips pixels at this scale).
     """

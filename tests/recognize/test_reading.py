@@ -265,18 +265,18 @@ def _two_scripts(latin: str, p_latin: float, cyrillic: str, p_cyrillic: float, k
     return dataclasses.replace(seen(latin, p_latin, "latin", "X"), other=seen(cyrillic, p_cyrillic, "cyrillic", "Ж"))
 
 
-def test_a_row_s_script_is_its_name_s_and_the_workplace_follows() -> None:
-    """The workplace field (БОЛЬНИЦА in shapes the Latin network reads well, the Cyrillic
-    one poorly) does not vote: no name list or name statistics speak for it. The row
-    goes to the script of its name, the workplace with it."""
+def test_the_name_fields_choose_a_rows_script_and_the_workplace_follows() -> None:
+    """The workplace field (ШКОЛА, in shapes the Latin network reads well as WKOLA and
+    the Cyrillic one poorly) does not vote: no name list or name statistics speak for
+    it. The row goes to the script of its name, the workplace with it."""
     engine = get_engine("cnn")
     name = [
         _two_scripts(latin, 0.99, cyrillic, 0.9, kind)
         for latin, cyrillic, kind in (("BUKTOP", "ВИКТОР", GIVEN), ("MAPKOB", "МАРКОВ", SURNAME))
     ]
-    workplace = dataclasses.replace(_two_scripts("BOLNICA", 0.999, "БОЛЬНИЦА"[:7], 0.3, None), name=False)
+    workplace = dataclasses.replace(_two_scripts("WKOLA", 0.999, "ШКОЛА", 0.6, None), name=False)
     readings = engine.readings_of([*name, workplace], [1, 1, 1])  # type: ignore[attr-defined]
-    assert [r.text for r in readings] == ["ВИКТОР", "МАРКОВ", "БОЛЬНИЦ"]
+    assert [r.text for r in readings] == ["ВИКТОР", "МАРКОВ", "ШКОЛА"]
     assert {r.script for r in readings} == {"cyrillic"}
 
 
