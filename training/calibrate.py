@@ -295,6 +295,32 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3) -> tuple[np.nda
     return w[1:], float(w[0])
 
 
+def unheard_shares(
+    pairs: list[tuple[str, str]], evidence: list[list[FieldEvidence]], script: str
+) -> dict[str, dict[str, float]]:
+    """For each letter no listed name holds (names.NameModel.unheard): the letters that the
+    validation boxes the network reads as it really hold, with their shares (two or more)."""
+    unheard = load_model(None, script).unheard
+    counts: dict[str, dict[str, int]] = {u: {} for u in unheard}
+    for pair, evs in zip(pairs, evidence, strict=True):
+        for word, ev in zip(pair, evs, strict=True):
+            boxes = [b for w in ev.words for b in w]
+            letters = word.replace(" ", "")
+            if len(boxes) != len(letters):
+                continue
+            for b, ch in zip(boxes, letters, strict=True):
+                top = ev.dists[b][0][0] if ev.dists.get(b) else ""
+                if top in counts and ch not in unheard:
+                    counts[top][ch] = counts[top].get(ch, 0) + 1
+    out = {}
+    for u, c in counts.items():
+        kept = {ch: n for ch, n in c.items() if n >= 2}
+        total = sum(kept.values())
+        if total:
+            out[u] = {ch: round(n / total, 4) for ch, n in sorted(kept.items(), key=lambda t: -t[1])}
+    return out
+
+
 def threshold_for(c: np.ndarray, ok: np.ndarray, precision: float) -> float:
     """Lowest threshold whose accepted set, and every stricter one, keeps the precision."""
     order = np.argsort(-c)
@@ -339,7 +365,8 @@ def main() -> None:
     # The guard is fixed, not searched: at 0.98 a letter is wrong 0.6 % of the
     # time on validation (see "guard"); a higher guard adds under 0.5 % exact
     # names while letting the lexicon rewrite far more letters.
-    params = DecoderParams(sure=0.98)
+    params = DecoderParams(sure=0.98, unheard_as=unheard_shares(pairs, evidence, args.script))
+    print("unheard letters read as", params.unheard_as, file=sys.stderr)
     grid = {
         "lm_weight": [0.7, 1.0, 1.3],
         "lexicon_bonus": [6.0, 8.0, 11.0],

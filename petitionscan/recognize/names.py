@@ -35,8 +35,8 @@ import logging
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -90,6 +90,12 @@ class DecoderParams:
     lexicon_min: float = 0.005
     """A lexicon word may use an alternative down to this probability."""
     beam: int = 32
+    unheard_as: dict[str, dict[str, float]] = field(default_factory=dict)
+    """For a letter no name holds (:data:`UNHEARD_SHARE`), the letters that boxes the network
+    reads as it hold on validation names, with their shares (Һ: Н 32 %, А 11 %, И 8.5 %, ...).
+    The probability taken from the letter goes to them in those shares rather than to the
+    box's other letters in proportion: an h-shaped Н is seldom an М, which the network may
+    still have found next likeliest."""
 
 
 class NameModel:
@@ -405,7 +411,7 @@ def decode(
     params = params or DecoderParams()
     seen = words
     if model.unheard:
-        words = [[_unheard_down(box, model.unheard) for box in word] for word in words]
+        words = [[_unheard_down(box, model.unheard, params.unheard_as) for box in word] for word in words]
     chars: list[list[str]] = []
     pieces: list[PieceChoice] = []
     probs: list[float] = []
@@ -421,7 +427,7 @@ def decode(
             if i < len(word) and not is_sep:
                 continue
             if i > start:
-                piece = _decode_piece(word[start:i], model, params)
+                piece = _decode_piece(word[start:i], model, params, seen_word[start:i])
                 pieces.append(piece)
                 out.extend(piece.text)
             if is_sep:
@@ -436,11 +442,25 @@ def decode(
     return Decoded(chars, pieces, probs, separators, overruled)
 
 
-def _unheard_down(box: Alternatives, unheard: frozenset[str]) -> Alternatives:
+def _unheard_down(
+    box: Alternatives, unheard: frozenset[str], unheard_as: Mapping[str, Mapping[str, float]] | None = None
+) -> Alternatives:
     """A box's probabilities with the letters no name holds weighed down (:data:`UNHEARD_WEIGHT`),
-    best first, the box's total kept (a spilled or split glyph's discount stays)."""
+    best first, the box's total kept (a spilled or split glyph's discount stays): what is taken
+    goes to the letters such boxes hold (:attr:`DecoderParams.unheard_as`), or where that is not
+    known, to the box's other letters in proportion."""
     if not any(ch in unheard for ch, _ in box[:4]):
         return box
+    if unheard_as and all(ch in unheard_as for ch, _ in box if ch in unheard):
+        out: dict[str, float] = {}
+        for ch, p in box:
+            if ch in unheard:
+                out[ch] = out.get(ch, 0.0) + p * UNHEARD_WEIGHT
+                for c, share in unheard_as[ch].items():
+                    out[c] = out.get(c, 0.0) + p * (1.0 - UNHEARD_WEIGHT) * share
+            else:
+                out[ch] = out.get(ch, 0.0) + p
+        return sorted(out.items(), key=lambda x: -x[1])
     scaled = [(ch, p * UNHEARD_WEIGHT if ch in unheard else p) for ch, p in box]
     total = sum(p for _, p in scaled)
     if total <= 0.0:
@@ -526,13 +546,25 @@ def _beam(
     return out, sorted((float(v) for v in final[has_other]), reverse=True)
 
 
-def _decode_piece(boxes: Sequence[Alternatives], model: NameModel, params: DecoderParams) -> PieceChoice:
-    """Posterior ranking of the strings one piece may read as."""
+def _decode_piece(
+    boxes: Sequence[Alternatives],
+    model: NameModel,
+    params: DecoderParams,
+    seen: Sequence[Alternatives] | None = None,
+) -> PieceChoice:
+    """Posterior ranking of the strings one piece may read as.
+
+    ``seen``: the boxes as the network gave them, before letters no name holds
+    were weighed down. A box whose own first choice was such a letter is never
+    held: taking away an h-shaped Н's Һ must not make the runner-up (an М)
+    sure, and so out of the name lists' reach.
+    """
     if len(boxes) == 1:  # an initial, or the O of O'BRIEN: no name word to model
         params = replace(params, lm_weight=0.0)
     w = params.lm_weight
     top = [alts[0] if alts else ("?", 0.0) for alts in boxes]
-    fixed = [p >= params.sure for _, p in top]
+    raw = [alts[0] if alts else ("?", 0.0) for alts in seen] if seen is not None else top
+    fixed = [p >= params.sure and ch == own for (ch, p), (own, _) in zip(top, raw, strict=True)]
     scores, other = _beam(boxes, fixed, model, params)
     # Every lexicon word of this length that the boxes allow.
     group = model.by_length.get(len(boxes))

@@ -192,3 +192,20 @@ def test_a_letter_no_name_uses_does_not_stand_for_its_look_alike() -> None:
     d = decode([[*clear("МАРИ"), h_shaped, *clear("А")]], cyrillic)
     assert "".join(d.chars[0]) == "МАРИНА"
     assert d.overruled == pytest.approx(math.log(0.995) - math.log(0.004))
+
+
+def test_what_is_taken_from_such_a_letter_goes_to_the_letters_it_stands_for() -> None:
+    """Here the network found М next likeliest and Н far behind: weighed down in
+    proportion, Һ's share went mostly to the М (RUSLAM, unknown, read off the network's
+    runner-up). With the letters Һ-looking boxes hold on validation (Н first), the
+    name model reads РУСЛАН."""
+    cyrillic = load_model(GIVEN, "cyrillic")
+    h_shaped = box(("Һ", 0.83), ("М", 0.067), ("И", 0.025), ("Ь", 0.0775), ("Н", 0.0005))
+    word = [[*clear("РУСЛА"), h_shaped]]
+    table = {"Һ": {"Н": 0.32, "А": 0.11, "И": 0.09, "Д": 0.08, "Л": 0.06, "М": 0.01}}
+    proportional = decode(word, cyrillic, DecoderParams(lm_weight=0.7, lexicon_bonus=8.0, lexicon_min=0.002))
+    assert "".join(proportional.chars[0]) != "РУСЛАН"
+    shared = decode(
+        word, cyrillic, DecoderParams(lm_weight=0.7, lexicon_bonus=8.0, lexicon_min=0.002, unheard_as=table)
+    )
+    assert "".join(shared.chars[0]) == "РУСЛАН"
