@@ -371,6 +371,7 @@ def main() -> None:
         "lm_weight": [0.7, 1.0, 1.3],
         "lexicon_bonus": [6.0, 8.0, 11.0],
         "lexicon_min": [0.002, 0.01],
+        "fold_bonus": [0.0, 4.0, 6.0],
     }
     search: dict[str, list] = {}
     for _round in range(1):

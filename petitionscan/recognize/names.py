@@ -37,7 +37,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,8 @@ then read as Һ with nothing else in reach of the name model. Weighed down, the 
 chooses among the shapes next to it, and the field carries what it overruled. The cost: a
 name with a real Һ (a few loanwords, ШАҺАНОВ) is misread and goes to a person. On the
 Cyrillic validation names 66.1 -> 67.3 % exact (0.01 gave 67.0, 0.0001 67.3)."""
+KAZAKH_FOLD = str.maketrans({"Ү": "У", "Ұ": "У", "Қ": "К", "Ғ": "Г", "Ң": "Н", "Ө": "О", "Ә": "А", "І": "И", "Һ": "Х"})
+"""Each Kazakh letter to the Russian letter the same name is spelt with in Russian."""
 MARGIN_CAP = 12.0
 """Margins above this many nats mean the same: no rival at all."""
 
@@ -90,6 +92,12 @@ class DecoderParams:
     lexicon_min: float = 0.005
     """A lexicon word may use an alternative down to this probability."""
     beam: int = 32
+    fold_bonus: float = 0.0
+    """Log factor for a word that is a listed name but for the marks of Kazakh letters
+    (ҮМБЕТОВ where the lists hold УМБЕТОВ, :data:`KAZAKH_FOLD`): the lists mostly spell
+    Kazakh names the Russian way, so without it a clear Ү was "corrected" to У. Less than
+    ``lexicon_bonus``: where the network is unsure, the listed spelling still wins. Such a
+    word counts as unknown for the confidence."""
     unheard_as: dict[str, dict[str, float]] = field(default_factory=dict)
     """For a letter no name holds (:data:`UNHEARD_SHARE`), the letters that boxes the network
     reads as it hold on validation names, with their shares (Һ: Н 32 %, А 11 %, И 8.5 %, ...).
@@ -216,6 +224,17 @@ class NameModel:
     def known(self, piece: str) -> bool:
         """Whether a word piece (no hyphen or apostrophe) is a known name."""
         return piece in self.pieces
+
+    def known_but_for_marks(self, piece: str) -> bool:
+        """Whether a piece spelt with Kazakh letters is a known name spelt the Russian way
+        (:data:`KAZAKH_FOLD`); False for a piece without them."""
+        folded = piece.translate(KAZAKH_FOLD)
+        return folded != piece and folded in self._folded_pieces
+
+    @cached_property
+    def _folded_pieces(self) -> frozenset[str]:
+        """The pieces with Kazakh letters folded; built on first use (Cyrillic fields only)."""
+        return frozenset(p.translate(KAZAKH_FOLD) for p in self.pieces)
 
     def with_words(self, words: Iterable[str]) -> NameModel:
         """This model with more known pieces (names a person confirmed in this campaign).
@@ -541,7 +560,11 @@ def _beam(
             chars.append(chars_of[int(code[j])])
             j = int(parent[j])
         text = "".join(reversed(chars))
-        bonus = params.lexicon_bonus if len(text) >= 2 and model.known(text) else 0.0
+        bonus = 0.0
+        if len(text) >= 2 and model.known(text):
+            bonus = params.lexicon_bonus
+        elif len(text) >= 2 and params.fold_bonus and model.known_but_for_marks(text):
+            bonus = params.fold_bonus
         out[text] = float(final[i]) + bonus
     return out, sorted((float(v) for v in final[has_other]), reverse=True)
 
