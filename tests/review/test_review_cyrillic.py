@@ -47,6 +47,8 @@ def page(cyrillic: Campaign) -> Iterator[object]:
         page.wait_for_selector("#name-dialog[open]")
         page.keyboard.type("Wanda")
         page.keyboard.press("Enter")
+        # The name is stored once the header shows it: a page opened before that asks again.
+        page.wait_for_function("n => document.getElementById('reviewer-name').textContent === n", arg="Wanda")
         page.wait_for_selector("#card:not([hidden])")
         yield page
         browser.close()
