@@ -94,10 +94,11 @@ class DecoderParams:
     beam: int = 32
     fold_bonus: float = 0.0
     """Log factor for a word that is a listed name but for the marks of Kazakh letters
-    (ҮМБЕТОВ where the lists hold УМБЕТОВ, :data:`KAZAKH_FOLD`): the lists mostly spell
-    Kazakh names the Russian way, so without it a clear Ү was "corrected" to У. Less than
-    ``lexicon_bonus``: where the network is unsure, the listed spelling still wins. Such a
-    word counts as unknown for the confidence."""
+    (ӘЛИХАН where the lists hold АЛИХАН, :data:`KAZAKH_FOLD`): the lists mostly spell
+    Kazakh names the Russian way, so without it the name model preferred a commoner
+    letter to a clear Kazakh one (ЭЛИХАН). Less than ``lexicon_bonus``: where the network
+    is unsure, the listed spelling still wins. Such a word counts as unknown for the
+    confidence."""
     unheard_as: dict[str, dict[str, float]] = field(default_factory=dict)
     """For a letter no name holds (:data:`UNHEARD_SHARE`), the letters that boxes the network
     reads as it hold on validation names, with their shares (Һ: Н 32 %, А 11 %, И 8.5 %, ...).
