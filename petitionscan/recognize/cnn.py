@@ -269,12 +269,12 @@ class CnnRecognizer:
             # nothing of them. With them voting, twice as many names went to the wrong script
             # on 40-sheet runs (8 against 4 of 539; see ``PLAUSIBILITY_WEIGHT``).
             voters = [i for i in members if evs[i].name] or members
-            if sum(self._script_score(*rivals[i]) - self._script_score(*first[i]) for i in voters) > 0:
+            if sum(self._score_in_script(*rivals[i]) - self._score_in_script(*first[i]) for i in voters) > 0:
                 for i in members:
                     readings[i] = rivals[i][0]
         return readings
 
-    def _script_score(self, r: Reading, d: Decoded | None) -> float:
+    def _score_in_script(self, r: Reading, d: Decoded | None) -> float:
         """How well a reading explains its boxes (:func:`_script_score`), plus how name-like
         its words look in its script (:data:`PLAUSIBILITY_WEIGHT`)."""
         return _script_score(r, d) + PLAUSIBILITY_WEIGHT * self.name_model(None, r.script).plausibility(r.text)
