@@ -562,10 +562,11 @@ def _beam(
             j = int(parent[j])
         text = "".join(reversed(chars))
         bonus = 0.0
-        if len(text) >= 2 and model.known(text):
-            bonus = params.lexicon_bonus
-        elif len(text) >= 2 and params.fold_bonus and model.known_but_for_marks(text):
-            bonus = params.fold_bonus
+        if len(text) >= 2:
+            if model.known(text):
+                bonus = params.lexicon_bonus
+            elif params.fold_bonus and model.known_but_for_marks(text):
+                bonus = params.fold_bonus
         out[text] = float(final[i]) + bonus
     return out, sorted((float(v) for v in final[has_other]), reverse=True)
 
