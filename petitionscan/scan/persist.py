@@ -14,13 +14,10 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from petitionscan import store
 from petitionscan.errors import DatabaseError
-
-if TYPE_CHECKING:
-    from petitionscan.scan.pipeline import PageResult, RowResult
+from petitionscan.scan.results import PageResult, RowResult
 
 
 @dataclass(frozen=True)

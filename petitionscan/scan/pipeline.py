@@ -30,78 +30,18 @@ from petitionscan.errors import (
     RecognizerError,
 )
 from petitionscan.fileio import atomic_output
-from petitionscan.recognize import DEFAULT_ENGINE, FieldImage, LetterReading, Reading, Recognizer, name_confidence
+from petitionscan.recognize import DEFAULT_ENGINE, FieldImage, Reading, Recognizer, name_confidence
 from petitionscan.recognize.names import name_pieces
 from petitionscan.scan import persist
 from petitionscan.scan.fields import PX_PER_MM, RowCut, cut_page, preview_jpeg
 from petitionscan.scan.load import InputFile, Skipped, file_hash, find_inputs, load_page, page_count
-from petitionscan.scan.register import NO_TESSERACT, KnownLayout, Registration, Unregistered, register
+from petitionscan.scan.register import NO_TESSERACT, KnownLayout, Unregistered, register
+from petitionscan.scan.results import FieldRead, PageResult, PageTask, RowResult
 
 log = logging.getLogger(__name__)
 
 REJECTED_NAME = "rejected.csv"
 DEFAULT_AUTO_THRESHOLD = 0.9
-
-
-@dataclass(frozen=True)
-class FieldRead:
-    """The reading of one lettered field of a row."""
-
-    key: str
-    text: str
-    confidence: float
-    blank: tuple[bool, ...]
-    letters: tuple[LetterReading, ...]
-
-
-@dataclass(frozen=True)
-class RowResult:
-    """One row as read: decisions, text, confidence and the crop for review."""
-
-    row: int
-    status: str
-    name: str
-    confidence: float | None
-    signed: bool
-    crossed_out: bool
-    crop: bytes
-    fields: tuple[FieldRead, ...]
-
-    def text(self, key: str) -> str:
-        return next((f.text for f in self.fields if f.key == key), "")
-
-
-@dataclass(frozen=True)
-class PageTask:
-    """What a worker is given: a file, a page of it, and the file's hash."""
-
-    source_file: str
-    kind: str
-    page: int
-    file_hash: str
-
-
-@dataclass(frozen=True)
-class PageResult:
-    """Everything a worker learnt about one page; the main process stores it.
-
-    ``status`` is ``read``, ``foreign`` or ``rejected``.
-    """
-
-    source_file: str
-    page: int
-    file_hash: str
-    page_hash: str
-    status: str
-    reason: str
-    registration: Registration | None
-    rows: tuple[RowResult, ...]
-    page_jpeg: bytes
-    engine: str
-    engine_version: str
-    seconds: float
-    stages: tuple[tuple[str, float], ...] = ()
-    """CPU seconds of this process per stage (decode, register, fields, recognize): where a page's time goes."""
 
 
 @dataclass(frozen=True)

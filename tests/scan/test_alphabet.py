@@ -9,7 +9,8 @@ import pytest
 
 from petitionscan.forms import generate
 from petitionscan.recognize import FieldImage, LetterReading, Reading
-from petitionscan.scan.pipeline import PageTask, read_page
+from petitionscan.scan.pipeline import read_page
+from petitionscan.scan.results import PageTask
 from petitionscan.simulate import simulate
 
 CAMPAIGNS = Path(__file__).resolve().parents[2] / "petitionscan" / "forms" / "campaigns"

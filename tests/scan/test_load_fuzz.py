@@ -28,7 +28,8 @@ from petitionscan import store, tally
 from petitionscan.errors import InputFileError
 from petitionscan.recognize import FieldImage, Reading
 from petitionscan.scan import load, persist
-from petitionscan.scan.pipeline import PageTask, read_page
+from petitionscan.scan.pipeline import read_page
+from petitionscan.scan.results import PageTask
 
 FUZZ = settings.get_profile(f"fuzz-{os.environ.get('PETITIONSCAN_FUZZ', 'default')}")
 
