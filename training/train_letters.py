@@ -55,6 +55,7 @@ from petitionscan.recognize.render import (
     VALIDATION_LABS,
     Sample,
     cyrillic_split,
+    drawing_pen,
     is_paper,
     is_test_font,
     kazakh_capital,
@@ -132,7 +133,8 @@ def load_cyrillic_set(data: Path, per_class: int, rng: np.random.Generator) -> l
     also come from the Latin sources: pen strokes and pen-on-paper letters,
     relabelled and keeping their writers (so their split). The Kazakh
     letters Ғ Қ Ң Ө Ұ Ү І are made from real base letters of those sets
-    (:func:`kazakh_capital`), Ә and Һ are the Kazakh drawings. Letters from
+    (:func:`kazakh_capital`), Ә and Һ are the Kazakh drawings (re-drawn from
+    their own hairline width, :func:`drawing_pen`). Letters from
     the Latin sources and made Kazakh ones are capped at ``per_class`` per
     letter, so the letters only the drawings have are not swamped.
     """
@@ -143,7 +145,8 @@ def load_cyrillic_set(data: Path, per_class: int, rng: np.random.Generator) -> l
     with np.load(data / "kazakh.npz") as d:
         for i, (img, label) in enumerate(zip(d["images"], d["labels"], strict=True)):
             if str(label) in ("Ә", "Һ"):
-                out.append(Sample(str(label), f"kaz-{i}", raster=np.asarray(img)))
+                raster = np.asarray(img)
+                out.append(Sample(str(label), f"kaz-{i}", raster=raster, raster_pen=drawing_pen(raster)))
     latin = load_stroke_file(data / "unipen-strokes.jsonl.gz") + load_stroke_file(data / "uji1-strokes.jsonl.gz")
     latin += load_paper_letters(data / "emnist-upper.npz")
     as_cyrillic = {v: k for k, v in CYRILLIC_AS_LATIN.items()}

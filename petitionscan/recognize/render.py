@@ -278,6 +278,17 @@ def _fit_raster(
     return 255 - raster, pen
 
 
+def drawing_pen(raster: np.ndarray) -> float:
+    """A drawing's own stroke width as a share of its 56 px (dark ink on white, as the sets store it).
+
+    The Kazakh drawings were made with a mouse in hairlines, about half the
+    Cyrillic drawings' width (:data:`DRAWING_PEN`): re-drawn as if they were
+    that wide, a thin pen erodes them to broken specks and a letter vanishes
+    from its box.
+    """
+    return float(np.clip(_stroke_width_px(255 - np.asarray(raster)) / 56.0, 0.02, 0.3))
+
+
 def _stroke_width_px(ink: np.ndarray) -> float:
     """A drawing's stroke width: its ink area over half its outline (a long stroke's two sides)."""
     mask = (ink > 127).astype(np.uint8)
