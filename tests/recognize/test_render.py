@@ -16,6 +16,8 @@ from petitionscan.recognize.render import (
     Sample,
     _jitter_strokes,
     _stroke_width_px,
+    drawing_pen,
+    letter_ink,
     load_font_letters,
     render_field,
 )
@@ -106,6 +108,25 @@ def test_thinning_a_bold_drawing_keeps_its_thin_bars() -> None:
     middle = img[ys.min() : ys.max() + 1, (xs.min() + xs.max()) // 2]
     assert (middle < 128).any()  # the bar is still there between the stems
     assert drawn_share(h) < 0.8 * 14 / 56  # and the letter was thinned
+
+
+def test_a_hairline_drawing_is_thickened_to_the_pen_not_eroded_away() -> None:
+    """The Kazakh drawings are hairlines: taken for the usual drawing width, a fine pen wiped them out."""
+    raster = np.full((64, 64), 255, np.uint8)
+    cv2.ellipse(raster, (32, 36), (18, 24), 0, 0, 360, 0, 2)  # an O of a 2 px line
+    pen = drawing_pen(raster)
+    assert 1.5 / 56 < pen < 3.0 / 56
+    hairline = Sample("О", "kaz-0", raster=raster, raster_pen=pen)
+    assumed = dataclasses.replace(hairline, raster_pen=0.08)
+    rng = np.random.default_rng(0)
+    kept = [
+        int((letter_ink(s, 40.0, 40.0, np.random.default_rng(seed), plain=False) > 0.5).sum())
+        for seed in rng.integers(0, 1000, 20)
+        for s in (hairline, assumed)
+    ]
+    # Drawn from its measured width each render keeps its line; from the assumed one, some lose it.
+    assert min(kept[0::2]) > 150
+    assert min(kept[1::2]) < 0.5 * min(kept[0::2])
 
 
 def test_test_fonts_are_held_out_of_training() -> None:
