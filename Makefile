@@ -22,8 +22,8 @@ demo: setup
 	@./scripts/demo.sh
 
 lint: setup
-	$(BIN)/ruff check petitionscan tests benchmarks training
-	$(BIN)/mypy petitionscan benchmarks training/fetch_fonts.py
+	$(BIN)/ruff check petitionscan tests benchmarks training scripts
+	$(BIN)/mypy petitionscan benchmarks training/fetch_fonts.py scripts/make_samples.py
 
 test: setup lint
 	$(BIN)/python -m pytest -q

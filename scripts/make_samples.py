@@ -1,4 +1,4 @@
-"""Regenerate the checked-in samples: ``python -m petitionscan.simulate.samples``.
+"""Regenerate the checked-in samples: ``.venv/bin/python scripts/make_samples.py``.
 
 Prints two sheets of the default campaign, simulates one or two of them per
 capture profile into ``samples/<profile>/`` (each with its ``truth.csv``) and crops a
@@ -28,7 +28,7 @@ from petitionscan.simulate.handwriting import available_cyrillic_hands, availabl
 from petitionscan.simulate.layout import load_layout
 from petitionscan.simulate.output import atomic_write
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 SEEDS = {"flatbed": 1, "feeder": 2, "phone": 3, "fax": 4, "photocopy": 5}
 # Pages per profile: enough to show each kind of file, small enough to keep in the repository.
 PAGES = {"flatbed": 1, "feeder": 1, "phone": 1, "fax": 2, "photocopy": 1}
