@@ -28,8 +28,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 HIDDEN = ("/usr/share/fonts", "/usr/local/share/fonts", str(REPO), str(REPO.parent / "shared"))
-MAX_WHEEL_BYTES = 5_000_000
-"""Two letter networks (1.3 MB each), two lexicons, the fonts and the demo strokes: about 4 MB."""
+MAX_WHEEL_BYTES = 6_000_000
+"""Three letter networks (1.3 MB each; the Cyrillic file holds two), two lexicons, the fonts and the demo strokes: about 5.2 MB."""
 
 
 def _build(backend_call: str, cwd: Path, out: Path) -> Path:

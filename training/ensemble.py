@@ -11,6 +11,11 @@ loads and runs it as it runs one network (one session, one call per page).
 The temperature is fitted anew on the validation renders the members were
 trained with (``--rendered``), and ``train.json`` in ``--out`` holds it with
 the members' own training records, for ``calibrate.py``.
+
+``--average probabilities`` (the shipped Cyrillic pair) averages the
+members' calibrated probabilities instead of their logits: the mean of
+logits follows whichever member is surer, the mean of probabilities stays
+doubtful where they disagree, and that is what automatic acceptance needs.
 """
 
 from __future__ import annotations
@@ -34,8 +39,14 @@ from train_letters import ece, fit_temperature
 INPUT, OUTPUT = "glyphs", "logits"
 
 
-def join(paths: list[Path]) -> onnx.ModelProto:
-    """One graph: the shared input goes to every member, the output is their mean logits."""
+def join(paths: list[Path], temperatures: list[float] | None = None) -> onnx.ModelProto:
+    """One graph: the shared input goes to every member, the output is their mean logits.
+
+    With ``temperatures`` (each member's own), the output is instead the log of
+    the mean of the members' calibrated probabilities: where the members
+    disagree the mean stays doubtful, where the mean of logits follows the
+    surer member.
+    """
     first = onnx.load(str(paths[0]))
     nodes, inits, outs = [], [], []
     for k, path in enumerate(paths):
@@ -56,8 +67,25 @@ def join(paths: list[Path]) -> onnx.ModelProto:
             nodes.append(node)
         outs.append(rename(OUTPUT))
     inits.append(helper.make_tensor("ensemble/scale", TensorProto.FLOAT, [], [1.0 / len(paths)]))
-    nodes.append(helper.make_node("Sum", outs, ["ensemble/sum"], name="ensemble/Sum"))
-    nodes.append(helper.make_node("Mul", ["ensemble/sum", "ensemble/scale"], [OUTPUT], name="ensemble/Mul"))
+    if temperatures is None:
+        nodes.append(helper.make_node("Sum", outs, ["ensemble/sum"], name="ensemble/Sum"))
+        nodes.append(helper.make_node("Mul", ["ensemble/sum", "ensemble/scale"], [OUTPUT], name="ensemble/Mul"))
+    else:
+        probs = []
+        for k, (out, t) in enumerate(zip(outs, temperatures, strict=True)):
+            inits.append(helper.make_tensor(f"ensemble/inv_t{k}", TensorProto.FLOAT, [], [1.0 / t]))
+            nodes.append(
+                helper.make_node("Mul", [out, f"ensemble/inv_t{k}"], [f"ensemble/z{k}"], name=f"ensemble/T{k}")
+            )
+            nodes.append(
+                helper.make_node("Softmax", [f"ensemble/z{k}"], [f"ensemble/p{k}"], axis=-1, name=f"ensemble/P{k}")
+            )
+            probs.append(f"ensemble/p{k}")
+        nodes.append(helper.make_node("Sum", probs, ["ensemble/sum"], name="ensemble/Sum"))
+        nodes.append(
+            helper.make_node("Mul", ["ensemble/sum", "ensemble/scale"], ["ensemble/mean"], name="ensemble/Mul")
+        )
+        nodes.append(helper.make_node("Log", ["ensemble/mean"], [OUTPUT], name="ensemble/Log"))
     graph = helper.make_graph(nodes, "letters-ensemble", list(first.graph.input), list(first.graph.output), inits)
     model = helper.make_model(graph, opset_imports=list(first.opset_import))
     model.ir_version = first.ir_version
@@ -80,6 +108,12 @@ def main() -> None:
     ap.add_argument("--members", type=Path, nargs="+", required=True, help="training output folders")
     ap.add_argument("--rendered", type=Path, required=True, help="the members' rendered glyphs (validation part)")
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument(
+        "--average",
+        choices=("logits", "probabilities"),
+        default="logits",
+        help="mean of the logits, or of the members' calibrated probabilities (their own temperatures)",
+    )
     args = ap.parse_args()
     t0 = time.time()
     metas = [json.loads((m / "train.json").read_text()) for m in args.members]
@@ -89,7 +123,8 @@ def main() -> None:
         xva, yva, pva = cached["xva"], cached["yva"], cached["pva"]
     args.out.mkdir(parents=True, exist_ok=True)
     tmp = args.out / "letters.onnx.tmp"
-    onnx.save(join([m / "letters.onnx" for m in args.members]), str(tmp))
+    temperatures = [float(m["temperature"]) for m in metas] if args.average == "probabilities" else None
+    onnx.save(join([m / "letters.onnx" for m in args.members], temperatures), str(tmp))
     logits = logits_of(tmp, xva)
     os.replace(tmp, args.out / "letters.onnx")
 
@@ -113,6 +148,7 @@ def main() -> None:
         "val_letter_accuracy_by_source": f"tablet {acc['tablet']:.4f} paper {acc['paper']:.4f}",
         "val_ece_calibrated": ece(probs, yva),
         "ensemble_of": len(metas),
+        "ensemble_average": args.average,
         "parameters": sum(int(m["parameters"]) for m in metas),
         "members": [{k: v for k, v in m.items() if k not in ("classes", "input_size")} for m in metas],
         "seconds": round(time.time() - t0, 1),

@@ -10,7 +10,7 @@ import pytest
 
 from petitionscan.alphabets import CYRILLIC, LATIN
 from petitionscan.recognize import FieldImage, get_engine
-from petitionscan.recognize.render import Sample, cyrillic_split, kazakh_capital, render_field
+from petitionscan.recognize.render import Sample, cyrillic_split, drawing_pen, kazakh_capital, render_field
 from petitionscan.simulate.handwriting import handwriting_dir
 
 DRAWINGS = handwriting_dir() / "cyrillic.npz"
@@ -40,7 +40,10 @@ def test_letters(uji_hands: dict[str, dict[str, list[Sample]]]) -> dict[str, lis
     with np.load(handwriting_dir() / "kazakh.npz") as d:
         for i, (img, label) in enumerate(zip(d["images"], d["labels"], strict=True)):
             if str(label) in "ӘҺ" and i % 10 == 0:
-                out.setdefault(str(label), []).append(Sample(str(label), f"kaz-{i}", raster=np.asarray(img)))
+                raster = np.asarray(img)  # a hairline: re-drawn from its own width
+                out.setdefault(str(label), []).append(
+                    Sample(str(label), f"kaz-{i}", raster=raster, raster_pen=drawing_pen(raster))
+                )
     rng = np.random.default_rng(2)
     bases = {"Ғ": "Г", "Қ": "К", "Ң": "Н", "Ө": "О"}
     for letter, base in bases.items():
@@ -139,3 +142,17 @@ def test_the_dots_of_yo_are_read(test_letters: dict[str, list[Sample]]) -> None:
     yo, ye = letters_read("Ё"), letters_read("Е")
     assert yo.count("Ё") >= 0.85 * len(yo), "".join(yo)
     assert ye.count("Ё") <= 0.05 * len(ye), "".join(ye)
+
+
+def test_the_cyrillic_file_averages_its_networks_probabilities() -> None:
+    """Its output is the log of a mean of probabilities (they sum to one), not a mean of logits."""
+    import onnxruntime as ort
+
+    from petitionscan.recognize import cnn
+
+    model = cnn.CnnRecognizer().script_model("cyrillic")
+    session = ort.InferenceSession(str(model.weights), providers=["CPUExecutionProvider"])
+    glyphs = np.random.default_rng(3).random((5, 1, 32, 32)).astype(np.float32)
+    (out,) = session.run(None, {session.get_inputs()[0].name: glyphs})
+    assert np.allclose(np.exp(out).sum(axis=1), 1.0, atol=1e-4)
+    assert len(model.classes) == out.shape[1] == 42
