@@ -384,6 +384,13 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=max(1, (mp.cpu_count() or 2) - 1))
     ap.add_argument("--device", default="cpu")
     ap.add_argument(
+        "--precision",
+        choices=("fp32", "bf16"),
+        default="fp32",
+        help="bf16: convolutions in bfloat16 (always on a GPU); on a CPU with native bfloat16 (AVX512-BF16, AMX)"
+        " a step takes about 0.4 of the time, so a time budget trains about 2.5 times the epochs",
+    )
+    ap.add_argument(
         "--arch", choices=ARCHS, default="small", help="small: the shipped network; deep: tried, see the model card"
     )
     ap.add_argument(
@@ -544,7 +551,10 @@ def main() -> None:
     if args.init:
         load_onnx_weights(torch, model, args.init)
         log(f"fine-tuning {args.init}")
-    model = model.to(dev)
+    # Channels-last is the layout the CPU's convolution kernels work in: the same
+    # arithmetic, a step about 1.3 times faster (fp32) on a 2-core machine.
+    model = model.to(dev, memory_format=torch.channels_last)
+    low_precision = cuda or args.precision == "bf16"
     nparams = sum(p.numel() for p in model.parameters())
     log(f"model parameters {nparams}")
     xt = torch.from_numpy(xtr).to(dev)
@@ -577,7 +587,7 @@ def main() -> None:
         outs = []
         with torch.no_grad():
             for i in range(0, len(xv), 8192):
-                xb = xv[i : i + 8192].float().unsqueeze(1) / 255.0
+                xb = (xv[i : i + 8192].float().unsqueeze(1) / 255.0).contiguous(memory_format=torch.channels_last)
                 outs.append(model(xb).float().cpu())
         logits = torch.cat(outs).numpy()
         acc = float((logits.argmax(1) == yva).mean())
@@ -618,8 +628,8 @@ def main() -> None:
                 g["lr"] = lr_at(f)
             idx = perm[b * args.batch : (b + 1) * args.batch]
             xb = xt[idx].float().unsqueeze(1) / 255.0
-            xb = augment(torch, xb, gen)
-            with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=cuda):
+            xb = augment(torch, xb, gen).contiguous(memory_format=torch.channels_last)
+            with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=low_precision):
                 losses = F.cross_entropy(model(xb).float(), yt[idx], label_smoothing=args.smoothing, reduction="none")
             keep = torch.ones_like(losses, dtype=torch.bool)
             on_paper = pt[idx]
@@ -703,6 +713,7 @@ def main() -> None:
         "top_val_confusions": top,
         "torch": torch.__version__,
         "device": str(dev),
+        "precision": "bf16" if low_precision else "fp32",
         "seconds": round(time.time() - t_start, 1),
     }
     (args.out / "train.json").write_text(json.dumps(meta, indent=2))

@@ -21,6 +21,7 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -354,7 +355,7 @@ class CnnRecognizer:
             for b, ch in zip(word, chars, strict=False):
                 dist = ev.dists[b]
                 top = [(ch, _prob_of(dist, ch))]
-                top += [(c, p) for c, p in dist if c != ch][:2]
+                top += islice(((c, p) for c, p in dist if c != ch), 2)  # the two likeliest others
                 letters.append(LetterReading(b, ch, tuple(top)))
         text = " ".join("".join(chars) for chars in d.chars)
         reading = Reading(text, tuple(letters), float(min(1.0, confidence)), self.name, ev.script)

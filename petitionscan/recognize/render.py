@@ -289,12 +289,22 @@ def drawing_pen(raster: np.ndarray) -> float:
     return float(np.clip(_stroke_width_px(255 - np.asarray(raster)) / 56.0, 0.02, 0.3))
 
 
-def _stroke_width_px(ink: np.ndarray) -> float:
-    """A drawing's stroke width: its ink area over half its outline (a long stroke's two sides)."""
-    mask = (ink > 127).astype(np.uint8)
-    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+def stroke_width(mask: np.ndarray) -> float | None:
+    """Mean stroke width in pixels of a 0/1 ink mask: its area over half its outline
+    (a long stroke's two sides); None for a mask without ink.
+
+    One measure for the renderer (:func:`drawing_pen`) and the simulator, so a
+    drawing is taken for as wide by both.
+    """
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
     outline = sum(cv2.arcLength(c, True) for c in contours)
-    return 2.0 * float(mask.sum()) / outline if outline > 0 else DRAWING_PEN * 56
+    return 2.0 * float(np.count_nonzero(mask)) / outline if outline > 0 else None
+
+
+def _stroke_width_px(ink: np.ndarray) -> float:
+    """A drawing's stroke width (:func:`stroke_width`; the usual drawing's for an empty one)."""
+    width = stroke_width(ink > 127)
+    return DRAWING_PEN * 56 if width is None else width
 
 
 def load_font_letters(folder: Path) -> list[Sample]:

@@ -25,7 +25,14 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from petitionscan.alphabets import CYRILLIC, KAZAKH
-from petitionscan.recognize.render import KAZAKH_BASES, Sample, cyrillic_split, kazakh_capital, kazakh_split
+from petitionscan.recognize.render import (
+    KAZAKH_BASES,
+    Sample,
+    cyrillic_split,
+    kazakh_capital,
+    kazakh_split,
+    stroke_width,
+)
 
 HANDWRITING_ENV = "PETITIONSCAN_HANDWRITING"
 # UNIPEN labs kept out of the recognizer's training data (writer id prefix before '-').
@@ -355,12 +362,9 @@ def _to_pen_width(mask: np.ndarray) -> np.ndarray:
     Kazakh drawings are hairlines, half a ballpoint's width: left so, every
     simulated Ә and Һ would be fainter than any pen writes.
     """
-    ink = (mask > 0.5).astype(np.uint8)
-    contours, _ = cv2.findContours(ink, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-    outline = sum(cv2.arcLength(c, True) for c in contours)
-    if outline <= 0:
+    width = stroke_width(mask > 0.5)
+    if width is None:
         return mask
-    width = 2.0 * float(ink.sum()) / outline
     target = DRAWING_STROKE * MASK_HEIGHT
     if width < 0.75 * target:
         grow = min(2, int((target - width) / 2))
