@@ -67,11 +67,9 @@ def join(paths: list[Path], temperatures: list[float] | None = None) -> onnx.Mod
             nodes.append(node)
         outs.append(rename(OUTPUT))
     inits.append(helper.make_tensor("ensemble/scale", TensorProto.FLOAT, [], [1.0 / len(paths)]))
-    if temperatures is None:
-        nodes.append(helper.make_node("Sum", outs, ["ensemble/sum"], name="ensemble/Sum"))
-        nodes.append(helper.make_node("Mul", ["ensemble/sum", "ensemble/scale"], [OUTPUT], name="ensemble/Mul"))
-    else:
-        probs = []
+    terms = outs
+    if temperatures is not None:
+        terms = []
         for k, (out, t) in enumerate(zip(outs, temperatures, strict=True)):
             inits.append(helper.make_tensor(f"ensemble/inv_t{k}", TensorProto.FLOAT, [], [1.0 / t]))
             nodes.append(
@@ -80,12 +78,12 @@ def join(paths: list[Path], temperatures: list[float] | None = None) -> onnx.Mod
             nodes.append(
                 helper.make_node("Softmax", [f"ensemble/z{k}"], [f"ensemble/p{k}"], axis=-1, name=f"ensemble/P{k}")
             )
-            probs.append(f"ensemble/p{k}")
-        nodes.append(helper.make_node("Sum", probs, ["ensemble/sum"], name="ensemble/Sum"))
-        nodes.append(
-            helper.make_node("Mul", ["ensemble/sum", "ensemble/scale"], ["ensemble/mean"], name="ensemble/Mul")
-        )
-        nodes.append(helper.make_node("Log", ["ensemble/mean"], [OUTPUT], name="ensemble/Log"))
+            terms.append(f"ensemble/p{k}")
+    mean = OUTPUT if temperatures is None else "ensemble/mean"
+    nodes.append(helper.make_node("Sum", terms, ["ensemble/sum"], name="ensemble/Sum"))
+    nodes.append(helper.make_node("Mul", ["ensemble/sum", "ensemble/scale"], [mean], name="ensemble/Mul"))
+    if temperatures is not None:
+        nodes.append(helper.make_node("Log", [mean], [OUTPUT], name="ensemble/Log"))
     graph = helper.make_graph(nodes, "letters-ensemble", list(first.graph.input), list(first.graph.output), inits)
     model = helper.make_model(graph, opset_imports=list(first.opset_import))
     model.ir_version = first.ir_version

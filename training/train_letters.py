@@ -55,7 +55,7 @@ from petitionscan.recognize.render import (
     VALIDATION_LABS,
     Sample,
     cyrillic_split,
-    drawing_pen,
+    hairline_drawing,
     is_paper,
     is_test_font,
     kazakh_capital,
@@ -145,8 +145,7 @@ def load_cyrillic_set(data: Path, per_class: int, rng: np.random.Generator) -> l
     with np.load(data / "kazakh.npz") as d:
         for i, (img, label) in enumerate(zip(d["images"], d["labels"], strict=True)):
             if str(label) in ("Ә", "Һ"):
-                raster = np.asarray(img)
-                out.append(Sample(str(label), f"kaz-{i}", raster=raster, raster_pen=drawing_pen(raster)))
+                out.append(hairline_drawing(str(label), f"kaz-{i}", img))
     latin = load_stroke_file(data / "unipen-strokes.jsonl.gz") + load_stroke_file(data / "uji1-strokes.jsonl.gz")
     latin += load_paper_letters(data / "emnist-upper.npz")
     as_cyrillic = {v: k for k, v in CYRILLIC_AS_LATIN.items()}

@@ -289,6 +289,12 @@ def drawing_pen(raster: np.ndarray) -> float:
     return float(np.clip(_stroke_width_px(255 - np.asarray(raster)) / 56.0, 0.02, 0.3))
 
 
+def hairline_drawing(label: str, writer: str, raster: np.ndarray) -> Sample:
+    """A Kazakh drawing as a sample that is re-drawn from its own width (:func:`drawing_pen`)."""
+    raster = np.asarray(raster)
+    return Sample(label, writer, raster=raster, raster_pen=drawing_pen(raster))
+
+
 def stroke_width(mask: np.ndarray) -> float | None:
     """Mean stroke width in pixels of a 0/1 ink mask: its area over half its outline
     (a long stroke's two sides); None for a mask without ink.

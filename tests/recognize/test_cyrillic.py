@@ -10,7 +10,7 @@ import pytest
 
 from petitionscan.alphabets import CYRILLIC, LATIN
 from petitionscan.recognize import FieldImage, get_engine
-from petitionscan.recognize.render import Sample, cyrillic_split, drawing_pen, kazakh_capital, render_field
+from petitionscan.recognize.render import Sample, cyrillic_split, hairline_drawing, kazakh_capital, render_field
 from petitionscan.simulate.handwriting import handwriting_dir
 
 DRAWINGS = handwriting_dir() / "cyrillic.npz"
@@ -40,10 +40,7 @@ def test_letters(uji_hands: dict[str, dict[str, list[Sample]]]) -> dict[str, lis
     with np.load(handwriting_dir() / "kazakh.npz") as d:
         for i, (img, label) in enumerate(zip(d["images"], d["labels"], strict=True)):
             if str(label) in "ӘҺ" and i % 10 == 0:
-                raster = np.asarray(img)  # a hairline: re-drawn from its own width
-                out.setdefault(str(label), []).append(
-                    Sample(str(label), f"kaz-{i}", raster=raster, raster_pen=drawing_pen(raster))
-                )
+                out.setdefault(str(label), []).append(hairline_drawing(str(label), f"kaz-{i}", img))
     rng = np.random.default_rng(2)
     bases = {"Ғ": "Г", "Қ": "К", "Ң": "Н", "Ө": "О"}
     for letter, base in bases.items():
