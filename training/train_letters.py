@@ -20,7 +20,9 @@ paper labels are doubtful (a lower-case l in an L box, a 0 for an O): with
 ``--trim`` the paper letters with the largest loss in each batch are left
 out of the gradient once the network has seen every letter once. With ``--fonts`` the
 handwriting fonts fetched by training/fetch_fonts.py join as more writers,
-one font one writer, those in TEST_FONTS held out for the benchmark. Each training letter is
+one font one writer, those in TEST_FONTS held out for the benchmark; with ``--lowercase``
+their lower-case i j k m p u y, labelled as capitals (some people fill capital
+boxes with such shapes). Each training letter is
 re-rendered many times with a random pen, hand and paper (see
 petitionscan.recognize.render) and cut out by the very code that reads sheets.
 """
@@ -411,6 +413,17 @@ def main() -> None:
         help="also train on the handwriting fonts here (training/fetch_fonts.py), test fonts left out",
     )
     ap.add_argument("--font-reps", type=int, default=32, help="renders per font letter (one sample each)")
+    ap.add_argument(
+        "--lowercase",
+        type=Path,
+        help="also train on lower-case shapes (--lowercase-letters) of the handwriting fonts here, as capitals",
+    )
+    ap.add_argument(
+        "--lowercase-letters",
+        default="ijkmpuy",
+        help="the lower-case letters taken: those SD19's other writers put in capital boxes, not l (an I)",
+    )
+    ap.add_argument("--lowercase-reps", type=int, default=24, help="renders per lower-case font letter")
     ap.add_argument("--quick", action="store_true", help="tiny subset smoke run")
     ap.add_argument(
         "--script",
@@ -462,12 +475,18 @@ def main() -> None:
     val = cap_per_writer([s for s in by_split["val"] if not drawn(s)], 3, rng)
     paper_val = [s for s in by_split["val"] if drawn(s)]
     fonts = [s for s in load_font_letters(args.fonts) if split_of(s.writer) == "train"] if args.fonts else []
+    lower = (
+        [s for s in load_font_letters(args.lowercase, args.lowercase_letters) if split_of(s.writer) == "train"]
+        if args.lowercase
+        else []
+    )
     if args.quick:
         train = [train[int(i)] for i in rng.choice(len(train), 1500, replace=False)]
         val = [val[int(i)] for i in rng.choice(len(val), 400, replace=False)]
         paper = paper[:1500]
         paper_val = paper_val[:400]
         fonts = fonts[:260]
+        lower = lower[:60]
         args.reps, args.epochs, args.val_reps, args.font_reps = 2, 2, 1, 2
         args.paper_reps = min(args.paper_reps, 2)
     writers = {k: len({s.writer for s in v if not is_paper(s.writer)}) for k, v in by_split.items()}
@@ -475,7 +494,7 @@ def main() -> None:
         writers["train fonts"] = len({s.writer for s in fonts})
     log(
         f"samples {len(samples)}; writers per split {writers}; train {len(train)} paper {len(paper)} "
-        f"fonts {len(fonts)} val {len(val)} paper val {len(paper_val)}"
+        f"fonts {len(fonts)} lower-case {len(lower)} val {len(val)} paper val {len(paper_val)}"
     )
 
     # What the rendered glyphs depend on: a cache made with other settings is refused.
@@ -498,6 +517,16 @@ def main() -> None:
             },
             "fonts": sorted({s.writer for s in fonts}),
             "font_reps": args.font_reps if fonts else 0,
+            # Only when used: caches of runs without lower-case shapes stay valid.
+            **(
+                {
+                    "lowercase": sorted({s.writer for s in lower}),
+                    "lowercase_letters": args.lowercase_letters,
+                    "lowercase_reps": args.lowercase_reps,
+                }
+                if lower
+                else {}
+            ),
         },
         sort_keys=True,
     )
@@ -529,6 +558,11 @@ def main() -> None:
                 paper, args.paper_reps, args.seed + 3, args.workers, plain_share=0.12, marks_share=args.marks
             )
             xtr, ytr, ptr = np.concatenate([xtr, xp]), np.concatenate([ytr, yp]), np.r_[ptr, np.ones(len(xp), bool)]
+        if lower:
+            xl, yl = render_set(
+                lower, args.lowercase_reps, args.seed + 2, args.workers, plain_share=0.12, marks_share=args.marks
+            )
+            xtr, ytr, ptr = np.concatenate([xtr, xl]), np.concatenate([ytr, yl]), np.r_[ptr, np.zeros(len(xl), bool)]
         xva, yva = render_set(val, args.val_reps, args.seed + 1, args.workers, plain_share=0.0)
         pva = np.zeros(len(xva), bool)
         if paper_val:
@@ -699,6 +733,9 @@ def main() -> None:
         "stroke_jitter": args.stroke_jitter,
         "train_fonts": writers.get("train fonts", 0),
         "font_reps": args.font_reps if fonts else 0,
+        "lowercase_font_letters": len(lower),
+        "lowercase_letters": args.lowercase_letters if lower else "",
+        "lowercase_reps": args.lowercase_reps if lower else 0,
         "init": str(args.init.name) if args.init else None,
         "label_smoothing": args.smoothing,
         "cap_per_writer_letter": args.cap,

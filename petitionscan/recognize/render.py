@@ -313,8 +313,11 @@ def _stroke_width_px(ink: np.ndarray) -> float:
     return DRAWING_PEN * 56 if width is None else width
 
 
-def load_font_letters(folder: Path) -> list[Sample]:
-    """The capitals A-Z of every handwriting font (``*.woff``, ``*.ttf``) in ``folder``.
+def load_font_letters(folder: Path, letters: str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ") -> list[Sample]:
+    """The capitals A-Z (or ``letters``) of every handwriting font (``*.woff``, ``*.ttf``) in ``folder``.
+
+    A lower-case letter among ``letters`` is labelled as its capital: some
+    people fill capital-letter boxes with lower-case shapes (a j, a k, a y).
 
     A handwriting font is one designer's capitals, many made from their own
     pen or marker writing: one more writer, from a source other than the
@@ -329,12 +332,12 @@ def load_font_letters(folder: Path) -> list[Sample]:
     paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in (".woff", ".ttf", ".otf"))
     for path in paths:
         font = ImageFont.truetype(str(path), 160)
-        for ch in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        for ch in letters:
             page = Image.new("L", (480, 400), 0)
             ImageDraw.Draw(page).text((120, 80), ch, font=font, fill=255)
             fitted = _fit_raster(np.asarray(page), cv2.INTER_AREA, 0.01)
             if fitted is not None:
-                out.append(Sample(ch, FONT_WRITER + path.stem, raster=fitted[0], raster_pen=fitted[1]))
+                out.append(Sample(ch.upper(), FONT_WRITER + path.stem, raster=fitted[0], raster_pen=fitted[1]))
     return out
 
 

@@ -225,3 +225,15 @@ def test_a_listed_name_spelt_with_kazakh_letters_is_kept_as_written() -> None:
     d = decode(word, given, replace(base, fold_bonus=4.0))
     assert "".join(d.chars[0]) == "ӘЛИХАН"
     assert not d.pieces[0].known  # for the confidence it stays a name no list holds
+
+
+def test_a_sure_kazakh_y_is_still_open_to_the_name_lists() -> None:
+    """Ү is learnt from Latin Y, and many a handwritten У is written as a Y: the network
+    may be sure of Ү in РУСЛАН. Ү is never held (names.NEVER_SURE); any other letter as
+    sure still is."""
+    given = load_model(GIVEN, "cyrillic")
+    params = DecoderParams(lm_weight=0.7, lexicon_bonus=8.0, lexicon_min=0.002)
+    y_shaped = [[*clear("Р"), box(("Ү", SURE + 0.01), ("У", 0.008)), *clear("СЛАН")]]
+    assert "".join(decode(y_shaped, given, params).chars[0]) == "РУСЛАН"
+    other = [[*clear("Р"), box(("Ы", SURE + 0.01), ("У", 0.008)), *clear("СЛАН")]]
+    assert "".join(decode(other, given, params).chars[0]) == "РЫСЛАН"
