@@ -34,26 +34,39 @@ class _Group(click.Group):
         except PetitionscanError as exc:
             _fail(ctx, exc)
         except KeyboardInterrupt:
-            _fail(
-                ctx,
-                Interrupted("interrupted; everything stored so far is complete: run the same command again to go on"),
-            )
+            _fail(ctx, Interrupted(INTERRUPTED))
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:  # a bug: one line, the traceback with --verbose
+            if _stop_asked.is_set():  # a library turned the interrupt into an error of its own
+                _fail(ctx, Interrupted(INTERRUPTED))
             what = " ".join(str(exc).split())
             _fail(ctx, PetitionscanError(f"unexpected failure ({type(exc).__name__}: {what}); run with -v for details"))
         return None
 
 
+INTERRUPTED = "interrupted; everything stored so far is complete: run the same command again to go on"
+_stop_asked = threading.Event()
+
+
 def _terminate_like_ctrl_c() -> None:
-    """SIGTERM (``kill``, a shutdown) stops a command as Ctrl+C does: cleanly, with exit 130."""
+    """SIGTERM (``kill``, a shutdown) stops a command as Ctrl+C does: cleanly, with exit 130.
+
+    Both are remembered: the interrupt is raised wherever the program is, and a
+    library that catches it there may raise an error of its own instead
+    (ReportLab drawing a QR code: "'SRect' object has no attribute '_parent'");
+    that run still ends as interrupted, not as a bug.
+    """
 
     def interrupt(_signum: int, _frame: object) -> None:
+        _stop_asked.set()
         raise KeyboardInterrupt
 
     if threading.current_thread() is threading.main_thread():
+        _stop_asked.clear()
         signal.signal(signal.SIGTERM, interrupt)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, interrupt)
 
 
 def _fail(ctx: click.Context, exc: PetitionscanError) -> None:

@@ -303,6 +303,29 @@ def test_full_disk_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.Mon
     assert not ledger_path("mangystau").exists()
 
 
+def test_an_interrupt_a_library_turns_into_its_own_error_still_ends_as_interrupted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ReportLab, stopped by SIGTERM while drawing a QR code, may raise an AttributeError of its own."""
+    import signal
+
+    import petitionscan.forms.pdf as pdf
+
+    def swallows_the_interrupt(*args: object, **kwargs: object) -> int:
+        try:
+            signal.raise_signal(signal.SIGTERM)
+        except KeyboardInterrupt:
+            raise AttributeError("'SRect' object has no attribute '_parent'") from None
+        return 0
+
+    monkeypatch.setattr(pdf, "write_pdf", swallows_the_interrupt)
+    result = CliRunner().invoke(main, ["generate", "--out", str(tmp_path / "s.pdf")])
+    assert result.exit_code == 130 and "interrupted" in result.output
+    assert "unexpected" not in result.output
+    assert list(tmp_path.iterdir()) == []
+    assert not ledger_path("mangystau").exists()
+
+
 def test_help_and_version() -> None:
     runner = CliRunner()
     assert "generate" in runner.invoke(main, ["--help"]).output
