@@ -128,18 +128,20 @@ def make_pages(root: Path, pages: int, seed: int, hands: str = "test", campaign:
     """Sheets spread over every capture profile: one generated PDF and scans folder each.
 
     ``hands``: "test" (the simulator's held-out writers), "validation" (the
-    tablet writers the threshold was chosen on, harder ones: a check of the
-    automatic acceptance on other hands, not a measure of generalisation) or
+    tablet writers the threshold was chosen on, harder ones, and the Cyrillic
+    validation sessions: a check of the automatic acceptance on other hands and
+    sheets to choose settings on, not a measure of generalisation) or
     "paper" (pen-on-paper capitals of writers never trained on or chosen
     on: the held-out SD19 population's test half).
     """
     from petitionscan.forms import generate
     from petitionscan.simulate import PROFILES, simulate
-    from petitionscan.simulate.handwriting import load_paper_writers, load_stroke_writers
+    from petitionscan.simulate.handwriting import load_cyrillic_writers, load_paper_writers, load_stroke_writers
 
-    writers = None
+    writers = cyrillic_writers = None
     if hands == "validation":
         writers = load_stroke_writers(str(handwriting_dir()), VALIDATION_LABS, uji=False)
+        cyrillic_writers = load_cyrillic_writers(str(handwriting_dir()), "val") or None
         if not writers:
             raise SystemExit(f"no validation writers in {handwriting_dir()}")
     elif hands == "paper":
@@ -153,7 +155,16 @@ def make_pages(root: Path, pages: int, seed: int, hands: str = "test", campaign:
     for i, profile in enumerate(PROFILES):
         pdf, layout = root / f"{profile}.pdf", root / f"{profile}.json"
         generate(campaign, sheets=per, out=pdf, layout_out=layout, with_appeal=False)
-        simulate(pdf, layout, root / profile, profile=profile, seed=seed + i, fill=0.8, hands=writers)
+        simulate(
+            pdf,
+            layout,
+            root / profile,
+            profile=profile,
+            seed=seed + i,
+            fill=0.8,
+            hands=writers,
+            cyrillic_hands=cyrillic_writers,
+        )
         folders.append(root / profile)
     return folders
 
@@ -181,6 +192,7 @@ def score_db(db: Path, folders: list[Path]) -> dict[str, Any]:
     scripts = [0, 0]  # names read in some script, of those in the script written
     group: dict[bool, list[int]] = {True: [0, 0, 0, 0], False: [0, 0, 0, 0]}  # names, exact, auto, auto exact
     wrong_auto: list[tuple[str, str, float]] = []  # truth, read, confidence
+    wrong_script: list[tuple[str, str]] = []  # truth, read
     for serial, row_no, name, status, confidence in rows:
         t = truth.get((serial, row_no))
         if t is None or not t["name"] or t["crossed_out"] != "no":
@@ -191,6 +203,8 @@ def score_db(db: Path, folders: list[Path]) -> dict[str, Any]:
         if name:
             scripts[0] += 1
             scripts[1] += script_of(name) == written
+            if script_of(name) != written:
+                wrong_script.append((t["name"], name))
         g = group[known_name(t["name"], load_model(None, written))]
         g[0] += 1
         g[1] += ok
@@ -213,6 +227,7 @@ def score_db(db: Path, folders: list[Path]) -> dict[str, Any]:
         "auto_n": auto,
         "groups": group,
         "wrong_auto": wrong_auto,
+        "wrong_script": wrong_script,
         "script_ok": scripts[1] / max(1, scripts[0]),
     }
 
@@ -307,6 +322,8 @@ def bench_pages(
                 )
             for truth, read, confidence in m["wrong_auto"]:
                 print(f"  {name}: accepted automatically but wrong: {truth} read as {read} ({confidence:.3f})")
+            for truth, read in m["wrong_script"]:
+                print(f"  {name}: read in the other script: {truth} as {read}")
 
 
 def contact_sheet(path: Path, wrong: list[tuple[FieldImage, Sample, Reading]]) -> None:
@@ -398,6 +415,7 @@ def bench_cyrillic_letters(args: argparse.Namespace) -> None:
     from train_letters import load_cyrillic_set, split_of
 
     from petitionscan.alphabets import KAZAKH
+    from petitionscan.recognize.render import RUSSIAN_FROM_LATIN
 
     rng = np.random.default_rng(args.seed)
     engine = get_engine(args.engine)
@@ -425,6 +443,25 @@ def bench_cyrillic_letters(args: argparse.Namespace) -> None:
             f"  {condition}: Russian letters {ok[~kazakh].mean():.4f} ({int((~kazakh).sum())}), "
             f"Kazakh letters {ok[kazakh].mean():.4f} ({int(kazakh.sum())})"
         )
+    # И Я Г Ь Ш Э as a pen draws them on paper: made from held-out Latin writers' letters (a mirrored N, ...).
+    made_rng = np.random.default_rng(args.seed + 1)
+    made_by_letter: dict[str, list[Sample]] = defaultdict(list)
+    for s in load_cyrillic_set(args.data, 1500, made_rng, made=True):
+        made_here = s.label in RUSSIAN_FROM_LATIN and not s.writer.startswith(("cyr-", "kaz-"))
+        if made_here and split_of(s.writer, "cyrillic") == "test":
+            made_by_letter[s.label].append(s)
+    made = []
+    for letter in sorted(made_by_letter):
+        group = made_by_letter[letter]
+        made += [group[int(i)] for i in made_rng.permutation(len(group))[: args.per_class]]
+    bench_letters(
+        f"{len(made)} of {' '.join(RUSSIAN_FROM_LATIN)} made from held-out writers' pen letters (a mirrored N, ...)",
+        made,
+        engine,
+        made_rng,
+        None,
+        alphabet="cyrillic",
+    )
 
 
 def bench_letters(

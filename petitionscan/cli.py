@@ -55,7 +55,8 @@ def _terminate_like_ctrl_c() -> None:
     Both are remembered: the interrupt is raised wherever the program is, and a
     library that catches it there may raise an error of its own instead
     (ReportLab drawing a QR code: "'SRect' object has no attribute '_parent'");
-    that run still ends as interrupted, not as a bug.
+    that run still ends as interrupted, not as a bug. A library that swallows
+    it and goes on is stopped at its next progress report (:class:`_Bar`).
     """
 
     def interrupt(_signum: int, _frame: object) -> None:
@@ -119,6 +120,8 @@ class _Bar:
         self.bar: Any = None
 
     def __call__(self, done: int, total: int | None = None) -> None:
+        if _stop_asked.is_set():  # a library swallowed the interrupt and went on: stop here
+            raise KeyboardInterrupt
         if self.bar is None:
             from tqdm import tqdm
 

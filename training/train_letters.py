@@ -53,11 +53,13 @@ from petitionscan.recognize.render import (
     CYRILLIC_AS_LATIN,
     FONT_WRITER,
     KAZAKH_BASES,
+    RUSSIAN_FROM_LATIN,
     TEST_LABS,
     VALIDATION_LABS,
     Sample,
     cyrillic_split,
     hairline_drawing,
+    is_lowercase_l,
     is_paper,
     is_test_font,
     kazakh_capital,
@@ -68,6 +70,7 @@ from petitionscan.recognize.render import (
     load_stroke_file,
     paper_split,
     render_field,
+    russian_capital,
 )
 
 CLASSES = LATIN
@@ -127,7 +130,7 @@ def load_all(data: Path, paper: bool = True) -> list[Sample]:
     return samples
 
 
-def load_cyrillic_set(data: Path, per_class: int, rng: np.random.Generator) -> list[Sample]:
+def load_cyrillic_set(data: Path, per_class: int, rng: np.random.Generator, made: bool = False) -> list[Sample]:
     """Every Cyrillic capital to train and validate the Cyrillic network on.
 
     The Russian letters are the CoMNIST drawings (writer = their session
@@ -138,7 +141,10 @@ def load_cyrillic_set(data: Path, per_class: int, rng: np.random.Generator) -> l
     (:func:`kazakh_capital`), Ә and Һ are the Kazakh drawings (re-drawn from
     their own hairline width, :func:`drawing_pen`). Letters from
     the Latin sources and made Kazakh ones are capped at ``per_class`` per
-    letter, so the letters only the drawings have are not swamped.
+    letter, so the letters only the drawings have are not swamped. With
+    ``made``, И Я Г Ь Ш Э are also made from the Latin sources' pen letters
+    (:func:`russian_capital`: a mirrored N, an upside-down L, ...), as many,
+    so those letters are not known from touch-screen drawings alone.
     """
     out: list[Sample] = []
     with np.load(data / "cyrillic.npz") as d:
@@ -167,6 +173,10 @@ def load_cyrillic_set(data: Path, per_class: int, rng: np.random.Generator) -> l
     bases |= {letter: [s for s in latin if s.label == letter] for letter in set(KAZAKH_BASES.values()) & set(LATIN)}
     for letter, base in KAZAKH_BASES.items():
         out += [kazakh_capital(b, letter, rng) for b in some(bases[base], per_class)]
+    if made:
+        for letter, (base, _) in RUSSIAN_FROM_LATIN.items():
+            pool = [s for s in latin if s.label == base and not is_lowercase_l(s)]
+            out += [russian_capital(b, letter, rng) for b in some(pool, per_class)]
     return out
 
 
@@ -433,6 +443,11 @@ def main() -> None:
     )
     ap.add_argument("--per-class", type=int, default=1500, help="cyrillic: letters per class from the Latin sources")
     ap.add_argument(
+        "--made-letters",
+        action="store_true",
+        help="cyrillic: also И Я Г Ь Ш Э made from the Latin sources' pen letters (a mirrored N, ...)",
+    )
+    ap.add_argument(
         "--time-budget", type=float, default=0.0, help="seconds for the whole run (0: epochs only); the LR follows it"
     )
     args = ap.parse_args()
@@ -462,7 +477,7 @@ def main() -> None:
         # The drawings (few, most varied) take the place the paper letters have for Latin:
         # rendered --paper-reps times, never capped; the borrowed letters --reps times.
         CLASSES = CYRILLIC
-        samples = load_cyrillic_set(args.data, args.per_class, rng)
+        samples = load_cyrillic_set(args.data, args.per_class, rng, made=args.made_letters)
         drawn = lambda s: s.writer.startswith(("cyr-", "kaz-"))  # noqa: E731
     else:
         samples = load_all(args.data, paper=args.paper_reps > 0)
@@ -515,6 +530,8 @@ def main() -> None:
                     "per_class",
                 )
             },
+            # Only when used: caches of runs without made letters stay valid.
+            **({"made_letters": True} if args.made_letters else {}),
             "fonts": sorted({s.writer for s in fonts}),
             "font_reps": args.font_reps if fonts else 0,
             # Only when used: caches of runs without lower-case shapes stay valid.
@@ -718,6 +735,7 @@ def main() -> None:
         "val_letter_accuracy_by_source": split_accuracy(logits),
         "paper_reps": args.paper_reps,
         "paper_trim": args.trim,
+        "made_letters": args.made_letters,
         "train_paper_letters": len(paper),
         "val_paper_letters": len(paper_val),
         "val_ece_raw": ece(raw, yva),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -254,6 +254,64 @@ def _kazakh_mark(letter: str, lo: np.ndarray, hi: np.ndarray, rng: np.random.Gen
         y = float(rng.uniform(0.55, 0.72))
         return np.array([u(0.2, y), u(0.8, y + rng.normal(0, 0.02))], np.float32)
     raise ValueError(f"no mark for {letter!r}")
+
+
+RUSSIAN_FROM_LATIN = {"И": ("N", "mirror"), "Я": ("R", "mirror"), "Г": ("L", "flip"), "Ь": ("P", "flip"),
+                      "Ш": ("E", "turn"), "Э": ("C", "mirror")}  # fmt: skip
+"""Russian capitals drawn as a Latin capital mirrored (left-right), flipped (upside down) or
+turned a quarter left (E's spine becomes Ш's foot); Э is a mirrored C with its bar added."""
+
+
+def russian_capital(base: Sample, letter: str, rng: np.random.Generator) -> Sample:
+    """A Russian capital made from a real Latin letter: И is a mirrored N, Г an upside-down L, ...
+
+    The only Russian capitals to be had apart from the shared shapes are
+    touch-screen drawings; pen-on-paper and tablet letters of the Latin
+    sources give these shapes as a pen draws them on paper, with the
+    writer's own pressure, wobble and proportions kept.
+    """
+    how = RUSSIAN_FROM_LATIN[letter][1]
+    if base.strokes is not None:
+        turned = tuple(_turn_points(s, how) for s in base.strokes)
+        made = Sample(letter, base.writer, turned, None, base.raster_pen)
+    else:
+        assert base.raster is not None
+        if how == "turn":
+            raster = np.ascontiguousarray(np.rot90(base.raster, 1))
+        else:
+            raster = cv2.flip(base.raster, 1 if how == "mirror" else 0)
+        made = Sample(letter, base.writer, None, raster, base.raster_pen)
+    if letter == "Э":  # the bar, from the open side's middle to the back
+        y = float(rng.uniform(0.45, 0.55))
+        made = _with_mark(made, lambda lo, hi: lo + (hi - lo) * np.array([[0.3, y], [0.92, y + rng.normal(0, 0.02)]]))
+    return made
+
+
+def _turn_points(points: np.ndarray, how: str) -> np.ndarray:
+    """Pen points (x, y down) mirrored, flipped or turned a quarter left."""
+    x, y = points[:, 0], points[:, 1]
+    if how == "mirror":
+        return np.stack([-x, y], axis=1).astype(np.float32)
+    if how == "flip":
+        return np.stack([x, -y], axis=1).astype(np.float32)
+    return np.stack([y, -x], axis=1).astype(np.float32)  # turn: the left side goes to the bottom
+
+
+def _with_mark(sample: Sample, mark_at: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Sample:
+    """``sample`` with one more pen stroke, placed by ``mark_at(lo, hi)`` in its ink's box, in its own pen."""
+    if sample.strokes is not None:
+        pts = np.concatenate(sample.strokes)
+        mark = mark_at(pts.min(axis=0), pts.max(axis=0)).astype(np.float32)
+        return Sample(sample.label, sample.writer, (*sample.strokes, mark), None, sample.raster_pen)
+    assert sample.raster is not None
+    ys, xs = np.nonzero(sample.raster < 128)
+    lo = np.array([xs.min(), ys.min()], np.float32)
+    hi = np.array([xs.max(), ys.max()], np.float32)
+    raster = sample.raster.copy()
+    width = max(1, round(sample.raster_pen * 56))
+    mark = mark_at(lo, hi)
+    cv2.polylines(raster, [mark.round().astype(np.int32).reshape(-1, 1, 2)], False, 0, width, cv2.LINE_AA)
+    return Sample(sample.label, sample.writer, None, raster, sample.raster_pen)
 
 
 def _fit_raster(

@@ -27,6 +27,7 @@ from PIL import Image, ImageDraw, ImageFont
 from petitionscan.alphabets import CYRILLIC, KAZAKH
 from petitionscan.recognize.render import (
     KAZAKH_BASES,
+    VALIDATION_LABS,
     Sample,
     cyrillic_split,
     kazakh_capital,
@@ -397,9 +398,15 @@ def _glyph_sample(glyph: Glyph, writer: str) -> Sample:
     return Sample(glyph.char, writer, raster=(255 - np.clip(raster, 0, 1) * 255).astype(np.uint8))
 
 
-def _latin_bases() -> tuple[WriterHand, ...]:
-    """Held-out Latin hands that lend Y and I, the bases of Ү, Ұ and І (the shipped ones, or a font, without the data)."""
-    hands = load_stroke_writers(str(handwriting_dir())) or load_packaged_writers()
+def _latin_bases(split: str = "test") -> tuple[WriterHand, ...]:
+    """Held-out Latin hands that lend Y and I, the bases of Ү, Ұ and І (the shipped ones, or a font, without the data).
+
+    ``split`` "val": the recognizer's validation writers instead, for sheets written by validation hands.
+    """
+    if split == "val":
+        hands = load_stroke_writers(str(handwriting_dir()), VALIDATION_LABS, uji=False)
+    else:
+        hands = load_stroke_writers(str(handwriting_dir())) or load_packaged_writers()
     hands = tuple(h for h in hands if "Y" in h.glyphs and "I" in h.glyphs)
     return hands or load_font_writers(font_paths())
 
@@ -439,8 +446,8 @@ def _kazakh_letters(
             glyphs[letter] = made
 
 
-@lru_cache(maxsize=2)
-def load_cyrillic_writers(folder: str | Path) -> tuple[WriterHand, ...]:
+@lru_cache(maxsize=4)
+def load_cyrillic_writers(folder: str | Path, split: str = "test") -> tuple[WriterHand, ...]:
     """Cyrillic hands from the held-out sessions of ``cyrillic.npz``, or () without it.
 
     The set keeps no writer ids, only sessions of drawings made close in
@@ -451,6 +458,8 @@ def load_cyrillic_writers(folder: str | Path) -> tuple[WriterHand, ...]:
     capitals are added to each hand (see :func:`_kazakh_letters`); the Ә and Һ
     drawings of ``kazakh.npz`` are only those of its test split
     (:func:`~petitionscan.recognize.render.kazakh_split`), for the same reason.
+    ``split`` "val" gives the validation sessions' hands instead (with
+    validation drawings and lenders): sheets to choose settings on.
     """
     base = Path(folder)
     try:
@@ -462,19 +471,19 @@ def load_cyrillic_writers(folder: str | Path) -> tuple[WriterHand, ...]:
     try:
         with np.load(base / "kazakh.npz") as data:
             for index, (img, label) in enumerate(zip(data["images"], data["labels"], strict=True)):
-                if str(label) in ("Ә", "Һ") and kazakh_split(index) == "test":
+                if str(label) in ("Ә", "Һ") and kazakh_split(index) == split:
                     extra.setdefault(str(label), []).append(np.asarray(img))
     except (OSError, ValueError, KeyError):
         pass
     sessions: dict[str, dict[str, list[Glyph]]] = {}
     for img, label, group in zip(images, labels, groups, strict=True):
         group, label = str(group), str(label)
-        if not group.isdigit() or cyrillic_split(group) != "test" or label not in CYRILLIC:
+        if not group.isdigit() or cyrillic_split(group) != split or label not in CYRILLIC:
             continue
         g = _raster_glyph(label, np.asarray(img))
         if g is not None:
             sessions.setdefault(group, {}).setdefault(label, []).append(g)
-    latin = _latin_bases()
+    latin = _latin_bases(split)
     hands: list[WriterHand] = []
     for group in sorted(sessions, key=int):
         glyphs = sessions[group]

@@ -326,6 +326,38 @@ def test_an_interrupt_a_library_turns_into_its_own_error_still_ends_as_interrupt
     assert not ledger_path("mangystau").exists()
 
 
+def test_an_interrupt_a_library_swallows_stops_the_run_at_its_next_sheet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A library may catch the interrupt and carry on drawing: the next sheet's progress
+    report stops the run, exit 130, nothing written."""
+    import signal
+
+    import petitionscan.forms.pdf as pdf
+
+    drawn = []
+
+    def swallows_the_interrupt(*args: object, **kwargs: object) -> int:
+        progress = args[-1]
+        assert callable(progress)
+        for sheet in range(1, 1001):
+            try:
+                if sheet == 3:
+                    signal.raise_signal(signal.SIGTERM)
+            except KeyboardInterrupt:
+                pass  # swallowed: the library goes on
+            drawn.append(sheet)
+            progress(sheet, 1000)
+        return 0
+
+    monkeypatch.setattr(pdf, "write_pdf", swallows_the_interrupt)
+    result = CliRunner().invoke(main, ["generate", "--sheets", "1000", "--out", str(tmp_path / "s.pdf")])
+    assert result.exit_code == 130 and "interrupted" in result.output
+    assert drawn == [1, 2, 3]
+    assert list(tmp_path.iterdir()) == []
+    assert not ledger_path("mangystau").exists()
+
+
 def test_help_and_version() -> None:
     runner = CliRunner()
     assert "generate" in runner.invoke(main, ["--help"]).output

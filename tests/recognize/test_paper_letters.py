@@ -1,8 +1,10 @@
 """Pen-on-paper capitals: loaded like the drawings, split by writer population, doubtful labels named;
-Cyrillic drawings split by session; Kazakh capitals made from their base letters."""
+Cyrillic drawings split by session; Kazakh capitals made from their base letters, Russian ones
+from Latin letters turned over."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -10,6 +12,7 @@ from petitionscan.alphabets import CYRILLIC, KAZAKH, LATIN, letters_of, scripts_
 from petitionscan.recognize.render import (
     KAZAKH_BASES,
     PAPER_WRITER,
+    RUSSIAN_FROM_LATIN,
     Sample,
     cyrillic_split,
     is_lowercase_l,
@@ -18,6 +21,7 @@ from petitionscan.recognize.render import (
     load_paper_letters,
     paper_split,
     render_field,
+    russian_capital,
 )
 from petitionscan.simulate.handwriting import handwriting_dir
 
@@ -89,6 +93,33 @@ def test_a_kazakh_capital_is_its_base_letter_with_a_mark() -> None:
     assert kazakh_capital(Sample("Y", "w", raster=raster), "Ү", rng).raster is raster
     assert set(KAZAKH_BASES) | {"Ә", "Һ"} == set(KAZAKH)
     img, _, _ = render_field([ng, gh], rng, degrade=True)
+    assert img.dtype == np.uint8 and (img < 128).any()
+
+
+def test_a_russian_capital_is_a_latin_letter_turned_over() -> None:
+    rng = np.random.default_rng(5)
+    n = Sample("N", "unipen-x", strokes=(np.array([[0.0, 1.0], [0.0, 0.0], [0.7, 1.0], [0.7, 0.0]], np.float32),))
+    i = russian_capital(n, "И", rng)
+    assert i.label == "И" and i.writer == n.writer  # the base's writer: the same split
+    assert i.strokes is not None
+    assert np.array_equal(i.strokes[0], n.strokes[0] * np.array([-1.0, 1.0], np.float32))  # left-right
+    raster = np.full((64, 64), 255, np.uint8)
+    raster[6:58, 10:14] = 0
+    raster[54:58, 10:40] = 0  # an L
+    ge = russian_capital(Sample("L", "paper-x", raster=raster), "Г", rng)
+    assert ge.raster is not None and (ge.raster[6:10, 10:40] < 128).all()  # upside down: the foot on top
+    e = raster.copy()
+    e[6:10, 10:40] = 0
+    e[30:34, 10:34] = 0  # an E
+    sha = russian_capital(Sample("E", "paper-x", raster=e), "Ш", rng)
+    assert sha.raster is not None and (sha.raster[50:54, 6:58] < 128).all()  # the spine became the foot
+    c = np.full((64, 64), 255, np.uint8)
+    cv2.ellipse(c, (32, 32), (20, 24), 0, 40, 320, 0, 4)  # a C, open to the right
+    ee = russian_capital(Sample("C", "paper-x", raster=c), "Э", rng)
+    assert ee.raster is not None and (ee.raster[:, :20] < 128).sum() < (c[:, :20] < 128).sum()  # open to the left
+    assert (ee.raster[28:37, 24:44] < 128).any() and not (c[28:37, 24:44] < 128).any()  # with its bar
+    assert {RUSSIAN_FROM_LATIN[k][0] for k in RUSSIAN_FROM_LATIN} <= set(LATIN)
+    img, _, _ = render_field([i, ge, sha, ee], rng, degrade=True)
     assert img.dtype == np.uint8 and (img < 128).any()
 
 

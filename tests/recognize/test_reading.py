@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 
 from petitionscan.recognize import FieldImage, Reading, get_engine
 from petitionscan.recognize.cnn import FieldEvidence
@@ -288,3 +289,32 @@ def test_a_name_no_list_knows_goes_to_the_script_it_looks_like_a_name_in() -> No
     ev = _two_scripts("TYPCYHXEHOB", 0.999, "ТУРСУНХЕНОВ", 0.8, SURNAME)
     (reading,) = engine.readings_of([ev], [1])  # type: ignore[attr-defined]
     assert (reading.text, reading.script) == ("ТУРСУНХЕНОВ", "cyrillic")
+
+
+def test_a_kazakh_letter_split_between_its_twins_is_still_a_surely_seen_cyrillic_letter() -> None:
+    """Ұ or У, Ө or О: a box the Cyrillic network cannot tell between twins still holds a
+    Cyrillic letter, seen surely, when a row's script is chosen; a Latin box split between
+    two letters (U or V) is as unsure as before."""
+    from petitionscan.recognize import LetterReading
+    from petitionscan.recognize.cnn import _seen
+
+    split = LetterReading(0, "Ұ", (("Ұ", 0.5), ("У", 0.45), ("Ж", 0.05)))
+    assert _seen(split) == pytest.approx(0.95)
+    assert _seen(LetterReading(0, "У", (("У", 0.5), ("Ж", 0.45), ("Ф", 0.05)))) == pytest.approx(0.5)
+    assert _seen(LetterReading(0, "U", (("U", 0.5), ("V", 0.45), ("Y", 0.05)))) == pytest.approx(0.5)
+    # A Kazakh surname whose Ө and Ү the network split with their twins, against a Latin
+    # reading of the same shapes at 0.85 a letter: the row stays Cyrillic.
+    engine = get_engine("cnn")
+    latin, cyrillic = "TONEYBAEB", "ТӨЛЕҮБАЕВ"
+    twin = {"Ө": "О", "Ү": "У"}
+    cyr = {
+        i: [(ch, 0.5), (twin[ch], 0.48), ("Ж", 0.02)] if ch in twin else [(ch, 0.95), ("Ж", 0.05)]
+        for i, ch in enumerate(cyrillic)
+    }
+    lat = {i: [(ch, 0.85), ("X", 0.15)] for i, ch in enumerate(latin)}
+    boxes = (tuple(range(len(latin))),)
+    ev = dataclasses.replace(
+        FieldEvidence(boxes, lat, False, SURNAME, "latin"), other=FieldEvidence(boxes, cyr, False, SURNAME, "cyrillic")
+    )
+    (reading,) = engine.readings_of([ev], [1])  # type: ignore[attr-defined]
+    assert reading.script == "cyrillic"

@@ -109,6 +109,34 @@ def test_only_held_out_kazakh_drawings_write_the_kazakh_letters(tmp_path: Path) 
         assert used and used <= held_out, (letter, used, held_out)
 
 
+def test_validation_hands_come_from_validation_sessions_only(tmp_path: Path) -> None:
+    """Sheets to choose settings on are written by the validation sessions (and validation
+    Kazakh drawings), never by the test sessions the benchmark figures are read on."""
+    from petitionscan.recognize.render import kazakh_split
+
+    letters = "АБВГДКНО"
+    sessions = ["5", "6", "7"]  # test, validation, training
+    np.savez(
+        tmp_path / "cyrillic.npz",
+        images=np.stack([_bar(12 + i) for _ in sessions for i in range(len(letters))]),
+        labels=np.array([c for _ in sessions for c in letters]),
+        writers=np.array([g for g in sessions for _ in letters]),
+    )
+    labels = ["Ә" if i % 3 else "Һ" for i in range(30)]
+    drawings = [_bar(8 + i) for i in range(30)]
+    np.savez(tmp_path / "kazakh.npz", images=np.stack(drawings), labels=np.array(labels))
+    assert [h.writer_id for h in hw.load_cyrillic_writers(str(tmp_path))] == ["cyr-5"]
+    (hand,) = hw.load_cyrillic_writers(str(tmp_path), "val")
+    assert hand.writer_id == "cyr-6"
+    val_widths = {
+        g.width
+        for i, (img, label) in enumerate(zip(drawings, labels, strict=True))
+        if kazakh_split(i) == "val" and (g := hw._raster_glyph(label, img)) is not None
+    }
+    used = {g.width for letter in ("Ә", "Һ") for g in hand.glyphs[letter]}
+    assert used and used <= val_widths
+
+
 def test_a_kazakh_capital_is_its_base_letter_with_a_mark() -> None:
     folder = hw.handwriting_dir()
     if not (folder / "cyrillic.npz").is_file():
