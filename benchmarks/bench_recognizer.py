@@ -65,6 +65,7 @@ import itertools
 
 from petitionscan.recognize import FieldImage, Reading, Recognizer, get_engine
 from petitionscan.recognize.render import (
+    MADE_RUSSIAN,
     TEST_LABS,
     VALIDATION_LABS,
     Sample,
@@ -356,6 +357,11 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=handwriting_dir(), help="the handwriting data folder")
     ap.add_argument("--per-writer", type=int, default=2, help="samples per writer and letter")
     ap.add_argument("--per-class", type=int, default=120, help="cyrillic: test letters per class")
+    ap.add_argument(
+        "--made-letters",
+        default=MADE_RUSSIAN,
+        help="cyrillic: the Russian capitals made from held-out writers' Latin pen letters to read too",
+    )
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--engine", default="cnn")
     ap.add_argument("--pages", type=int, default=0, help="whole-page mode: this many simulated sheets")
@@ -415,7 +421,6 @@ def bench_cyrillic_letters(args: argparse.Namespace) -> None:
     from train_letters import load_cyrillic_set, split_of
 
     from petitionscan.alphabets import KAZAKH
-    from petitionscan.recognize.render import RUSSIAN_FROM_LATIN
 
     rng = np.random.default_rng(args.seed)
     engine = get_engine(args.engine)
@@ -446,8 +451,8 @@ def bench_cyrillic_letters(args: argparse.Namespace) -> None:
     # И Я Г Ь Ш Э as a pen draws them on paper: made from held-out Latin writers' letters (a mirrored N, ...).
     made_rng = np.random.default_rng(args.seed + 1)
     made_by_letter: dict[str, list[Sample]] = defaultdict(list)
-    for s in load_cyrillic_set(args.data, 1500, made_rng, made=True):
-        made_here = s.label in RUSSIAN_FROM_LATIN and not s.writer.startswith(("cyr-", "kaz-"))
+    for s in load_cyrillic_set(args.data, 1500, made_rng, made=args.made_letters):
+        made_here = s.label in args.made_letters and not s.writer.startswith(("cyr-", "kaz-"))
         if made_here and split_of(s.writer, "cyrillic") == "test":
             made_by_letter[s.label].append(s)
     made = []
@@ -455,7 +460,7 @@ def bench_cyrillic_letters(args: argparse.Namespace) -> None:
         group = made_by_letter[letter]
         made += [group[int(i)] for i in made_rng.permutation(len(group))[: args.per_class]]
     bench_letters(
-        f"{len(made)} of {' '.join(RUSSIAN_FROM_LATIN)} made from held-out writers' pen letters (a mirrored N, ...)",
+        f"{len(made)} of {' '.join(args.made_letters)} made from held-out writers' pen letters (a mirrored N, ...)",
         made,
         engine,
         made_rng,

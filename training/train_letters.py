@@ -53,6 +53,7 @@ from petitionscan.recognize.render import (
     CYRILLIC_AS_LATIN,
     FONT_WRITER,
     KAZAKH_BASES,
+    MADE_RUSSIAN,
     RUSSIAN_FROM_LATIN,
     TEST_LABS,
     VALIDATION_LABS,
@@ -130,7 +131,7 @@ def load_all(data: Path, paper: bool = True) -> list[Sample]:
     return samples
 
 
-def load_cyrillic_set(data: Path, per_class: int, rng: np.random.Generator, made: bool = False) -> list[Sample]:
+def load_cyrillic_set(data: Path, per_class: int, rng: np.random.Generator, made: str = "") -> list[Sample]:
     """Every Cyrillic capital to train and validate the Cyrillic network on.
 
     The Russian letters are the CoMNIST drawings (writer = their session
@@ -142,9 +143,10 @@ def load_cyrillic_set(data: Path, per_class: int, rng: np.random.Generator, made
     their own hairline width, :func:`drawing_pen`). Letters from
     the Latin sources and made Kazakh ones are capped at ``per_class`` per
     letter, so the letters only the drawings have are not swamped. With
-    ``made``, И Я Г Ь Ш Э are also made from the Latin sources' pen letters
-    (:func:`russian_capital`: a mirrored N, an upside-down L, ...), as many,
-    so those letters are not known from touch-screen drawings alone.
+    ``made`` (some of :data:`RUSSIAN_FROM_LATIN`), those Russian capitals are
+    also made from the Latin sources' pen letters (:func:`russian_capital`: a
+    mirrored N, an upside-down L, ...), as many, so those letters are not
+    known from touch-screen drawings alone.
     """
     out: list[Sample] = []
     with np.load(data / "cyrillic.npz") as d:
@@ -173,10 +175,9 @@ def load_cyrillic_set(data: Path, per_class: int, rng: np.random.Generator, made
     bases |= {letter: [s for s in latin if s.label == letter] for letter in set(KAZAKH_BASES.values()) & set(LATIN)}
     for letter, base in KAZAKH_BASES.items():
         out += [kazakh_capital(b, letter, rng) for b in some(bases[base], per_class)]
-    if made:
-        for letter, (base, _) in RUSSIAN_FROM_LATIN.items():
-            pool = [s for s in latin if s.label == base and not is_lowercase_l(s)]
-            out += [russian_capital(b, letter, rng) for b in some(pool, per_class)]
+    for letter in made:
+        pool = [s for s in latin if s.label == RUSSIAN_FROM_LATIN[letter][0] and not is_lowercase_l(s)]
+        out += [russian_capital(b, letter, rng) for b in some(pool, per_class)]
     return out
 
 
@@ -444,8 +445,11 @@ def main() -> None:
     ap.add_argument("--per-class", type=int, default=1500, help="cyrillic: letters per class from the Latin sources")
     ap.add_argument(
         "--made-letters",
-        action="store_true",
-        help="cyrillic: also И Я Г Ь Ш Э made from the Latin sources' pen letters (a mirrored N, ...)",
+        nargs="?",
+        const=MADE_RUSSIAN,
+        default="",
+        help=f"cyrillic: also these Russian capitals made from the Latin sources' pen letters (a mirrored N, ...;"
+        f" alone: {MADE_RUSSIAN}; any of {''.join(RUSSIAN_FROM_LATIN)})",
     )
     ap.add_argument(
         "--time-budget", type=float, default=0.0, help="seconds for the whole run (0: epochs only); the LR follows it"
@@ -531,7 +535,7 @@ def main() -> None:
                 )
             },
             # Only when used: caches of runs without made letters stay valid.
-            **({"made_letters": True} if args.made_letters else {}),
+            **({"made_letters": args.made_letters} if args.made_letters else {}),
             "fonts": sorted({s.writer for s in fonts}),
             "font_reps": args.font_reps if fonts else 0,
             # Only when used: caches of runs without lower-case shapes stay valid.

@@ -256,10 +256,18 @@ def _kazakh_mark(letter: str, lo: np.ndarray, hi: np.ndarray, rng: np.random.Gen
     raise ValueError(f"no mark for {letter!r}")
 
 
-RUSSIAN_FROM_LATIN = {"И": ("N", "mirror"), "Я": ("R", "mirror"), "Г": ("L", "flip"), "Ь": ("P", "flip"),
-                      "Ш": ("E", "turn"), "Э": ("C", "mirror")}  # fmt: skip
-"""Russian capitals drawn as a Latin capital mirrored (left-right), flipped (upside down) or
-turned a quarter left (E's spine becomes Ш's foot); Э is a mirrored C with its bar added."""
+RUSSIAN_FROM_LATIN = {
+    "И": ("N", "mirror"), "Я": ("R", "mirror"), "Г": ("L", "flip"), "Ь": ("P", "flip"),
+    "Ш": ("E", "turn"), "Э": ("C", "mirror"), "Л": ("V", "flip"), "Ц": ("U", "same"),
+    "Щ": ("E", "turn"), "Й": ("N", "mirror"), "Ё": ("E", "same"), "Ъ": ("P", "flip"),
+}  # fmt: skip
+"""Russian capitals drawn as a Latin capital mirrored (left-right), flipped (upside down),
+turned a quarter left (E's spine becomes Ш's foot) or as it is, some with a mark added:
+Э a mirrored C with its bar, Ц a U and Щ a Ш with a tail, Й an И with a breve, Ё an E
+with dots, Ъ an upside-down P with a flag."""
+MADE_RUSSIAN = "ИЯГЬШЭ"
+"""The made capitals the shipped Cyrillic network learns from; the other six were tried
+and made it surer of its mistakes (model card)."""
 
 
 def russian_capital(base: Sample, letter: str, rng: np.random.Generator) -> Sample:
@@ -268,7 +276,8 @@ def russian_capital(base: Sample, letter: str, rng: np.random.Generator) -> Samp
     The only Russian capitals to be had apart from the shared shapes are
     touch-screen drawings; pen-on-paper and tablet letters of the Latin
     sources give these shapes as a pen draws them on paper, with the
-    writer's own pressure, wobble and proportions kept.
+    writer's own pressure, wobble and proportions kept. A mark (a bar, a
+    tail, a breve, dots, a flag) is drawn into the letter with the same pen.
     """
     how = RUSSIAN_FROM_LATIN[letter][1]
     if base.strokes is not None:
@@ -278,39 +287,85 @@ def russian_capital(base: Sample, letter: str, rng: np.random.Generator) -> Samp
         assert base.raster is not None
         if how == "turn":
             raster = np.ascontiguousarray(np.rot90(base.raster, 1))
+        elif how == "same":
+            raster = base.raster
         else:
             raster = cv2.flip(base.raster, 1 if how == "mirror" else 0)
         made = Sample(letter, base.writer, None, raster, base.raster_pen)
+    mark = _russian_mark(letter, rng)
+    return made if mark is None else _with_mark(made, *mark)
+
+
+def _russian_mark(
+    letter: str, rng: np.random.Generator
+) -> tuple[Callable[[np.ndarray, np.ndarray], list[np.ndarray]], str | None] | None:
+    """The mark a made Russian capital needs, as (where its strokes go in the letter's box, the room it needs)."""
+
+    def at(points: list[tuple[float, float]]) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        return lambda lo, hi: lo + (hi - lo) * np.array(points)
+
     if letter == "Э":  # the bar, from the open side's middle to the back
         y = float(rng.uniform(0.45, 0.55))
-        made = _with_mark(made, lambda lo, hi: lo + (hi - lo) * np.array([[0.3, y], [0.92, y + rng.normal(0, 0.02)]]))
-    return made
+        bar = at([(0.3, y), (0.92, y + float(rng.normal(0, 0.02)))])
+        return (lambda lo, hi: [bar(lo, hi)]), None
+    if letter in ("Ц", "Щ"):  # a short tail down from the right foot
+        x = float(rng.uniform(0.94, 1.02))
+        tail = at([(x, 0.82), (x, 1.0), (x + float(rng.uniform(0.0, 0.06)), 1.2 + float(rng.uniform(0, 0.1)))])
+        return (lambda lo, hi: [tail(lo, hi)]), "below"
+    if letter == "Й":  # a breve: a small cup above the letter
+        top = float(rng.uniform(-0.26, -0.18))
+        xs = np.linspace(0.3, 0.7, 7)
+        cup = at([(float(x), top + 0.1 * (1 - ((x - 0.5) / 0.2) ** 2)) for x in xs])
+        return (lambda lo, hi: [cup(lo, hi)]), "above"
+    if letter == "Ё":  # two dots above
+        y = float(rng.uniform(-0.2, -0.12))
+        dots = [at([(x, y), (x + 0.03, y + 0.01)]) for x in (0.3, float(rng.uniform(0.6, 0.72)))]
+        return (lambda lo, hi: [d(lo, hi) for d in dots]), "above"
+    if letter == "Ъ":  # a flag to the left of the stem's top
+        flag = at([(-0.38, 0.03 + float(rng.normal(0, 0.02))), (0.04, 0.0)])
+        return (lambda lo, hi: [flag(lo, hi)]), None
+    return None
 
 
 def _turn_points(points: np.ndarray, how: str) -> np.ndarray:
-    """Pen points (x, y down) mirrored, flipped or turned a quarter left."""
+    """Pen points (x, y down) mirrored, flipped, turned a quarter left or as they are."""
     x, y = points[:, 0], points[:, 1]
     if how == "mirror":
         return np.stack([-x, y], axis=1).astype(np.float32)
     if how == "flip":
         return np.stack([x, -y], axis=1).astype(np.float32)
+    if how == "same":
+        return points
     return np.stack([y, -x], axis=1).astype(np.float32)  # turn: the left side goes to the bottom
 
 
-def _with_mark(sample: Sample, mark_at: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Sample:
-    """``sample`` with one more pen stroke, placed by ``mark_at(lo, hi)`` in its ink's box, in its own pen."""
+def _with_mark(
+    sample: Sample, marks_at: Callable[[np.ndarray, np.ndarray], list[np.ndarray]], room: str | None = None
+) -> Sample:
+    """``sample`` with more pen strokes, placed by ``marks_at(lo, hi)`` in its ink's box, in its own pen.
+
+    A raster is framed with the letter filling its height, so a mark ``room``
+    "below" or "above" it is made room for by shrinking the letter.
+    """
     if sample.strokes is not None:
         pts = np.concatenate(sample.strokes)
-        mark = mark_at(pts.min(axis=0), pts.max(axis=0)).astype(np.float32)
-        return Sample(sample.label, sample.writer, (*sample.strokes, mark), None, sample.raster_pen)
+        marks = [m.astype(np.float32) for m in marks_at(pts.min(axis=0), pts.max(axis=0))]
+        return Sample(sample.label, sample.writer, (*sample.strokes, *marks), None, sample.raster_pen)
     assert sample.raster is not None
     ys, xs = np.nonzero(sample.raster < 128)
     lo = np.array([xs.min(), ys.min()], np.float32)
     hi = np.array([xs.max(), ys.max()], np.float32)
+    marks = marks_at(lo, hi)
     raster = sample.raster.copy()
+    if room is not None:
+        small = cv2.resize(raster, (50, 50), interpolation=cv2.INTER_AREA)
+        raster = np.full_like(raster, 255)
+        top = 0 if room == "below" else 14
+        raster[top : top + 50, 7:57] = small
+        marks = [m * (50 / 64) + np.array([7, top], np.float32) for m in marks]
     width = max(1, round(sample.raster_pen * 56))
-    mark = mark_at(lo, hi)
-    cv2.polylines(raster, [mark.round().astype(np.int32).reshape(-1, 1, 2)], False, 0, width, cv2.LINE_AA)
+    for m in marks:
+        cv2.polylines(raster, [m.round().astype(np.int32).reshape(-1, 1, 2)], False, 0, width, cv2.LINE_AA)
     return Sample(sample.label, sample.writer, None, raster, sample.raster_pen)
 
 

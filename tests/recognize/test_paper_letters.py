@@ -119,7 +119,18 @@ def test_a_russian_capital_is_a_latin_letter_turned_over() -> None:
     assert ee.raster is not None and (ee.raster[:, :20] < 128).sum() < (c[:, :20] < 128).sum()  # open to the left
     assert (ee.raster[28:37, 24:44] < 128).any() and not (c[28:37, 24:44] < 128).any()  # with its bar
     assert {RUSSIAN_FROM_LATIN[k][0] for k in RUSSIAN_FROM_LATIN} <= set(LATIN)
-    img, _, _ = render_field([i, ge, sha, ee], rng, degrade=True)
+    u = Sample(
+        "U", "unipen-x", strokes=(np.array([[0.0, 0.0], [0.0, 0.9], [0.35, 1.0], [0.7, 0.9], [0.7, 0.0]], np.float32),)
+    )
+    tse = russian_capital(u, "Ц", rng)
+    assert tse.strokes is not None and len(tse.strokes) == 2
+    assert tse.strokes[-1][:, 1].max() > 1.1 and tse.strokes[-1][:, 0].min() > 0.6  # a tail below the right foot
+    short_i = russian_capital(n, "Й", rng)
+    assert short_i.strokes is not None and short_i.strokes[-1][:, 1].max() < 0.0  # the breve above
+    assert np.array_equal(short_i.strokes[0], i.strokes[0])  # on a mirrored N
+    yo = russian_capital(Sample("E", "paper-x", raster=e), "Ё", rng)
+    assert yo.raster is not None and (yo.raster[:16] < 128).any() and not (e[:4] < 128).any()  # dots on top
+    img, _, _ = render_field([i, ge, sha, ee, tse, short_i, yo], rng, degrade=True)
     assert img.dtype == np.uint8 and (img < 128).any()
 
 
