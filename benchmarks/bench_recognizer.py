@@ -448,7 +448,7 @@ def bench_cyrillic_letters(args: argparse.Namespace) -> None:
             f"  {condition}: Russian letters {ok[~kazakh].mean():.4f} ({int((~kazakh).sum())}), "
             f"Kazakh letters {ok[kazakh].mean():.4f} ({int(kazakh.sum())})"
         )
-    # И Я Г Ь Ш Э as a pen draws them on paper: made from held-out Latin writers' letters (a mirrored N, ...).
+    # The made Russian capitals (--made-letters) as a pen draws them: from held-out Latin writers' letters.
     made_rng = np.random.default_rng(args.seed + 1)
     made_by_letter: dict[str, list[Sample]] = defaultdict(list)
     for s in load_cyrillic_set(args.data, 1500, made_rng, made=args.made_letters):
