@@ -213,28 +213,11 @@ def kazakh_capital(base: Sample, letter: str, rng: np.random.Generator) -> Sampl
     real hand (strokes or raster) is kept and the mark is drawn into it with
     the same pen. Ү and І are their bases' shapes (Latin Y and I).
     """
+    made = Sample(letter, base.writer, base.strokes, base.raster, base.raster_pen)
     if letter in ("Ү", "І"):
-        return Sample(letter, base.writer, base.strokes, base.raster, base.raster_pen)
-    if base.strokes is not None:
-        pts = np.concatenate(base.strokes)
-        lo, hi = pts.min(axis=0), pts.max(axis=0)
-        mark = _kazakh_mark(letter, lo, hi, rng)
-        return Sample(letter, base.writer, (*base.strokes, mark), None, base.raster_pen)
-    assert base.raster is not None
-    ink = base.raster < 128
-    ys, xs = np.nonzero(ink)
-    lo = np.array([xs.min(), ys.min()], np.float32)
-    hi = np.array([xs.max(), ys.max()], np.float32)
-    mark = _kazakh_mark(letter, lo, hi, rng)
-    raster = base.raster.copy()
-    width = max(1, round(base.raster_pen * 56))
-    if letter in ("Қ", "Ң"):  # the tail goes below the letter: make room by shrinking it
-        small = cv2.resize(raster, (54, 54), interpolation=cv2.INTER_AREA)
-        raster = np.full_like(raster, 255)
-        raster[:54, 5:59] = small
-        mark = mark * (54 / 64) + np.array([5, 0], np.float32)
-    cv2.polylines(raster, [mark.round().astype(np.int32).reshape(-1, 1, 2)], False, 0, width, cv2.LINE_AA)
-    return Sample(letter, base.writer, None, raster, base.raster_pen)
+        return made
+    room = "below" if letter in ("Қ", "Ң") else None  # the tail goes below the letter
+    return _with_mark(made, lambda lo, hi: [_kazakh_mark(letter, lo, hi, rng)], room, size=54)
 
 
 def _kazakh_mark(letter: str, lo: np.ndarray, hi: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -292,39 +275,36 @@ def russian_capital(base: Sample, letter: str, rng: np.random.Generator) -> Samp
         else:
             raster = cv2.flip(base.raster, 1 if how == "mirror" else 0)
         made = Sample(letter, base.writer, None, raster, base.raster_pen)
-    mark = _russian_mark(letter, rng)
-    return made if mark is None else _with_mark(made, *mark)
+    if letter not in RUSSIAN_MARKED:
+        return made
+    return _with_mark(made, lambda lo, hi: _russian_mark(letter, lo, hi, rng), RUSSIAN_MARKED[letter], size=50)
 
 
-def _russian_mark(
-    letter: str, rng: np.random.Generator
-) -> tuple[Callable[[np.ndarray, np.ndarray], list[np.ndarray]], str | None] | None:
-    """The mark a made Russian capital needs, as (where its strokes go in the letter's box, the room it needs)."""
+RUSSIAN_MARKED = {"Э": None, "Ц": "below", "Щ": "below", "Й": "above", "Ё": "above", "Ъ": None}
+"""The made Russian capitals with a mark of their own, and where the mark needs room."""
 
-    def at(points: list[tuple[float, float]]) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-        return lambda lo, hi: lo + (hi - lo) * np.array(points)
+
+def _russian_mark(letter: str, lo: np.ndarray, hi: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
+    """The extra strokes of a made Russian capital, in the turned letter's coordinates (y down)."""
+
+    def at(*points: tuple[float, float]) -> np.ndarray:
+        return lo + (hi - lo) * np.array(points)
 
     if letter == "Э":  # the bar, from the open side's middle to the back
         y = float(rng.uniform(0.45, 0.55))
-        bar = at([(0.3, y), (0.92, y + float(rng.normal(0, 0.02)))])
-        return (lambda lo, hi: [bar(lo, hi)]), None
+        return [at((0.3, y), (0.92, y + float(rng.normal(0, 0.02))))]
     if letter in ("Ц", "Щ"):  # a short tail down from the right foot
         x = float(rng.uniform(0.94, 1.02))
-        tail = at([(x, 0.82), (x, 1.0), (x + float(rng.uniform(0.0, 0.06)), 1.2 + float(rng.uniform(0, 0.1)))])
-        return (lambda lo, hi: [tail(lo, hi)]), "below"
+        return [at((x, 0.82), (x, 1.0), (x + float(rng.uniform(0.0, 0.06)), 1.2 + float(rng.uniform(0, 0.1))))]
     if letter == "Й":  # a breve: a small cup above the letter
         top = float(rng.uniform(-0.26, -0.18))
-        xs = np.linspace(0.3, 0.7, 7)
-        cup = at([(float(x), top + 0.1 * (1 - ((x - 0.5) / 0.2) ** 2)) for x in xs])
-        return (lambda lo, hi: [cup(lo, hi)]), "above"
+        return [at(*((float(x), top + 0.1 * (1 - ((x - 0.5) / 0.2) ** 2)) for x in np.linspace(0.3, 0.7, 7)))]
     if letter == "Ё":  # two dots above
         y = float(rng.uniform(-0.2, -0.12))
-        dots = [at([(x, y), (x + 0.03, y + 0.01)]) for x in (0.3, float(rng.uniform(0.6, 0.72)))]
-        return (lambda lo, hi: [d(lo, hi) for d in dots]), "above"
+        return [at((x, y), (x + 0.03, y + 0.01)) for x in (0.3, float(rng.uniform(0.6, 0.72)))]
     if letter == "Ъ":  # a flag to the left of the stem's top
-        flag = at([(-0.38, 0.03 + float(rng.normal(0, 0.02))), (0.04, 0.0)])
-        return (lambda lo, hi: [flag(lo, hi)]), None
-    return None
+        return [at((-0.38, 0.03 + float(rng.normal(0, 0.02))), (0.04, 0.0))]
+    raise ValueError(f"no mark for {letter!r}")
 
 
 def _turn_points(points: np.ndarray, how: str) -> np.ndarray:
@@ -340,12 +320,16 @@ def _turn_points(points: np.ndarray, how: str) -> np.ndarray:
 
 
 def _with_mark(
-    sample: Sample, marks_at: Callable[[np.ndarray, np.ndarray], list[np.ndarray]], room: str | None = None
+    sample: Sample,
+    marks_at: Callable[[np.ndarray, np.ndarray], list[np.ndarray]],
+    room: str | None = None,
+    size: int = 50,
 ) -> Sample:
     """``sample`` with more pen strokes, placed by ``marks_at(lo, hi)`` in its ink's box, in its own pen.
 
-    A raster is framed with the letter filling its height, so a mark ``room``
-    "below" or "above" it is made room for by shrinking the letter.
+    A raster is framed with the letter filling its height, so a mark with
+    ``room`` "below" or "above" it is made room for by shrinking the letter
+    to ``size`` of the frame's 64 px (Kazakh tails 54, Russian marks 50).
     """
     if sample.strokes is not None:
         pts = np.concatenate(sample.strokes)
@@ -358,11 +342,11 @@ def _with_mark(
     marks = marks_at(lo, hi)
     raster = sample.raster.copy()
     if room is not None:
-        small = cv2.resize(raster, (50, 50), interpolation=cv2.INTER_AREA)
+        small = cv2.resize(raster, (size, size), interpolation=cv2.INTER_AREA)
         raster = np.full_like(raster, 255)
-        top = 0 if room == "below" else 14
-        raster[top : top + 50, 7:57] = small
-        marks = [m * (50 / 64) + np.array([7, top], np.float32) for m in marks]
+        left, top = (64 - size) // 2, 0 if room == "below" else 64 - size
+        raster[top : top + size, left : left + size] = small
+        marks = [m * (size / 64) + np.array([left, top], np.float32) for m in marks]
     width = max(1, round(sample.raster_pen * 56))
     for m in marks:
         cv2.polylines(raster, [m.round().astype(np.int32).reshape(-1, 1, 2)], False, 0, width, cv2.LINE_AA)
