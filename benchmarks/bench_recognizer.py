@@ -25,7 +25,8 @@ are counted both ways.
 ``--fonts build/fonts`` (after ``training/fetch_fonts.py``) also reads the
 capitals of the 28 handwriting fonts held out of training (TEST_FONTS), each
 letter ``--font-reps`` times: letters from another source than the tablet
-recordings, many made from pen handwriting.
+recordings, many made from pen handwriting. With ``--pages``, ``--hands fonts
+--fonts build/fonts`` writes the sheets in those fonts instead.
 
 Whole pages, side by side with the Tesseract engine:
 
@@ -125,7 +126,9 @@ def ece(conf: np.ndarray, ok: np.ndarray, bins: int = 10) -> float:
     return float(total)
 
 
-def make_pages(root: Path, pages: int, seed: int, hands: str = "test", campaign: Path | None = None) -> list[Path]:
+def make_pages(
+    root: Path, pages: int, seed: int, hands: str = "test", campaign: Path | None = None, fonts: Path | None = None
+) -> list[Path]:
     """Sheets spread over every capture profile: one generated PDF and scans folder each.
 
     ``hands``: "test" (the simulator's held-out writers), "validation" (the
@@ -133,11 +136,21 @@ def make_pages(root: Path, pages: int, seed: int, hands: str = "test", campaign:
     validation sessions: a check of the automatic acceptance on other hands and
     sheets to choose settings on, not a measure of generalisation) or
     "paper" (pen-on-paper capitals of writers never trained on or chosen
-    on: the held-out SD19 population's test half).
+    on: the held-out SD19 population's test half) or "fonts" (the handwriting
+    fonts held out of training, from ``fonts``: another source than any the
+    networks learned from or were calibrated on, so a check that the promise
+    of the automatic acceptance carries to new sources).
     """
+    from petitionscan.alphabets import CYRILLIC
     from petitionscan.forms import generate
+    from petitionscan.recognize.render import TEST_FONTS
     from petitionscan.simulate import PROFILES, simulate
-    from petitionscan.simulate.handwriting import load_cyrillic_writers, load_paper_writers, load_stroke_writers
+    from petitionscan.simulate.handwriting import (
+        load_cyrillic_writers,
+        load_font_writers,
+        load_paper_writers,
+        load_stroke_writers,
+    )
 
     writers = cyrillic_writers = None
     if hands == "validation":
@@ -149,6 +162,21 @@ def make_pages(root: Path, pages: int, seed: int, hands: str = "test", campaign:
         writers = load_paper_writers(str(handwriting_dir()), "test")
         if not writers:
             raise SystemExit(f"no pen-on-paper letters in {handwriting_dir()}")
+    elif hands == "fonts":
+        paths = sorted(str(f) for f in (fonts or Path("build/fonts")).glob("*.woff") if f.stem in TEST_FONTS)
+        if not paths:
+            raise SystemExit(f"no held-out font in {fonts}: run training/fetch_fonts.py first and give --fonts")
+        writers = load_font_writers(tuple(paths))
+        # The fonts that draw Russian letters (and four the Kazakh ones): no Cyrillic network saw any font.
+        folder = (fonts or Path("build/fonts")) / "cyrillic"
+        cyrillic_fonts = [
+            (str(f), *([str(ext)] if (ext := f.with_name(f.stem + "-ext.woff")).exists() else []))
+            for f in sorted(folder.glob("*.woff"))
+            if not f.stem.endswith("-ext")
+        ]
+        if not cyrillic_fonts:
+            raise SystemExit(f"no Cyrillic font in {folder}: run training/fetch_fonts.py again")
+        cyrillic_writers = load_font_writers(tuple(cyrillic_fonts), CYRILLIC)
 
     os.environ["PETITIONSCAN_HOME"] = str(root / "home")
     per = -(-pages // len(PROFILES))
@@ -266,14 +294,20 @@ def page_fields(folders: list[Path], limit: int) -> list[list[FieldImage]]:
 
 
 def bench_pages(
-    pages: int, seed: int, engines: list[str], time_pages: int, hands: str = "test", campaign: Path | None = None
+    pages: int,
+    seed: int,
+    engines: list[str],
+    time_pages: int,
+    hands: str = "test",
+    campaign: Path | None = None,
+    fonts: Path | None = None,
 ) -> None:
     from petitionscan.scan import scan_paths
 
     with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
         root = Path(tmp)
         t0 = time.perf_counter()
-        folders = make_pages(root, pages, seed, hands, campaign)
+        folders = make_pages(root, pages, seed, hands, campaign, fonts)
         print(
             f"corpus: {pages} sheets over {len(folders)} capture profiles, {hands} writers, seed {seed}, "
             f"campaign {campaign or 'default'}, simulated in {time.perf_counter() - t0:.0f} s"
@@ -369,9 +403,10 @@ def main() -> None:
     ap.add_argument("--time-pages", type=int, default=10, help="pages read in-process to time the recognizer")
     ap.add_argument(
         "--hands",
-        choices=("test", "validation", "paper"),
+        choices=("test", "validation", "paper", "fonts"),
         default="test",
-        help="page mode: who writes the names (validation: the tablet writers the threshold was fitted on; paper: held-out pen-on-paper letters)",
+        help="page mode: who writes the names (validation: the tablet writers the threshold was fitted on; "
+        "paper: held-out pen-on-paper letters; fonts: the held-out handwriting fonts in --fonts)",
     )
     ap.add_argument("--fonts", type=Path, help="also read the held-out handwriting fonts in this folder")
     ap.add_argument("--font-reps", type=int, default=4, help="renders per held-out font letter")
@@ -386,7 +421,9 @@ def main() -> None:
         bench_cyrillic_letters(args)
         return
     if args.pages:
-        bench_pages(args.pages, args.seed, args.engines.split(","), args.time_pages, args.hands, args.campaign)
+        bench_pages(
+            args.pages, args.seed, args.engines.split(","), args.time_pages, args.hands, args.campaign, args.fonts
+        )
         return
     rng = np.random.default_rng(args.seed)
     engine = get_engine(args.engine)

@@ -240,7 +240,7 @@ def collect(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[list[
     engine = CnnRecognizer()
     model = engine.script_model(args.script)
     cache = (
-        ROOT / "build" / f"calib-evidence-{args.script}-{args.seed}-{args.names}-p{args.paper_share}-{model.digest}"
+        ROOT / "build" / f"calib-evidence2-{args.script}-{args.seed}-{args.names}-p{args.paper_share}-{model.digest}"
         f"-t{model.temperature:.4f}.pkl"
     )
     if cache.exists() and not args.fresh:
@@ -273,7 +273,7 @@ def decode_all(
             d = decode([[ev.dists[b] for b in w] for w in ev.words], load_model(ev.kind, ev.script), params)
             text = " ".join("".join(c) for c in d.chars)
             feats.append(field_features(d, ev.continuation))
-            to_a_person.append(needs_a_person(d, len(ev.words), ev.kind))
+            to_a_person.append(needs_a_person(d, len(ev.words), ev.kind, ev.maybe_apostrophe))
             field_ok.append(text == word)
             ok_all &= text == word
         name_ok.append(ok_all)

@@ -9,8 +9,11 @@ on returned sheets. They come from the npm registry as Fontsource packages
 (72 under the SIL Open Font License 1.1, 11 Apache 2.0, 1 MIT; each font's
 licence is saved beside it in ``LICENSES/``) with
 ``npm pack`` at the pinned versions below; only the regular-weight Latin WOFF
-file is kept. Nothing here is used when reading sheets, and no font file is
-committed.
+file is kept, and for the ten fonts that draw Russian letters (CYRILLIC_FONTS)
+their Cyrillic files too, in ``cyrillic/`` (``NAME.woff``, and ``NAME-ext.woff``
+with the Kazakh letters where the font has them): a folder apart, so that
+nothing that reads the Latin fonts takes them for more Latin writers. Nothing here is used when
+reading sheets, and no font file is committed.
 
 Left out of the category on sight, before any was read by the recognizer:
 outline, shadow and sketch faces (cabin-sketch, kranky, londrina-sketch,
@@ -121,9 +124,35 @@ FONTS = {
 }
 """Fontsource package name (without @fontsource/) and version."""
 
+CYRILLIC_FONTS = {
+    "amatic-sc": ("cyrillic",),
+    "caveat": ("cyrillic", "cyrillic-ext"),
+    "hachi-maru-pop": ("cyrillic",),
+    "klee-one": ("cyrillic",),
+    "neucha": ("cyrillic",),
+    "pangolin": ("cyrillic", "cyrillic-ext"),
+    "playpen-sans": ("cyrillic", "cyrillic-ext"),
+    "shantell-sans": ("cyrillic", "cyrillic-ext"),
+    "yomogi": ("cyrillic",),
+    "zen-kurenaido": ("cyrillic",),
+}
+"""The fonts whose packages draw Russian letters, and their Cyrillic subsets (-ext holds the Kazakh ones)."""
+
+
+def wanted(name: str, out: Path) -> dict[str, Path]:
+    """Each file kept of a package (its path inside the package) and where it goes."""
+    files = {
+        f"package/files/{name}-latin-400-normal.woff": out / f"{name}.woff",
+        "package/LICENSE": out / "LICENSES" / f"{name}.txt",
+    }
+    for subset in CYRILLIC_FONTS.get(name, ()):
+        stem = name + subset.removeprefix("cyrillic")
+        files[f"package/files/{name}-{subset}-400-normal.woff"] = out / "cyrillic" / f"{stem}.woff"
+    return files
+
 
 def fetch(name: str, version: str, out: Path) -> None:
-    """``npm pack`` one package and keep its Latin regular WOFF and its licence."""
+    """``npm pack`` one package and keep its regular WOFF files (:func:`wanted`) and its licence."""
     with tempfile.TemporaryDirectory(prefix="font-") as tmp:
         subprocess.run(
             ["npm", "pack", "--silent", f"@fontsource/{name}@{version}"],
@@ -134,11 +163,13 @@ def fetch(name: str, version: str, out: Path) -> None:
         )
         (tgz,) = Path(tmp).glob("*.tgz")
         with tarfile.open(tgz) as tar:
-            woff = tar.extractfile(f"package/files/{name}-latin-400-normal.woff")
-            licence = tar.extractfile("package/LICENSE")
-            if woff is None or licence is None:
-                raise SystemExit(f"{name}@{version}: no Latin regular WOFF or licence in the package")
-            for member, dest in ((woff, out / f"{name}.woff"), (licence, out / "LICENSES" / f"{name}.txt")):
+            for inside, dest in wanted(name, out).items():
+                try:
+                    member = tar.extractfile(inside)
+                except KeyError:
+                    member = None
+                if member is None:
+                    raise SystemExit(f"{name}@{version}: no {inside} in the package")
                 part = dest.with_name(dest.name + ".part")
                 with part.open("wb") as fh:
                     shutil.copyfileobj(member, fh)
@@ -152,8 +183,9 @@ def main() -> None:
     if shutil.which("npm") is None:
         raise SystemExit("npm not found: install Node.js and npm (Debian: apt install npm), then run this again")
     (args.out / "LICENSES").mkdir(parents=True, exist_ok=True)
+    (args.out / "cyrillic").mkdir(exist_ok=True)
     for i, (name, version) in enumerate(sorted(FONTS.items()), 1):
-        if (args.out / f"{name}.woff").exists():
+        if all(dest.exists() for dest in wanted(name, args.out).values()):
             continue
         print(f"[{i}/{len(FONTS)}] {name} {version}", file=sys.stderr)
         fetch(name, version, args.out)

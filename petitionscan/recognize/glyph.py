@@ -30,7 +30,7 @@ the model card). The steps, and why:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from statistics import median
 
 import cv2
@@ -43,6 +43,12 @@ GLYPH_FIT = 26
 
 SPECK_SHARE = 0.25
 """Ink parts of a box under this share of its biggest part (and tiny) are specks to the apostrophe rule."""
+TICK_LIKE_SHARE = 0.6
+"""A narrow mark (under 0.4 of the box wide) the apostrophe rule did not take (too low
+in its box, too tall or too wide: a thick pen's tick) is still perhaps an apostrophe
+when it is under this share of the median height of the field's letters: an I that
+much smaller than its neighbours is rare, and an apostrophe read as I made NATAL'YA a
+sure NATALIYA and ARTEM'EVA a sure ARTEMIEVA."""
 KIND_LETTER = "letter"
 KIND_DASH = "dash"
 KIND_TICK = "tick"
@@ -59,6 +65,7 @@ class Glyph:
     for letters). ``split`` flags two separate letter-sized parts side by side
     (two letters squeezed into one box). ``spill`` is the share of the glyph's
     ink lying outside its box, ``height`` its ink height relative to the box.
+    ``tick_like`` flags a letter that may be an apostrophe (:data:`TICK_LIKE_SHARE`).
     """
 
     box: int
@@ -67,6 +74,7 @@ class Glyph:
     split: bool = False
     spill: float = 0.0
     height: float = 0.0
+    tick_like: bool = False
 
 
 def components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
@@ -400,6 +408,7 @@ def extract_glyphs(
     if marks:
         _join_marks(marks, members, stats, owner, boxes, blank)
     glyphs: list[Glyph] = []
+    maybe_ticks: list[tuple[int, float]] = []  # narrow letters, and their ink height
     for i in range(n):
         if blank[i] or not members[i]:
             glyphs.append(Glyph(i, KIND_EMPTY, None))
@@ -430,9 +439,11 @@ def extract_glyphs(
         # close, cut off into its box is still an apostrophe (SAVEL'EV).
         tick = own_members[i] if spilled_into[i] and own_members[i] else members[i]
         ox0, oy0, ox1, oy1 = _extent(stats, _without_specks(stats, tick, min_area))
-        if oy1 - oy0 < 0.42 * bh and ox1 - ox0 < 0.3 * bw and oy1 - by0 < 0.55 * bh:
+        if ox1 - ox0 < 0.3 * bw and oy1 - oy0 < 0.42 * bh and oy1 - by0 < 0.55 * bh:
             glyphs.append(Glyph(i, KIND_TICK, None, spill=spill, height=(oy1 - oy0) / bh))
             continue
+        if ox1 - ox0 < 0.4 * bw:
+            maybe_ticks.append((len(glyphs), (oy1 - oy0) / bh))
         # Keep the grey levels of the own ink (anti-aliasing carries shape at
         # low resolution), paper and foreign ink become white.
         keep = cv2.dilate(sub.view(np.uint8), _SQUARE3) > 0
@@ -452,6 +463,11 @@ def extract_glyphs(
                 height=rel_h,
             )
         )
+    if maybe_ticks:
+        typical = median(g.height for g in glyphs if g.kind == KIND_LETTER)
+        for k, tick_h in maybe_ticks:
+            if tick_h < TICK_LIKE_SHARE * typical:
+                glyphs[k] = replace(glyphs[k], tick_like=True)
     return glyphs
 
 

@@ -708,7 +708,7 @@ def has_separator(d: Decoded) -> bool:
     return any(ch in _SEPARATORS for chars in d.chars for ch in chars)
 
 
-def needs_a_person(d: Decoded, words: int, kind: str | None) -> bool:
+def needs_a_person(d: Decoded, words: int, kind: str | None, maybe_apostrophe: bool = False) -> bool:
     """Whether a field goes to a person however sure its letters are.
 
     A hyphen or apostrophe read (see :data:`SEPARATOR_CAP`), or a first-name or
@@ -716,8 +716,10 @@ def needs_a_person(d: Decoded, words: int, kind: str | None) -> bool:
     blank box between its letters is more often an apostrophe or a hyphen
     too faint to see (KRASIL'NIKOV read as KRASIL NIKOV, both halves known
     names) than a space someone wrote. A one-field name keeps its space.
+    ``maybe_apostrophe``: a box holds a mark that may be an apostrophe read
+    as a letter (NATAL'YA as NATALIYA, a known name).
     """
-    return has_separator(d) or (kind in KINDS and words > 1)
+    return has_separator(d) or (kind in KINDS and words > 1) or maybe_apostrophe
 
 
 def separator_capped(confidence: float, to_a_person: bool) -> float:

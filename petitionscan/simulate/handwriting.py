@@ -280,25 +280,31 @@ def _has_letter(font: ImageFont.FreeTypeFont | ImageFont.ImageFont, char: str) -
 
 
 @lru_cache(maxsize=4)
-def load_font_writers(paths: tuple[str, ...], letters: str = LETTERS) -> tuple[WriterHand, ...]:
-    """One pseudo-writer per font file; letters the font lacks are skipped.
+def load_font_writers(paths: tuple[str | tuple[str, ...], ...], letters: str = LETTERS) -> tuple[WriterHand, ...]:
+    """One pseudo-writer per font; letters the font lacks are skipped.
 
-    A font with fewer than half of ``letters`` (a Latin-only font asked for
-    Cyrillic) is no writer of that alphabet.
+    A font may come in several files (a tuple: web fonts split Russian and
+    Kazakh letters into two subsets); each letter is taken from the first file
+    that draws it. A font with fewer than half of ``letters`` (a Latin-only
+    font asked for Cyrillic) is no writer of that alphabet.
     """
     hands = []
-    for path in paths:
-        try:
-            font = ImageFont.truetype(path, MASK_HEIGHT)
-        except OSError:
-            continue
+    for entry in paths:
+        files = (entry,) if isinstance(entry, str) else entry
+        fonts = []
+        for path in files:
+            try:
+                fonts.append(ImageFont.truetype(path, MASK_HEIGHT))
+            except OSError:
+                continue
         glyphs: dict[str, tuple[Glyph, ...]] = {}
         for c in letters:
-            g = _font_glyph(font, c) if _has_letter(font, c) else None
+            font = next((f for f in fonts if _has_letter(f, c)), None)
+            g = _font_glyph(font, c) if font is not None else None
             if g is not None:
                 glyphs[c] = (g,)
         if len(glyphs) * 2 >= len(letters):
-            hands.append(WriterHand(Path(path).stem, "font", glyphs))
+            hands.append(WriterHand(Path(files[0]).stem, "font", glyphs))
     if not hands:  # no font file at all: Pillow's built-in font keeps the simulator working
         fallback = ImageFont.load_default(size=MASK_HEIGHT)
         glyphs = {}

@@ -238,6 +238,37 @@ def test_an_apostrophe_next_to_a_letter_written_close_is_still_an_apostrophe() -
     assert reading.text == "OL'EV"
 
 
+def test_an_apostrophe_written_low_is_never_a_sure_letter() -> None:
+    """NATAL'YA with the tick at mid-height: too low for the apostrophe rule, so the
+    network reads it (an I, as often as not), but a mark that short among tall letters
+    may be an apostrophe: the name goes to a person, however sure the network is."""
+    import cv2
+
+    from petitionscan.recognize.glyph import extract_glyphs
+
+    field = hershey_field("NATAL YA", boxes=10)
+    img = field.image.copy()
+    x0, y0, x1, y1 = field.boxes_px[5]
+    bh = y1 - y0
+    top, bottom = y0 + round(0.5 * bh), y0 + round(0.64 * bh)  # half the letters' height, its foot below 0.55
+    cv2.line(img, ((x0 + x1) // 2 + 1, top), ((x0 + x1) // 2 - 1, bottom), 0, 4)
+    blank = tuple(False if i == 5 else b for i, b in enumerate(field.blank))
+    low = FieldImage("NATAL'YA", img, field.boxes_px, blank, 8.0)
+    glyphs = extract_glyphs(low.image, low.boxes_px, low.blank, low.px_per_mm)
+    assert glyphs[5].kind == "letter" and glyphs[5].tick_like
+    assert not any(g.tick_like for i, g in enumerate(glyphs) if i != 5)
+    engine = get_engine("cnn")
+    (reading,) = engine.read([low])
+    assert reading.text in ("NATAL'YA", "NATALIYA", "NATAL YA")
+    assert reading.confidence <= SEPARATOR_CAP < engine.auto_threshold  # type: ignore[attr-defined]
+    assert "'" in {c for lr in reading.letters for c, _ in lr.alternatives}
+    # An I as tall as the letters beside it is no apostrophe: nothing flagged, the name as sure as before.
+    plain = hershey_field("IVAN", boxes=6)
+    assert not any(g.tick_like for g in extract_glyphs(plain.image, plain.boxes_px, plain.blank, 8.0))
+    (ev,) = engine.evidence([plain])  # type: ignore[attr-defined]
+    assert not ev.maybe_apostrophe
+
+
 def test_a_two_script_row_goes_to_the_script_whose_lists_know_its_words() -> None:
     """ВИКТОР МАРКОВ written in shapes the Latin network takes as BUKTOP MAPKOB, each
     letter a little surer there: the known names decide for Cyrillic."""

@@ -47,6 +47,28 @@ def test_given_hands_replace_the_default_writers(
     assert result.files
 
 
+def test_a_font_in_several_files_is_one_writer_taking_each_letter_from_the_first_file_that_draws_it(
+    tmp_path: Path,
+) -> None:
+    from petitionscan.alphabets import CYRILLIC
+    from petitionscan.fonts import font_path
+
+    bold, regular = str(font_path("DejaVuSans-Bold.ttf")), str(font_path("DejaVuSans.ttf"))
+    (alone_bold,) = hw.load_font_writers((bold,), CYRILLIC)
+    (alone_regular,) = hw.load_font_writers((regular,), CYRILLIC)
+    (both,) = hw.load_font_writers(((bold, regular),), CYRILLIC)
+    assert both.writer_id == "DejaVuSans-Bold" and set(both.glyphs) == set(CYRILLIC)
+    assert all(_same(both.glyphs[c][0], alone_bold.glyphs[c][0]) for c in CYRILLIC)
+    assert not all(_same(both.glyphs[c][0], alone_regular.glyphs[c][0]) for c in CYRILLIC)
+    # A file that cannot be read gives no letters; the next one gives them all.
+    (fallback,) = hw.load_font_writers(((str(tmp_path / "missing.woff"), regular),), CYRILLIC)
+    assert all(_same(fallback.glyphs[c][0], alone_regular.glyphs[c][0]) for c in CYRILLIC)
+
+
+def _same(a: hw.Glyph, b: hw.Glyph) -> bool:
+    return a.width == b.width and a.mask is not None and b.mask is not None and np.array_equal(a.mask, b.mask)
+
+
 def test_a_signer_keeps_one_hand_and_borrows_missing_letters() -> None:
     hands = hw.available_hands()
     rng = np.random.default_rng(0)
