@@ -24,7 +24,8 @@ are counted both ways.
 
 ``--fonts build/fonts`` (after ``training/fetch_fonts.py``) also reads the
 capitals of the 28 handwriting fonts held out of training (TEST_FONTS), each
-letter ``--font-reps`` times: letters from another source than the tablet
+letter ``--font-reps`` times (with ``--script cyrillic``: the Cyrillic letters
+of the ten fonts that draw them, none seen by a Cyrillic network): letters from another source than the tablet
 recordings, many made from pen handwriting. With ``--pages``, ``--hands fonts
 --fonts build/fonts`` writes the sheets in those fonts instead.
 
@@ -504,6 +505,30 @@ def bench_cyrillic_letters(args: argparse.Namespace) -> None:
         None,
         alphabet="cyrillic",
     )
+    if args.fonts:
+        # Another source: the fonts that draw Russian (and some Kazakh) letters; no Cyrillic network saw a font.
+        from petitionscan.alphabets import CYRILLIC
+
+        fonts = load_font_letters(args.fonts / "cyrillic", CYRILLIC)
+        if not fonts:
+            raise SystemExit(f"no Cyrillic font in {args.fonts / 'cyrillic'}: run training/fetch_fonts.py again")
+        n = len({s.writer.removesuffix("-ext") for s in fonts})
+        fonts = [s for s in fonts for _ in range(args.font_reps)]
+        font_rng = np.random.default_rng(args.seed + 2)
+        right = bench_letters(
+            f"{len(fonts)} Cyrillic letters of {n} handwriting fonts",
+            fonts,
+            engine,
+            font_rng,
+            None,
+            alphabet="cyrillic",
+        )
+        kazakh = np.array([s.label in KAZAKH for s in fonts])
+        for condition, ok in right.items():
+            print(
+                f"  {condition}: Russian letters {ok[~kazakh].mean():.4f} ({int((~kazakh).sum())}), "
+                f"Kazakh letters {ok[kazakh].mean():.4f} ({int(kazakh.sum())})"
+            )
 
 
 def bench_letters(

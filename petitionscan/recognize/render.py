@@ -18,11 +18,15 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from petitionscan.geometry import box_gap_mm, box_height_mm, box_width_mm
+
+if TYPE_CHECKING:
+    from PIL.ImageFont import FreeTypeFont, ImageFont
 
 FIELD_MARGIN_MM = 1.5
 PX_PER_MM = 8.0
@@ -410,6 +414,29 @@ def _stroke_width_px(ink: np.ndarray) -> float:
     return DRAWING_PEN * 56 if width is None else width
 
 
+NOT_A_LETTER = "\ue000"
+"""A private-use code point no font draws: what a font's missing letter looks like."""
+
+
+def font_draws(font: FreeTypeFont | ImageFont, char: str) -> bool:
+    """Whether a Pillow font draws ``char`` itself rather than its box for missing letters.
+
+    Web fonts come split into subsets (Russian letters in one file, Kazakh ones
+    in another): a letter read from the wrong file would be an empty box
+    labelled as a letter.
+    """
+    from PIL import Image, ImageDraw
+
+    size = int(getattr(font, "size", 64))
+
+    def ink(c: str) -> np.ndarray:
+        img = Image.new("L", (size * 3, size * 3), 0)
+        ImageDraw.Draw(img).text((size, size // 2), c, font=font, fill=255)
+        return np.asarray(img)
+
+    return not np.array_equal(ink(char), ink(NOT_A_LETTER))
+
+
 def load_font_letters(folder: Path, letters: str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ") -> list[Sample]:
     """The capitals A-Z (or ``letters``) of every handwriting font (``*.woff``, ``*.ttf``) in ``folder``.
 
@@ -430,6 +457,8 @@ def load_font_letters(folder: Path, letters: str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
     for path in paths:
         font = ImageFont.truetype(str(path), 160)
         for ch in letters:
+            if not font_draws(font, ch):
+                continue
             page = Image.new("L", (480, 400), 0)
             ImageDraw.Draw(page).text((120, 80), ch, font=font, fill=255)
             fitted = _fit_raster(np.asarray(page), cv2.INTER_AREA, 0.01)

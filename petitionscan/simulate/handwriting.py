@@ -30,6 +30,7 @@ from petitionscan.recognize.render import (
     VALIDATION_LABS,
     Sample,
     cyrillic_split,
+    font_draws,
     kazakh_capital,
     kazakh_split,
     stroke_width,
@@ -265,20 +266,6 @@ def _font_glyph(font: ImageFont.FreeTypeFont | ImageFont.ImageFont, char: str) -
     return Glyph(char, mask.shape[1] / MASK_HEIGHT, mask=mask)
 
 
-_MISSING = "\ue000"  # a private-use code point no font draws: what a missing letter looks like
-
-
-def _has_letter(font: ImageFont.FreeTypeFont | ImageFont.ImageFont, char: str) -> bool:
-    """Whether the font draws ``char`` itself rather than its box for missing letters."""
-
-    def ink(c: str) -> np.ndarray:
-        img = Image.new("L", (MASK_HEIGHT * 3, MASK_HEIGHT * 3), 0)
-        ImageDraw.Draw(img).text((MASK_HEIGHT, MASK_HEIGHT // 2), c, font=font, fill=255)
-        return np.asarray(img)
-
-    return not np.array_equal(ink(char), ink(_MISSING))
-
-
 @lru_cache(maxsize=4)
 def load_font_writers(paths: tuple[str | tuple[str, ...], ...], letters: str = LETTERS) -> tuple[WriterHand, ...]:
     """One pseudo-writer per font; letters the font lacks are skipped.
@@ -299,7 +286,7 @@ def load_font_writers(paths: tuple[str | tuple[str, ...], ...], letters: str = L
                 continue
         glyphs: dict[str, tuple[Glyph, ...]] = {}
         for c in letters:
-            font = next((f for f in fonts if _has_letter(f, c)), None)
+            font = next((f for f in fonts if font_draws(f, c)), None)
             g = _font_glyph(font, c) if font is not None else None
             if g is not None:
                 glyphs[c] = (g,)

@@ -89,6 +89,17 @@ def test_font_letters_are_one_writer_per_font_with_their_own_pen(tmp_path: Path)
     assert drawn_share(i) < drawn_share(dataclasses.replace(i, raster_pen=0.08)) - 0.02
 
 
+def test_a_letter_a_font_does_not_draw_is_no_sample(tmp_path: Path) -> None:
+    """Web fonts come in subsets: the empty box drawn for a missing letter must not be labelled as it."""
+    try:
+        regular = font_path("DejaVuSans.ttf")
+    except FontMissing:
+        pytest.skip("DejaVu fonts not installed")
+    (tmp_path / "regular.ttf").write_bytes(regular.read_bytes())
+    letters = load_font_letters(tmp_path, "AЖ\u4e2dZ")  # DejaVu Sans has no Chinese
+    assert [s.label for s in letters] == ["A", "Ж", "Z"]
+
+
 def drawn_share(sample: Sample) -> float:
     """Stroke width over letter height of ``sample`` drawn plain (a pen of 5 % of the height)."""
     img = render_field([sample], np.random.default_rng(0), degrade=False)[0]
