@@ -458,8 +458,6 @@ def bench_cyrillic_letters(args: argparse.Namespace) -> None:
     sys.path.insert(0, str(ROOT / "training"))
     from train_letters import load_cyrillic_set, split_of
 
-    from petitionscan.alphabets import KAZAKH
-
     rng = np.random.default_rng(args.seed)
     engine = get_engine(args.engine)
     print(f"engine {engine.version}")
@@ -480,12 +478,7 @@ def bench_cyrillic_letters(args: argparse.Namespace) -> None:
         args.errors,
         alphabet="cyrillic",
     )
-    kazakh = np.array([s.label in KAZAKH for s in chosen])
-    for condition, ok in right.items():
-        print(
-            f"  {condition}: Russian letters {ok[~kazakh].mean():.4f} ({int((~kazakh).sum())}), "
-            f"Kazakh letters {ok[kazakh].mean():.4f} ({int(kazakh.sum())})"
-        )
+    print_by_language(right, chosen)
     # The made Russian capitals (--made-letters) as a pen draws them: from held-out Latin writers' letters.
     made_rng = np.random.default_rng(args.seed + 1)
     made_by_letter: dict[str, list[Sample]] = defaultdict(list)
@@ -523,12 +516,19 @@ def bench_cyrillic_letters(args: argparse.Namespace) -> None:
             None,
             alphabet="cyrillic",
         )
-        kazakh = np.array([s.label in KAZAKH for s in fonts])
-        for condition, ok in right.items():
-            print(
-                f"  {condition}: Russian letters {ok[~kazakh].mean():.4f} ({int((~kazakh).sum())}), "
-                f"Kazakh letters {ok[kazakh].mean():.4f} ({int(kazakh.sum())})"
-            )
+        print_by_language(right, fonts)
+
+
+def print_by_language(right: dict[str, np.ndarray], samples: list[Sample]) -> None:
+    """Each condition's accuracy on the Russian letters and on the nine Kazakh ones apart."""
+    from petitionscan.alphabets import KAZAKH
+
+    kazakh = np.array([s.label in KAZAKH for s in samples])
+    for condition, ok in right.items():
+        print(
+            f"  {condition}: Russian letters {ok[~kazakh].mean():.4f} ({int((~kazakh).sum())}), "
+            f"Kazakh letters {ok[kazakh].mean():.4f} ({int(kazakh.sum())})"
+        )
 
 
 def bench_letters(
