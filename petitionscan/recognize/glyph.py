@@ -23,7 +23,9 @@ the model card). The steps, and why:
   without them Ё is an Е to the network;
 * a short horizontal dash and a small high tick are recognised by shape
   (hyphen, apostrophe): their size and position in the box is what tells them
-  apart, which a size-normalised glyph would hide;
+  apart, which a size-normalised glyph would hide; a narrow mark much shorter
+  than the field's letters that misses the tick rule is read as a letter but
+  flagged as perhaps an apostrophe (``tick_like``);
 * everything else is cropped to its ink, fitted into a square and centred.
 """
 
