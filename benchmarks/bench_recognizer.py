@@ -223,6 +223,7 @@ def score_db(db: Path, folders: list[Path]) -> dict[str, Any]:
     group: dict[bool, list[int]] = {True: [0, 0, 0, 0], False: [0, 0, 0, 0]}  # names, exact, auto, auto exact
     wrong_auto: list[tuple[str, str, float]] = []  # truth, read, confidence
     wrong_script: list[tuple[str, str]] = []  # truth, read
+    swaps: Counter[str] = Counter()  # letters of misread names read as another letter
     for serial, row_no, name, status, confidence in rows:
         t = truth.get((serial, row_no))
         if t is None or not t["name"] or t["crossed_out"] != "no":
@@ -242,6 +243,9 @@ def score_db(db: Path, folders: list[Path]) -> dict[str, Any]:
         g[3] += ok and status == "auto"
         exact += ok
         errors += Levenshtein.distance(name or "", t["name"])
+        for op in Levenshtein.editops(t["name"], name or ""):
+            if op.tag == "replace":
+                swaps[f"{t['name'][op.src_pos]}>{(name or '')[op.dest_pos]}"] += 1
         chars += len(t["name"])
         if status == "auto":
             auto += 1
@@ -258,6 +262,7 @@ def score_db(db: Path, folders: list[Path]) -> dict[str, Any]:
         "groups": group,
         "wrong_auto": wrong_auto,
         "wrong_script": wrong_script,
+        "swaps": swaps,
         "script_ok": scripts[1] / max(1, scripts[0]),
     }
 
@@ -360,6 +365,10 @@ def bench_pages(
                 print(f"  {name}: accepted automatically but wrong: {truth} read as {read} ({confidence:.3f})")
             for truth, read in m["wrong_script"]:
                 print(f"  {name}: read in the other script: {truth} as {read}")
+            print(
+                f"  {name}: letters of names read as another: "
+                + ", ".join(f"{k} {v}" for k, v in m["swaps"].most_common(16))
+            )
 
 
 def contact_sheet(path: Path, wrong: list[tuple[FieldImage, Sample, Reading]]) -> None:
