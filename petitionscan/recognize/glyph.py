@@ -20,7 +20,8 @@ the model card). The steps, and why:
   a letter's body (the dots of Ё, the breve of Й) joins that letter instead
   of being dropped as a speck or as ink of the row above: written at the
   reader's resolution the dots are often smaller than the speck limit, and
-  without them Ё is an Е to the network;
+  without them Ё is an Е to the network; the dots a photocopy leaves of the
+  box's printed top line are not joined (they made an Е read Ё);
 * a short horizontal dash and a small high tick are recognised by shape
   (hyphen, apostrophe): their size and position in the box is what tells them
   apart, which a size-normalised glyph would hide; a narrow mark much shorter
@@ -274,13 +275,16 @@ def _join_marks(
     owner: np.ndarray,
     boxes: Sequence[Box],
     blank: Sequence[bool],
+    band: int,
 ) -> None:
     """Give each small mark just above a letter's body to that letter (Ё's dots, Й's breve).
 
     A mark qualifies when its centre column is the box's, it lies over the
     body's width, ends no lower than the top fifth of the body, and starts no
     higher than half the body's height above it; bigger or farther ink stays
-    out (the row above, a stray stroke).
+    out (the row above, a stray stroke). A mark within ``band`` of the box's
+    printed top edge is what the scan left of that line (its dots, on a
+    photocopy or fax), not a pen's: joined, those made an Е read Ё.
     """
     bodies = {i: _extent(stats, m) for i, m in enumerate(members) if m}
     for c in marks:
@@ -291,6 +295,8 @@ def _join_marks(
         bx0, by0, bx1, by1 = bodies[i]
         bw, bh = bx1 - bx0, by1 - by0
         box_h = boxes[i][3] - boxes[i][1]
+        if abs(y + ch / 2.0 - boxes[i][1]) <= band:
+            continue
         if ch > 0.3 * bh or cw > 0.6 * bw or bh < 0.3 * box_h:
             continue
         centre = x + cw / 2.0
@@ -408,7 +414,7 @@ def extract_glyphs(
         stats.append([x + x0, y + y0, int(xs.max()) - x0 + 1, int(ys.max()) - y0 + 1, len(xs)])
         members[j].append(new)
     if marks:
-        _join_marks(marks, members, stats, owner, boxes, blank)
+        _join_marks(marks, members, stats, owner, boxes, blank, band)
     glyphs: list[Glyph] = []
     maybe_ticks: list[tuple[int, float]] = []  # narrow letters, and their ink height
     for i in range(n):

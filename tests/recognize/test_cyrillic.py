@@ -141,6 +141,22 @@ def test_the_dots_of_yo_are_read(test_letters: dict[str, list[Sample]]) -> None:
     assert ye.count("Ё") <= 0.05 * len(ye), "".join(ye)
 
 
+def test_dots_left_of_the_printed_top_line_are_no_marks_of_yo(test_letters: dict[str, list[Sample]]) -> None:
+    """A photocopy or fax breaks a box's top line into dots; joined to the letter below, they made Е read Ё."""
+    rng = np.random.default_rng(11)
+    engine = get_engine("cnn")
+    fields = []
+    for i, s in enumerate(test_letters["Е"][:40]):
+        img, boxes, blank = render_field([s], rng, degrade=False)
+        img = img.copy()
+        x0, y0, x1, _y1 = boxes[0]
+        for x in range(x0 + 2, x1 - 2, 5):  # the line's remnants: 2 x 1 px dots along its edge
+            img[y0 : y0 + 1, x : x + 2] = 60
+        fields.append(FieldImage(f"{i}:Е", img, boxes, blank, 8.0, "cyrillic"))
+    read = [r.letters[0].char if r.letters else "" for r in engine.read(fields)]
+    assert read.count("Ё") <= 0.05 * len(read), "".join(read)
+
+
 def test_the_cyrillic_file_averages_its_networks_probabilities() -> None:
     """Its output is the log of a mean of probabilities (they sum to one), not a mean of logits."""
     import onnxruntime as ort
