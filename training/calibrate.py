@@ -239,6 +239,7 @@ def collect(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[list[
     """Write and read the validation names once; cached per network and temperature."""
     engine = CnnRecognizer()
     model = engine.script_model(args.script)
+    # "evidence2": the evidence carries FieldEvidence.maybe_apostrophe, which older caches lack.
     cache = (
         ROOT / "build" / f"calib-evidence2-{args.script}-{args.seed}-{args.names}-p{args.paper_share}-{model.digest}"
         f"-t{model.temperature:.4f}.pkl"

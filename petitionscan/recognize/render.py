@@ -418,12 +418,12 @@ NOT_A_LETTER = "\ue000"
 """A private-use code point no font draws: what a font's missing letter looks like."""
 
 
-def font_draws(font: FreeTypeFont | ImageFont, char: str) -> bool:
-    """Whether a Pillow font draws ``char`` itself rather than its box for missing letters.
+def drawn_letters(font: FreeTypeFont | ImageFont, letters: str) -> str:
+    """Those of ``letters`` a Pillow font draws itself rather than as its box for missing letters.
 
     Web fonts come split into subsets (Russian letters in one file, Kazakh ones
     in another): a letter read from the wrong file would be an empty box
-    labelled as a letter.
+    labelled as a letter. The missing-letter box is drawn once per font.
     """
     from PIL import Image, ImageDraw
 
@@ -434,7 +434,8 @@ def font_draws(font: FreeTypeFont | ImageFont, char: str) -> bool:
         ImageDraw.Draw(img).text((size, size // 2), c, font=font, fill=255)
         return np.asarray(img)
 
-    return not np.array_equal(ink(char), ink(NOT_A_LETTER))
+    missing = ink(NOT_A_LETTER)
+    return "".join(c for c in letters if not np.array_equal(ink(c), missing))
 
 
 def load_font_letters(folder: Path, letters: str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ") -> list[Sample]:
@@ -456,9 +457,7 @@ def load_font_letters(folder: Path, letters: str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
     paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in (".woff", ".ttf", ".otf"))
     for path in paths:
         font = ImageFont.truetype(str(path), 160)
-        for ch in letters:
-            if not font_draws(font, ch):
-                continue
+        for ch in drawn_letters(font, letters):
             page = Image.new("L", (480, 400), 0)
             ImageDraw.Draw(page).text((120, 80), ch, font=font, fill=255)
             fitted = _fit_raster(np.asarray(page), cv2.INTER_AREA, 0.01)

@@ -30,7 +30,7 @@ from petitionscan.recognize.render import (
     VALIDATION_LABS,
     Sample,
     cyrillic_split,
-    font_draws,
+    drawn_letters,
     kazakh_capital,
     kazakh_split,
     stroke_width,
@@ -284,9 +284,10 @@ def load_font_writers(paths: tuple[str | tuple[str, ...], ...], letters: str = L
                 fonts.append(ImageFont.truetype(path, MASK_HEIGHT))
             except OSError:
                 continue
+        drawn = [drawn_letters(f, letters) for f in fonts]
         glyphs: dict[str, tuple[Glyph, ...]] = {}
         for c in letters:
-            font = next((f for f in fonts if font_draws(f, c)), None)
+            font = next((f for f, d in zip(fonts, drawn, strict=True) if c in d), None)
             g = _font_glyph(font, c) if font is not None else None
             if g is not None:
                 glyphs[c] = (g,)
