@@ -224,6 +224,7 @@ def score_db(db: Path, folders: list[Path]) -> dict[str, Any]:
     wrong_auto: list[tuple[str, str, float]] = []  # truth, read, confidence
     wrong_script: list[tuple[str, str]] = []  # truth, read
     swaps: Counter[str] = Counter()  # letters of misread names read as another letter
+    misread: list[tuple[str, str, str, float]] = []  # truth, read, status, confidence
     for serial, row_no, name, status, confidence in rows:
         t = truth.get((serial, row_no))
         if t is None or not t["name"] or t["crossed_out"] != "no":
@@ -242,6 +243,8 @@ def score_db(db: Path, folders: list[Path]) -> dict[str, Any]:
         g[2] += status == "auto"
         g[3] += ok and status == "auto"
         exact += ok
+        if not ok:
+            misread.append((t["name"], name or "", status, float(confidence or 0.0)))
         errors += Levenshtein.distance(name or "", t["name"])
         for op in Levenshtein.editops(t["name"], name or ""):
             if op.tag == "replace":
@@ -263,6 +266,7 @@ def score_db(db: Path, folders: list[Path]) -> dict[str, Any]:
         "wrong_auto": wrong_auto,
         "wrong_script": wrong_script,
         "swaps": swaps,
+        "misread": misread,
         "script_ok": scripts[1] / max(1, scripts[0]),
     }
 
@@ -307,6 +311,7 @@ def bench_pages(
     hands: str = "test",
     campaign: Path | None = None,
     fonts: Path | None = None,
+    misread: Path | None = None,
 ) -> None:
     from petitionscan.scan import scan_paths
 
@@ -369,6 +374,13 @@ def bench_pages(
                 f"  {name}: letters of names read as another: "
                 + ", ".join(f"{k} {v}" for k, v in m["swaps"].most_common(16))
             )
+            if misread is not None:
+                out = misread.with_name(f"{misread.stem}-{name}{misread.suffix}")
+                with out.open("w", encoding="utf-8", newline="") as fh:
+                    w = csv.writer(fh)
+                    w.writerow(["truth", "read", "status", "confidence"])
+                    w.writerows(m["misread"])
+                print(f"  {name}: {len(m['misread'])} misread names written to {out}")
 
 
 def contact_sheet(path: Path, wrong: list[tuple[FieldImage, Sample, Reading]]) -> None:
@@ -424,6 +436,9 @@ def main() -> None:
     ap.add_argument("--no-paper", action="store_true", help="leave out the pen-on-paper letters")
     ap.add_argument("--campaign", type=Path, help="page mode: the campaign file the sheets are printed from")
     ap.add_argument(
+        "--misread", type=Path, help="page mode: write the misread names (truth, read, status) to this CSV, per engine"
+    )
+    ap.add_argument(
         "--script", choices=("latin", "cyrillic"), default="latin", help="cyrillic: the Cyrillic letters instead"
     )
     args = ap.parse_args()
@@ -432,7 +447,14 @@ def main() -> None:
         return
     if args.pages:
         bench_pages(
-            args.pages, args.seed, args.engines.split(","), args.time_pages, args.hands, args.campaign, args.fonts
+            args.pages,
+            args.seed,
+            args.engines.split(","),
+            args.time_pages,
+            args.hands,
+            args.campaign,
+            args.fonts,
+            args.misread,
         )
         return
     rng = np.random.default_rng(args.seed)

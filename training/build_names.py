@@ -49,6 +49,7 @@ from faker import Faker
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from petitionscan.alphabets import CYRILLIC  # noqa: E402
+from petitionscan.recognize.names import KAZAKH_FOLD  # noqa: E402
 
 OUT = ROOT / "petitionscan" / "recognize" / "names.json.gz"
 OUT_CYRILLIC = ROOT / "petitionscan" / "recognize" / "names-cyrillic.json.gz"
@@ -285,6 +286,69 @@ def cyrillic_opencorpora() -> Kinds:
     return kinds
 
 
+KAZAKH_BOOK = ROOT / "training" / "data" / "kazakh-names-book.tsv"
+"""Kazakh given names in their Kazakh spelling, each with the surnames formed from it, from
+the book "Kazakh names" (Almaty, 1988) as published by NamSor in github.com/namsor/kazakh-names
+(MIT licence, (c) 2022 NamSor); only the rows spelt the Kazakh way (those with -ҰЛЫ / -ҚЫЗЫ
+forms). The lists above hold few Kazakh names in their Kazakh spelling (no СӘУЛЕ, ДӘУРЕН
+or ГҮЛНАР), so a name written so was a name no list knows and never accepted automatically."""
+KAZAKH_BOOK_WEIGHT = 4
+"""Counts like Mimesis's Kazakh list in the n-gram statistics."""
+_SURNAME_ENDINGS = ("ОВ", "ЕВ", "ИН", "ОВА", "ЕВА", "ИНА")
+
+
+def kazakh_book_rows() -> list[tuple[str, list[str]]]:
+    """(given name, its surnames) of :data:`KAZAKH_BOOK` in Cyrillic capitals.
+
+    The book's text was read by OCR: a surname is kept only where it begins with its
+    given name (less a final letter: АБАЙ -> АБАЕВ) and ends as surnames do, and a
+    given name only where one of its surnames confirms it that way (АИБОЛ, an OCR
+    misreading beside АЙБОЛОВ, is left out). The four names with Һ (ТАҺИР, loanwords) are left
+    out too: no other list holds Һ, and the reader weighs down a letter no name holds
+    (names.UNHEARD_SHARE), which h-shaped Н's are read as far more often than a Һ is written."""
+    rows: list[tuple[str, list[str]]] = []
+    for line in KAZAKH_BOOK.read_text(encoding="utf-8").splitlines():
+        name, _, family = line.partition("\t")
+        given = name.strip().upper().translate(_UKRAINIAN)
+        if not _CYRILLIC_WORD.fullmatch(given) or " " in given or len(given) < 2 or "Һ" in given:
+            continue
+        stem = given[:-1] if len(given) > 3 else given
+        kept = [
+            f
+            for f in (w.upper().translate(_UKRAINIAN) for w in family.split())
+            if _CYRILLIC_WORD.fullmatch(f) and f.startswith(stem) and f.endswith(_SURNAME_ENDINGS)
+        ]
+        if kept:
+            rows.append((given, kept))
+    return rows
+
+
+def kazakh_book() -> Kinds:
+    """The book's names in Cyrillic: given names, their surnames and the patronymic surnames (+ҰЛЫ / ҚЫЗЫ)."""
+    kinds: Kinds = (set(), set())
+    for given, family in kazakh_book_rows():
+        kinds[0].update(cyrillic_variants(given))
+        for f in family:
+            kinds[1].update(cyrillic_variants(f))
+        kinds[1].update(given + ending.upper() for ending in PATRONYMIC)
+    return kinds
+
+
+def kazakh_book_latin() -> Kinds:
+    """The book's names in Latin capitals, each spelt from its Kazakh letters (SAULE, QUANYSH)
+    and from the Russian letters it is also written with (KUANYSH)."""
+    kinds: Kinds = (set(), set())
+    for given, family in kazakh_book_rows():
+        for spelling in {given, given.translate(KAZAKH_FOLD)}:
+            kinds[0].update(variants(spelling))
+            for ending in PATRONYMIC:
+                kinds[1].update(variants(spelling + ending))
+        for f in family:
+            for spelling in {f, f.translate(KAZAKH_FOLD)}:
+                kinds[1].update(variants(spelling))
+    return kinds
+
+
 Source = tuple[str, int, Callable[[], Kinds]]
 
 
@@ -338,11 +402,13 @@ def main() -> None:
     ]
     sources += [(f"mimesis:{loc}", w, lambda loc=loc: mimesis_names(loc)) for loc, w in sorted(MIMESIS.items())]
     sources.append(("opencorpora", OPENCORPORA_WEIGHT, opencorpora_names))
+    sources.append(("kazakh-names-book", KAZAKH_BOOK_WEIGHT, kazakh_book_latin))
     build(
         sources,
         OUT,
-        "Faker and Mimesis person-name lists (both MIT) and OpenCorpora's names and surnames"
-        " (CC BY-SA 3.0, via pymorphy3-dicts-ru), transliterated with anyascii (ISC)",
+        "Faker and Mimesis person-name lists (both MIT), OpenCorpora's names and surnames"
+        " (CC BY-SA 3.0, via pymorphy3-dicts-ru) and the Kazakh names of the book 'Kazakh names'"
+        " (Almaty, 1988) as published by NamSor (MIT), transliterated with anyascii (ISC)",
     )
     cyrillic: list[Source] = [
         (f"faker:{loc}", w, lambda loc=loc: cyrillic_faker(loc)) for loc, w in sorted(CYRILLIC_FAKER.items())
@@ -351,11 +417,13 @@ def main() -> None:
         (f"mimesis:{loc}", w, lambda loc=loc: cyrillic_mimesis(loc)) for loc, w in sorted(CYRILLIC_MIMESIS.items())
     ]
     cyrillic.append(("opencorpora", OPENCORPORA_WEIGHT, cyrillic_opencorpora))
+    cyrillic.append(("kazakh-names-book", KAZAKH_BOOK_WEIGHT, kazakh_book))
     build(
         cyrillic,
         OUT_CYRILLIC,
-        "Faker and Mimesis person-name lists (both MIT) and OpenCorpora's names and surnames"
-        " (CC BY-SA 3.0, via pymorphy3-dicts-ru), in Cyrillic capitals",
+        "Faker and Mimesis person-name lists (both MIT), OpenCorpora's names and surnames"
+        " (CC BY-SA 3.0, via pymorphy3-dicts-ru) and the Kazakh names of the book 'Kazakh names'"
+        " (Almaty, 1988) as published by NamSor (MIT), in Cyrillic capitals",
     )
 
 

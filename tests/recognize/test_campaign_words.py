@@ -12,8 +12,8 @@ from petitionscan.recognize.names import load_model, name_pieces
 
 from .conftest import hershey_field
 
-SURNAME = "ZHAKSYBEK"  # a Kazakh surname, not in the Faker/Mimesis lists
-OTHER = "ZHUMABEK"  # another one, never confirmed
+SURNAME = "ZHAKSYBEK"  # a Kazakh surname, in none of the lexicon's lists
+OTHER = "KOSHKARBEK"  # another one, never confirmed
 
 
 def _name(engine: CnnRecognizer, first: str, surname: str) -> tuple[list[Reading], float]:

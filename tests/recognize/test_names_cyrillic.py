@@ -49,6 +49,8 @@ def test_russian_and_kazakh_names_are_there(cyrillic: dict[str, Any]) -> None:
     given, surnames = set(cyrillic["given"]), set(cyrillic["surnames"])
     assert {"СЕРГЕЙ", "НАТАЛЬЯ", "АЙГҮЛ", "АЙНҰР", "АЙБИБІ"} <= given
     assert {"ИВАНОВ", "ИВАНОВА", "СОКОЛОВА", "ЖҰМАБАЕВ", "ОСПАНОВ", "АБАЙҰЛЫ"} <= surnames
+    # The book "Kazakh names": given names and their surnames in Kazakh spelling.
+    assert {"ҚУАНЫШ", "ДӘУЛЕТ", "БҮРКІТ"} <= given and {"ҮМБЕТОВ", "ЖҮСІПОВ", "НҰРЛАНҰЛЫ"} <= surnames
     # Ё as written and as Е, the way many write it.
     assert {"ПЁТР", "ПЕТР"} <= given and {"ФЁДОРОВ", "ФЕДОРОВ"} <= surnames
 
