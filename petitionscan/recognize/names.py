@@ -483,11 +483,20 @@ def _look_alike(box: Alternatives, share: float) -> Alternatives:
     letter it stands for, best first; the box's total is kept."""
     if not any(ch in LOOK_ALIKES for ch, _ in box[:4]):
         return box
+    return _given_away(box, {ch: (1.0 - share, share, {to: 1.0}) for ch, to in LOOK_ALIKES.items()})
+
+
+def _given_away(box: Alternatives, given: Mapping[str, tuple[float, float, Mapping[str, float]]]) -> Alternatives:
+    """A box's probabilities, best first, with each letter of ``given`` keeping the fraction
+    ``keep`` of its probability and giving the fraction ``give`` to other letters in their
+    shares: ``given[letter] = (keep, give, {other: share})``."""
     out: dict[str, float] = {}
     for ch, p in box:
-        if ch in LOOK_ALIKES:
-            out[ch] = out.get(ch, 0.0) + p * (1.0 - share)
-            out[LOOK_ALIKES[ch]] = out.get(LOOK_ALIKES[ch], 0.0) + p * share
+        if ch in given:
+            keep, give, to = given[ch]
+            out[ch] = out.get(ch, 0.0) + p * keep
+            for c, share in to.items():
+                out[c] = out.get(c, 0.0) + p * give * share
         else:
             out[ch] = out.get(ch, 0.0) + p
     return sorted(out.items(), key=lambda x: -x[1])
@@ -503,15 +512,7 @@ def _unheard_down(
     if not any(ch in unheard for ch, _ in box[:4]):
         return box
     if unheard_as and all(ch in unheard_as for ch, _ in box if ch in unheard):
-        out: dict[str, float] = {}
-        for ch, p in box:
-            if ch in unheard:
-                out[ch] = out.get(ch, 0.0) + p * UNHEARD_WEIGHT
-                for c, share in unheard_as[ch].items():
-                    out[c] = out.get(c, 0.0) + p * (1.0 - UNHEARD_WEIGHT) * share
-            else:
-                out[ch] = out.get(ch, 0.0) + p
-        return sorted(out.items(), key=lambda x: -x[1])
+        return _given_away(box, {ch: (UNHEARD_WEIGHT, 1.0 - UNHEARD_WEIGHT, unheard_as[ch]) for ch, _ in box if ch in unheard})
     scaled = [(ch, p * UNHEARD_WEIGHT if ch in unheard else p) for ch, p in box]
     total = sum(p for _, p in scaled)
     if total <= 0.0:
