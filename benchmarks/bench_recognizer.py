@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import sqlite3
 import sys
@@ -312,16 +313,30 @@ def bench_pages(
     campaign: Path | None = None,
     fonts: Path | None = None,
     misread: Path | None = None,
+    keep: Path | None = None,
 ) -> None:
     from petitionscan.scan import scan_paths
+    from petitionscan.simulate import PROFILES
 
     with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
         root = Path(tmp)
         t0 = time.perf_counter()
-        folders = make_pages(root, pages, seed, hands, campaign, fonts)
+        stamp = json.dumps([pages, seed, hands, str(campaign or ""), str(fonts or "")])
+        if keep is not None and (keep / "corpus.json").is_file() and (keep / "corpus.json").read_text() == stamp:
+            folders = [keep / profile for profile in PROFILES]
+            os.environ["PETITIONSCAN_HOME"] = str(root / "home")
+            made = f"kept in {keep}"
+        else:
+            if keep is not None:
+                keep.mkdir(parents=True, exist_ok=True)
+                (keep / "corpus.json").unlink(missing_ok=True)
+            folders = make_pages(keep or root, pages, seed, hands, campaign, fonts)
+            if keep is not None:
+                (keep / "corpus.json").write_text(stamp)
+            made = f"simulated in {time.perf_counter() - t0:.0f} s"
         print(
             f"corpus: {pages} sheets over {len(folders)} capture profiles, {hands} writers, seed {seed}, "
-            f"campaign {campaign or 'default'}, simulated in {time.perf_counter() - t0:.0f} s"
+            f"campaign {campaign or 'default'}, {made}"
         )
         fields = page_fields(folders, time_pages)
         boxes = sum(len([b for f in fs for b in f.blank if not b]) for fs in fields)
@@ -441,6 +456,12 @@ def main() -> None:
     ap.add_argument(
         "--script", choices=("latin", "cyrillic"), default="latin", help="cyrillic: the Cyrillic letters instead"
     )
+    ap.add_argument(
+        "--keep",
+        type=Path,
+        help="page mode: keep the simulated sheets in this folder and read them from there when it holds "
+        "sheets made with the same --pages, --seed, --hands, --campaign and --fonts (to compare readers)",
+    )
     args = ap.parse_args()
     if args.script == "cyrillic" and not args.pages:
         bench_cyrillic_letters(args)
@@ -455,6 +476,7 @@ def main() -> None:
             args.campaign,
             args.fonts,
             args.misread,
+            args.keep,
         )
         return
     rng = np.random.default_rng(args.seed)

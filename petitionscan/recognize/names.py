@@ -512,7 +512,9 @@ def _unheard_down(
     if not any(ch in unheard for ch, _ in box[:4]):
         return box
     if unheard_as and all(ch in unheard_as for ch, _ in box if ch in unheard):
-        return _given_away(box, {ch: (UNHEARD_WEIGHT, 1.0 - UNHEARD_WEIGHT, unheard_as[ch]) for ch, _ in box if ch in unheard})
+        return _given_away(
+            box, {ch: (UNHEARD_WEIGHT, 1.0 - UNHEARD_WEIGHT, unheard_as[ch]) for ch, _ in box if ch in unheard}
+        )
     scaled = [(ch, p * UNHEARD_WEIGHT if ch in unheard else p) for ch, p in box]
     total = sum(p for _, p in scaled)
     if total <= 0.0:
