@@ -258,3 +258,23 @@ def test_a_y_shaped_u_read_as_kazakh_y_far_surer_is_still_the_listed_name() -> N
     assert given.known("АЙГҮЛ")
     kazakh = [[*clear("АЙГ"), box(("Ү", 0.995), ("Ұ", 0.003), ("У", 0.0006)), *clear("Л")]]
     assert "".join(decode(kazakh, given, shared).chars[0]) == "АЙГҮЛ"
+
+
+def test_an_open_d_read_as_o_is_still_the_listed_name() -> None:
+    """DANIYAR with a D whose bottom stroke did not close: the network reads O at 0.985 and
+    leaves D under the lexicon's floor. With the shipped share of a Latin look-alike's
+    probability given to the letter it stands for (O -> D), the listed name is in reach;
+    a name with a clear O keeps it, and without the share the O stays."""
+    given = load_model(GIVEN)
+    shipped = CnnRecognizer().latin.decoder
+    assert shipped.look_alike_share > 0.0
+    assert given.known("DANIYAR") and not given.known("OANIYAR")
+    open_d = [[box(("O", 0.985), ("Q", 0.01), ("D", 0.0005)), *clear("ANIYAR")]]
+    d = decode(open_d, given, shipped)
+    assert "".join(d.chars[0]) == "DANIYAR" and d.overruled > 0
+    assert "".join(decode(open_d, given, replace(shipped, look_alike_share=0.0)).chars[0]) == "OANIYAR"
+    assert "".join(decode([clear("OLGA")], given, shipped).chars[0]) == "OLGA"
+    # An initial is no list's business: its letter keeps all its probability.
+    initial = [[box(("O", 0.985), ("Q", 0.01), ("D", 0.0005))], clear("LGA")]
+    off = replace(shipped, look_alike_share=0.0)
+    assert decode(initial, given, shipped).letter_probs[0] == decode(initial, given, off).letter_probs[0] > 0.98
