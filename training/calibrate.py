@@ -43,6 +43,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
+import inspect
 import itertools
 import json
 import os
@@ -235,6 +237,26 @@ def validation_hands(args: argparse.Namespace) -> list[dict[str, dict[str, list]
     return [paper, tablet]
 
 
+EVIDENCE_CODE = ("glyph.py", "render.py", "cnn.py")
+"""The reader's modules whose code shapes the cached evidence besides the network itself."""
+
+
+def evidence_code_digest() -> str:
+    """A short digest of the code that writes and reads the validation names.
+
+    Part of the evidence cache's name: a change to the glyph cutter, the
+    renderer or the way names are drawn reads the names anew instead of
+    fitting the decoder on evidence an earlier cutter produced (the network's
+    digest alone does not change then).
+    """
+    h = hashlib.sha256()
+    for name in EVIDENCE_CODE:
+        h.update((ROOT / "petitionscan" / "recognize" / name).read_bytes())
+    for fn in (sample_names, unknown_name, variant_spelling, invented, write_fields, validation_hands):
+        h.update(inspect.getsource(fn).encode())
+    return h.hexdigest()[:10]
+
+
 def collect(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[list[FieldEvidence]]]:
     """Write and read the validation names once; cached per network and temperature."""
     engine = CnnRecognizer()
@@ -242,7 +264,7 @@ def collect(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[list[
     # "evidence2": the evidence carries FieldEvidence.maybe_apostrophe, which older caches lack.
     cache = (
         ROOT / "build" / f"calib-evidence2-{args.script}-{args.seed}-{args.names}-p{args.paper_share}-{model.digest}"
-        f"-t{model.temperature:.4f}.pkl"
+        f"-t{model.temperature:.4f}-c{evidence_code_digest()}.pkl"
     )
     if cache.exists() and not args.fresh:
         data = pickle.loads(cache.read_bytes())
