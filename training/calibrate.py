@@ -356,6 +356,22 @@ def threshold_for(c: np.ndarray, ok: np.ndarray, precision: float) -> float:
     return float(c[order][bad[0] - 1])
 
 
+def trained_here(train_json: Path, shipped: Path) -> bool:
+    """Whether ``train_json`` describes the network shipped now: the network saved beside it is that file.
+
+    A training run left in build/ that was not shipped (tried and measured,
+    then the package's network put back) must not lend its temperature and
+    metadata to the shipped network; the shipped file's own are kept then.
+    """
+    beside = train_json.with_name("letters.onnx")
+    if not train_json.exists():
+        return False
+    if beside.exists() and shipped.exists() and beside.read_bytes() == shipped.read_bytes():
+        return True
+    print(f"{train_json} is not the shipped network's training: refitting the shipped one", file=sys.stderr)
+    return False
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=handwriting_dir(), help="the handwriting data folder")
@@ -375,7 +391,7 @@ def main() -> None:
     meta_path = META if args.script == "latin" else CYRILLIC_META
     if args.train_json is None:
         args.train_json = ROOT / "build" / ("letters" if args.script == "latin" else "cyrillic") / "train.json"
-    if args.train_json.exists():
+    if trained_here(args.train_json, meta_path.with_suffix(".onnx")):
         train = json.loads(args.train_json.read_text())
         meta = {
             "classes": train["classes"],
