@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "training"))
 
 import train_letters as tl
+from ensemble import INPUT, logits_of
 
 NETWORKS = {"latin": "letters", "cyrillic": "cyrillic"}
 
@@ -63,21 +64,6 @@ def validation_glyphs(script: str, data: Path, per_class: int, seed: int) -> tup
     return tl.render_set(chosen, 1, seed, 2, plain_share=0.2, marks_share=0.5)
 
 
-def session(path: Path) -> object:
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
-def logits_of(net: object, x: np.ndarray, batch: int = 256) -> np.ndarray:
-    name = net.get_inputs()[0].name  # type: ignore[attr-defined]
-    return np.concatenate([net.run(None, {name: x[i : i + batch]})[0] for i in range(0, len(x), batch)])  # type: ignore[attr-defined]
-
-
 def quantize(
     source: Path,
     target: Path,
@@ -95,8 +81,6 @@ def quantize(
     )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    input_name = session(source).get_inputs()[0].name  # type: ignore[attr-defined]
-
     class Reader(CalibrationDataReader):  # type: ignore[misc]
         def __init__(self) -> None:
             self.at = 0
@@ -106,7 +90,7 @@ def quantize(
                 return None
             batch = calibration[self.at : self.at + 256]
             self.at += 256
-            return {input_name: batch}
+            return {INPUT: (batch.astype(np.float32) / 255.0)[:, None]}
 
     with tempfile.TemporaryDirectory() as tmp:
         prepared = Path(tmp) / "prepared.onnx"
@@ -147,13 +131,12 @@ def main() -> None:
     out = args.out or ROOT / "build" / f"{name}-int8.onnx"
     out.parent.mkdir(parents=True, exist_ok=True)
     x, y = validation_glyphs(args.script, args.data, args.per_class, args.seed)
-    x = (x.astype(np.float32) / 255.0)[:, None]
     order = np.random.default_rng(args.seed).permutation(len(x))
     calibration, check = order[: len(order) // 2], order[len(order) // 2 :]
     print(f"{len(x)} validation letters: {len(calibration)} set the ranges, {len(check)} check", flush=True)
     quantize(source, out, x[calibration], args.float_first, args.full_range, args.unsigned_weights)
-    before = logits_of(session(source), x[check])
-    after = logits_of(session(out), x[check])
+    before = logits_of(source, x[check])
+    after = logits_of(out, x[check])
     agree = float((before.argmax(1) == after.argmax(1)).mean())
     acc_before = float((before.argmax(1) == y[check]).mean())
     acc_after = float((after.argmax(1) == y[check]).mean())
