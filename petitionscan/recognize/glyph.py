@@ -191,6 +191,12 @@ def _is_line_remnant(
 
 
 _SQUARE3 = np.ones((3, 3), np.uint8)
+_GREYS = np.arange(256, dtype=np.float32)
+
+
+def _ink_levels(paper: float, span: float) -> np.ndarray:
+    """How much ink each grey level is, 0-1 (paper and lighter 0), as a lookup table."""
+    return np.clip((paper - _GREYS) / span, 0.0, 1.0)
 
 
 def fit_square(patch: np.ndarray) -> np.ndarray:
@@ -454,13 +460,12 @@ def extract_glyphs(
             maybe_ticks.append((len(glyphs), (oy1 - oy0) / bh))
         # Keep the grey levels of the own ink (anti-aliasing carries shape at
         # low resolution), paper and foreign ink become white.
-        keep = cv2.dilate(sub.view(np.uint8), _SQUARE3) > 0
+        keep = cv2.dilate(sub.view(np.uint8), _SQUARE3)
         grey_patch = gray[sy0:sy1, sx0:sx1]
-        patch = grey_patch.astype(np.float32)
-        darkest = float(grey_patch[sub].min()) if total else 0.0
+        darkest = cv2.minMaxLoc(grey_patch, sub.view(np.uint8))[0] if total else 0.0
         span = max(paper - darkest, 40.0)
-        ink = np.clip((paper - patch) / span, 0.0, 1.0)
-        ink[~keep] = 0.0
+        # Ink per grey level, looked up: white (255) is no ink, as paper is at most 255.
+        ink = cv2.LUT(np.where(keep, grey_patch, np.uint8(255)), _ink_levels(paper, span))
         glyphs.append(
             Glyph(
                 i,

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import xxhash
 
 from petitionscan.errors import InputFileError
 
@@ -147,8 +148,16 @@ def file_hash(path: str) -> str:
 
 
 def page_hash(image: np.ndarray) -> str:
-    """Hash of the decoded pixels: equal for the same page in any container."""
-    digest = hashlib.sha256(repr(image.shape).encode())
+    """Hash of the decoded pixels: equal for the same page in any container.
+
+    XXH3 (128 bits), not SHA-256: a colour page is 26 MB of pixels, which
+    SHA-256 takes 14 ms to hash and XXH3 under 1. The hash only has to tell
+    scans apart, never stand against someone forging a collision. Pages
+    stored with the SHA-256 hashes of earlier versions (64 hex digits, these
+    are 32) are still found again by their file's hash or, if rescanned, by
+    their serial and rows.
+    """
+    digest = xxhash.xxh3_128(repr(image.shape).encode())
     digest.update(np.ascontiguousarray(image).data)
     return digest.hexdigest()
 
@@ -303,6 +312,30 @@ def _scanner_jpeg(obj: object, pixels: tuple[int, int]) -> np.ndarray | None:
     return image
 
 
+def _plain_jpeg(path: str, img: object) -> np.ndarray | None:
+    """A grey or RGB JPEG photo decoded by OpenCV, turned upright by its EXIF tag; else None.
+
+    The same libjpeg-turbo pixels and the same turn as Pillow's decoding and
+    ``exif_transpose``, without Pillow's copies: a phone photo in 36 ms
+    instead of 44-63. Anything else (CMYK, a size that disagrees) is left
+    to Pillow.
+    """
+    import cv2
+    from PIL import Image
+
+    assert isinstance(img, Image.Image)
+    flag = {"RGB": cv2.IMREAD_COLOR_RGB, "L": cv2.IMREAD_GRAYSCALE}.get(img.mode)
+    if img.format != "JPEG" or flag is None:
+        return None
+    try:
+        image = cv2.imdecode(np.fromfile(path, np.uint8), flag)
+    except (OSError, cv2.error):
+        return None
+    if image is None or sorted(image.shape[:2]) != sorted(img.size):
+        return None
+    return image
+
+
 def _pil_to_array(img: object) -> np.ndarray:
     """RGB or L uint8 array from any PIL image mode."""
     from PIL import Image
@@ -363,6 +396,9 @@ def _image_page(path: str, index: int) -> np.ndarray:
             if index:
                 img.seek(index)
             _check_pixels(path, *img.size)
+            direct = _plain_jpeg(path, img) if index == 0 else None
+            if direct is not None:
+                return direct
             img.load()
             if img.format in ("JPEG", "HEIF", "PNG"):
                 ImageOps.exif_transpose(img, in_place=True)  # in place: no copy of an upright photo

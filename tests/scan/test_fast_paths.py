@@ -73,6 +73,33 @@ def test_a_jpeg_whose_size_disagrees_is_left_to_pdfium(tmp_path: Path) -> None:
         doc.close()
 
 
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize("mode", ["L", "RGB"])
+def test_a_photos_jpeg_decodes_to_pillows_upright_pixels(tmp_path: Path, mode: str, orientation: int) -> None:
+    from PIL import ImageOps
+
+    path = tmp_path / f"photo-{mode}-{orientation}.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    _picture(mode).save(path, "JPEG", quality=85, exif=exif)
+    with Image.open(path) as img:
+        assert load._plain_jpeg(str(path), img) is not None  # the direct way was taken
+        img.load()
+        expected = np.asarray(ImageOps.exif_transpose(img))
+    direct = load_page(InputFile(str(path), "image"), 1).image
+    assert direct.shape == expected.shape
+    assert np.array_equal(direct, expected)
+
+
+def test_a_cmyk_jpeg_is_left_to_pillow(tmp_path: Path) -> None:
+    path = tmp_path / "photo-cmyk.jpg"
+    _picture("RGB").convert("CMYK").save(path, "JPEG", quality=90)
+    with Image.open(path) as img:
+        assert load._plain_jpeg(str(path), img) is None
+    page = load_page(InputFile(str(path), "image"), 1).image
+    assert page.ndim == 3 and page.shape[2] == 3
+
+
 def _markers_at(positions: list[tuple[int, int]], size: tuple[int, int] = (1400, 990)) -> np.ndarray:
     """A white page with markers 0-3 (one sheet's corners) drawn at ``positions`` (top-left, px)."""
     dictionary = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, geometry.ARUCO_DICT_NAME))
