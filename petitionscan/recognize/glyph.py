@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from statistics import median
 
 import cv2
@@ -194,9 +195,15 @@ _SQUARE3 = np.ones((3, 3), np.uint8)
 _GREYS = np.arange(256, dtype=np.float32)
 
 
+@lru_cache(maxsize=1024)
 def _ink_levels(paper: float, span: float) -> np.ndarray:
-    """How much ink each grey level is, 0-1 (paper and lighter 0), as a lookup table."""
-    return np.clip((paper - _GREYS) / span, 0.0, 1.0)
+    """How much ink each grey level is, 0-1 (paper and lighter 0), as a lookup table.
+
+    Kept: paper and span are whole grey levels, so a page's letters share a few tables.
+    """
+    table = np.clip((paper - _GREYS) / span, 0.0, 1.0)
+    table.flags.writeable = False
+    return table
 
 
 def fit_square(patch: np.ndarray) -> np.ndarray:
@@ -465,7 +472,8 @@ def extract_glyphs(
         darkest = cv2.minMaxLoc(grey_patch, sub.view(np.uint8))[0] if total else 0.0
         span = max(paper - darkest, 40.0)
         # Ink per grey level, looked up: white (255) is no ink, as paper is at most 255.
-        ink = cv2.LUT(np.where(keep, grey_patch, np.uint8(255)), _ink_levels(paper, span))
+        # keep - 1 is 255 off the own ink (uint8 wraps around), 0 on it.
+        ink = cv2.LUT(cv2.bitwise_or(grey_patch, keep - np.uint8(1)), _ink_levels(paper, span))
         glyphs.append(
             Glyph(
                 i,

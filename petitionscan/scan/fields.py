@@ -131,14 +131,10 @@ def registered_page(
     coordinates, the area above the table is left white.
     """
     width, height = sheet.page_size_mm
-    top = max(0.0, sheet.header_rect_mm[1] - 1.0)
-    bottom = min(height, sheet.rows[-1].rect_mm[3] + 3.0)
     full_h = round(height * PX_PER_MM)
     full_w = round(width * PX_PER_MM)
-    y0 = round(top * PX_PER_MM)
-    rect = (0.0, y0 / PX_PER_MM, width, bottom)
-    part = warp(image, matrix, PX_PER_MM, rect)
-    y1 = min(full_h, y0 + part.shape[0])
+    y0, y1 = _table_rows_px(sheet)
+    part = warp(image, matrix, PX_PER_MM, (0.0, y0 / PX_PER_MM, width, y1 / PX_PER_MM))
 
     def placed(a: np.ndarray) -> np.ndarray:
         out = np.full((full_h, full_w), 255, np.uint8)
@@ -151,6 +147,16 @@ def registered_page(
     gray = placed(cv2.cvtColor(part, cv2.COLOR_RGB2GRAY))
     red = placed(part[:, :, 0])
     return gray, red, _dropout_works(gray, red, sheet)
+
+
+def _table_rows_px(sheet: geometry.SheetGeometry) -> tuple[int, int]:
+    """Pixel rows (first, end) at PX_PER_MM of the band :func:`registered_page` warps:
+    the column headings to just under the last row."""
+    height = sheet.page_size_mm[1]
+    top = max(0.0, sheet.header_rect_mm[1] - 1.0)
+    bottom = min(height, sheet.rows[-1].rect_mm[3] + 3.0)
+    y0 = round(top * PX_PER_MM)
+    return y0, min(round(height * PX_PER_MM), y0 + round((bottom - y0 / PX_PER_MM) * PX_PER_MM))
 
 
 def _dropout_works(gray: np.ndarray, red: np.ndarray, sheet: geometry.SheetGeometry) -> bool:
@@ -173,16 +179,20 @@ def _dropout_works(gray: np.ndarray, red: np.ndarray, sheet: geometry.SheetGeome
     return float(np.median(r.astype(np.int32) - g.astype(np.int32))) > 35.0
 
 
+_ONES3 = np.ones(3, np.float32)
+
+
 def _profile_shift(profile: np.ndarray, positions: list[int], search: int) -> int:
     """Shift (within +-search) that puts most darkness under the expected line positions."""
     n = profile.shape[0]
-    smooth = np.convolve(profile, np.ones(3, np.float32), mode="same")
-    shifts = np.arange(-search, search + 1)
-    at = np.asarray(positions)[None, :] + shifts[:, None]
-    inside = (at >= 0) & (at < n)
-    score_arr = np.where(inside, smooth[np.clip(at, 0, n - 1)], 0.0).sum(axis=1)
+    smooth = np.convolve(profile, _ONES3, mode="same")
+    at = np.add.outer(np.arange(-search, search + 1), positions)
+    if positions and min(positions) >= search and max(positions) < n - search:
+        score_arr = smooth[at].sum(axis=1)  # every position shifted stays on the profile
+    else:
+        score_arr = np.where((at >= 0) & (at < n), smooth[np.clip(at, 0, n - 1)], 0.0).sum(axis=1)
     best = int(np.argmax(score_arr))  # first maximum: the most negative shift on a tie
-    best_shift, best_score = int(shifts[best]), float(score_arr[best])
+    best_shift, best_score = best - search, float(score_arr[best])
     scores = score_arr.tolist()
     median = sorted(scores)[search]  # the middle one of the 2 * search + 1
     zero = scores[search]
@@ -213,7 +223,10 @@ def _align(gray: np.ndarray, rect: Box, boxes: list[Box]) -> tuple[int, int]:
 
 def _darkness(gray: np.ndarray, axis: int) -> np.ndarray:
     """Sum of 255 - grey along ``axis``, as float32 (whole numbers: exact, as summed in float32)."""
-    sums = gray.sum(axis=axis, dtype=np.int64)
+    if gray.size == 0:
+        return np.zeros(gray.shape[1 - axis], np.float32)
+    # OpenCV's reduction in 32-bit integers: exact (a line of 8 million pixels would overflow it).
+    sums = cv2.reduce(gray, axis, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
     return (255 * gray.shape[axis] - sums).astype(np.float32)
 
 
@@ -544,16 +557,31 @@ def cut_page(image: np.ndarray, matrix: np.ndarray, sheet: geometry.SheetGeometr
         struck = _struck(mask, widest, name_boxes or other_boxes, origin)
         crop = _name_crop(gray, name_boxes, margin)
         rows.append(RowCut(row.row, tuple(cuts), signed, has_signature, struck, crop))
-    return PageCut(tuple(rows), encode_jpeg(_page_preview(image, matrix, sheet), PAGE_JPEG_QUALITY), dropout)
+    return PageCut(tuple(rows), encode_jpeg(_page_preview(image, matrix, sheet, gray), PAGE_JPEG_QUALITY), dropout)
 
 
-def _page_preview(image: np.ndarray, matrix: np.ndarray, sheet: geometry.SheetGeometry) -> np.ndarray:
-    """The whole registered page at JPEG_PX_PER_MM for the review view (one direct warp:
-    shrinking the scan first costs more than it saves; colour is dropped after it, on a
-    tenth of the pixels)."""
+def _page_preview(image: np.ndarray, matrix: np.ndarray, sheet: geometry.SheetGeometry, gray: np.ndarray) -> np.ndarray:
+    """The whole registered page at JPEG_PX_PER_MM (half of PX_PER_MM) for the review view.
+
+    The table, seven tenths of an A4 page, is ``gray`` (the registered page)
+    averaged over 2 x 2 pixels: cheaper than warping the scan again, and
+    smoother than a direct bilinear warp to this scale, which skips pixels.
+    Only the parts above and below it are warped from the scan; colour is
+    dropped after the warp, on a tenth of the pixels.
+    """
     width, height = sheet.page_size_mm
-    small = warp(image, matrix, JPEG_PX_PER_MM, (0.0, 0.0, width, height), cv2.INTER_AREA)
-    return small if small.ndim == 2 else cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    step = round(PX_PER_MM / JPEG_PX_PER_MM)
+    out_w = round(width * JPEG_PX_PER_MM)
+    y0, y1 = _table_rows_px(sheet)
+    t0, t1 = -(-y0 // step), y1 // step  # preview rows made whole from the registered page
+    band = gray[t0 * step : t1 * step, : out_w * step]
+    if band.shape[1] < out_w * step:  # an odd width at PX_PER_MM: one white column more
+        band = cv2.copyMakeBorder(band, 0, 0, 0, out_w * step - band.shape[1], cv2.BORDER_CONSTANT, value=255)
+    table = cv2.resize(band, (out_w, t1 - t0), interpolation=cv2.INTER_AREA)
+    above = warp(image, matrix, JPEG_PX_PER_MM, (0.0, 0.0, width, t0 / JPEG_PX_PER_MM))
+    below = warp(image, matrix, JPEG_PX_PER_MM, (0.0, t1 / JPEG_PX_PER_MM, width, height))
+    parts = [p if p.ndim == 2 else cv2.cvtColor(p, cv2.COLOR_RGB2GRAY) for p in (above, below)]
+    return np.vstack([parts[0], table, parts[1]])
 
 
 def _name_crop(gray: np.ndarray, boxes: list[Box], margin: int) -> bytes:

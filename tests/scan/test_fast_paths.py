@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from petitionscan import geometry
-from petitionscan.scan import load, register
+from petitionscan.scan import fields, load, register
 from petitionscan.scan.load import InputFile, load_page
 from petitionscan.simulate import render_pages
 
@@ -154,3 +154,80 @@ def test_reading_a_page_leaves_the_printing_and_table_libraries_out() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _sheet(paper: str) -> geometry.SheetGeometry:
+    fields = (geometry.FieldSpec("first_name", 12), geometry.FieldSpec("surname", 14))
+    return geometry.sheet_geometry(geometry.LayoutSpec(paper, 8, fields, ()))
+
+
+@pytest.mark.parametrize("paper", ["A4", "LETTER"])
+def test_the_page_picture_is_the_registered_table_halved_and_the_scan_around_it(paper: str) -> None:
+    """The review's page picture takes the table from the registered page (2 x 2 averages)
+    and warps only the rest from the scan: whole, at its scale, seamless. Letter paper is
+    an odd number of pixels wide at the reader's scale."""
+    sheet = _sheet(paper)
+    width_mm, height_mm = sheet.page_size_mm
+    scan_px_per_mm = 11.8  # 300 dpi
+    rng = np.random.default_rng(3)
+    # A scan whose grey changes smoothly down the page, with noise and dark printed bars.
+    rows = round(height_mm * scan_px_per_mm)
+    cols = round(width_mm * scan_px_per_mm)
+    scan = np.tile(np.linspace(250, 150, rows, dtype=np.float32)[:, None], (1, cols))
+    scan += rng.normal(0, 3, scan.shape).astype(np.float32)
+    for y_mm in range(20, int(height_mm) - 10, 23):  # bars across the page, in and out of the table
+        y = round(y_mm * scan_px_per_mm)
+        scan[y : y + 20, 100:-100] = 30
+    image = np.clip(scan, 0, 255).astype(np.uint8)
+    matrix = np.diag([scan_px_per_mm, scan_px_per_mm, 1.0])  # sheet millimetres to scan pixels
+    gray, _, _ = fields.registered_page(image, matrix, sheet)
+    picture = fields._page_preview(image, matrix, sheet, gray)
+    assert picture.shape == (round(height_mm * fields.JPEG_PX_PER_MM), round(width_mm * fields.JPEG_PX_PER_MM))
+    y0, y1 = fields._table_rows_px(sheet)
+    t0, t1 = -(-y0 // 2), y1 // 2
+    band = gray[2 * t0 : 2 * t1]
+    assert np.array_equal(
+        picture[t0:t1, : band.shape[1] // 2],
+        cv2.resize(band, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)[:, : band.shape[1] // 2],
+    )
+    direct = register.warp(image, matrix, fields.JPEG_PX_PER_MM, (0.0, 0.0, width_mm, height_mm))
+    diff = np.abs(picture.astype(np.int16) - direct.astype(np.int16))
+    assert diff.mean() < 2.0  # the same page as a direct warp shows it
+    rows_diff = diff.mean(axis=1)
+    assert rows_diff[t0 - 2 : t0 + 2].max() < 6.0 and rows_diff[t1 - 2 : t1 + 2].max() < 6.0  # no seam
+
+
+def test_darkness_profiles_are_the_exact_sums() -> None:
+    rng = np.random.default_rng(5)
+    for shape in [(40, 300), (1, 9), (9, 1), (0, 5), (5, 0)]:
+        grey = rng.integers(0, 256, shape, dtype=np.uint8)
+        for axis in (0, 1):
+            expected = (255 * grey.shape[axis] - grey.sum(axis=axis, dtype=np.int64)).astype(np.float32)
+            got = fields._darkness(grey, axis)
+            assert got.dtype == np.float32 and np.array_equal(got, expected)
+
+
+def _shift_by_looping(profile: np.ndarray, positions: list[int], search: int) -> int:
+    """The line search spelt out: darkness (smoothed over 3) summed under each shifted position."""
+    n = len(profile)
+    smooth = [sum(float(profile[j]) for j in (i - 1, i, i + 1) if 0 <= j < n) for i in range(n)]
+    scores = [sum(smooth[p + s] for p in positions if 0 <= p + s < n) for s in range(-search, search + 1)]
+    best = max(range(len(scores)), key=lambda k: (scores[k], -k))
+    median, zero = sorted(scores)[search], scores[search]
+    if scores[best] <= 0 or scores[best] < 1.25 * median or scores[best] < zero * 1.02:
+        return 0
+    return best - search
+
+
+def test_the_line_search_finds_the_shift_near_the_edges_and_inside() -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(300):
+        n = int(rng.integers(12, 80))
+        profile = rng.integers(0, 40, n).astype(np.float32)
+        lines = sorted({int(v) for v in rng.integers(0, n, int(rng.integers(1, 5)))})
+        shift = int(rng.integers(-3, 4))
+        for p in lines:
+            if 0 <= p + shift < n:
+                profile[p + shift] += 4000.0
+        got = fields._profile_shift(profile, lines, 4)
+        assert got == _shift_by_looping(profile, lines, 4)
