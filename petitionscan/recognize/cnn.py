@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -308,10 +308,12 @@ class CnnRecognizer:
                 continue
             images = [g.image for i in chosen for g in per_field[i] if g.kind == KIND_LETTER and g.image is not None]
             probs = self.probabilities(images, script)
+            # Each glyph's classes likeliest first, sorted in one call for the batch.
+            ranked = _Ranked(probs.tolist(), np.argsort(-probs, axis=1).tolist() if len(probs) else [])
             k = 0
             out: list[FieldEvidence] = []
             for i in chosen:
-                ev, k = self._field_evidence(fields[i], per_field[i], probs, k, script)
+                ev, k = self._field_evidence(fields[i], per_field[i], ranked, k, script)
                 out.append(ev)
             by_script[script] = out
         result: list[FieldEvidence] = []
@@ -324,13 +326,13 @@ class CnnRecognizer:
         return result
 
     def _field_evidence(
-        self, f: FieldImage, glyphs: Sequence[Glyph], probs: np.ndarray, k: int, script: str
+        self, f: FieldImage, glyphs: Sequence[Glyph], ranked: _Ranked, k: int, script: str
     ) -> tuple[FieldEvidence, int]:
         classes = self.script_model(script).classes
         dists: dict[int, list[tuple[str, float]]] = {}
         for g in glyphs:
             if g.kind == KIND_LETTER:
-                dists[g.box] = _distribution(g, probs[k], classes)
+                dists[g.box] = _distribution(g, ranked.values[k], ranked.order[k], classes)
                 k += 1
             elif g.kind in (KIND_DASH, KIND_TICK):
                 dists[g.box] = _shape_rule(g)
@@ -428,15 +430,22 @@ def _script_score(r: Reading, d: Decoded | None) -> float:
     return seen + math.log(max(r.confidence, 1e-9)) + KNOWN_NAME_NATS * known
 
 
-def _distribution(g: Glyph, p: np.ndarray, classes: str) -> list[tuple[str, float]]:
-    order = np.argsort(-p)
+class _Ranked(NamedTuple):
+    """A batch's class probabilities (rows of Python floats) and each row's classes, likeliest first."""
+
+    values: list[list[float]]
+    order: list[list[int]]
+
+
+def _distribution(g: Glyph, values: list[float], order: list[int], classes: str) -> list[tuple[str, float]]:
+    """A letter box's (class, probability) list, likeliest first, weighed down for a box holding two
+    parts or spilled ink, an apostrophe added where the mark may be one."""
     factor = 1.0
     if g.split:
         factor *= SPLIT_FACTOR
     if g.spill > 0.35:
         factor *= SPILL_FACTOR
-    values = p.tolist()
-    dist = [(classes[i], values[i] * factor) for i in order.tolist()]
+    dist = [(classes[i], values[i] * factor) for i in order]
     if g.tick_like:
         dist = sorted(
             [("'", TICK_LIKE_P * factor), *((c, v * (1 - TICK_LIKE_P)) for c, v in dist)], key=lambda t: -t[1]

@@ -258,17 +258,18 @@ def _line_levels(ink: np.ndarray, sheet: geometry.SheetGeometry) -> tuple[int, f
 
 
 def _clean_strips(strips: np.ndarray, floor: int, cut: float) -> np.ndarray:
-    """Printed lines removed from strips across them, shape (lines, along, across).
+    """Printed lines removed from strips across them, shape (lines, across, along).
 
     Only the offsets where the line really runs are rewritten (found as the
     offsets darker than ``cut`` along most of the strip), one pixel either
     side for blur; ink lying next to the line stays whatever its darkness. A
     rewritten pixel becomes the lighter of the pixels just outside the line
     on either side, so a stroke crossing the line stays joined; ink darker
-    than ``floor`` is kept as it is (pen over a grey line).
+    than ``floor`` is kept as it is (pen over a grey line). Each offset's
+    pixels lie side by side in memory, so the counts run along rows.
     """
-    n, along, width = strips.shape
-    runs = np.count_nonzero(strips < cut, axis=1) >= LINE_COVER * along
+    n, width, along = strips.shape
+    runs = np.count_nonzero(strips < cut, axis=2) >= LINE_COVER * along
     runs[:, :2] = False
     runs[:, width - 2 :] = False
     has = runs.any(axis=1)
@@ -279,8 +280,8 @@ def _clean_strips(strips: np.ndarray, floor: int, cut: float) -> np.ndarray:
     k = np.arange(width)
     rewrite = has[:, None] & (k[None, :] >= lo[:, None]) & (k[None, :] <= hi[:, None])
     idx = np.arange(n)
-    keep = np.minimum(strips[idx, :, lo - 1], strips[idx, :, hi + 1])[:, :, None]
-    return np.where(rewrite[:, None, :] & (strips >= floor), np.maximum(strips, keep), strips)
+    keep = np.minimum(strips[idx, lo - 1], strips[idx, hi + 1])[:, None, :]
+    return np.where(rewrite[:, :, None] & (strips >= floor), np.maximum(strips, keep), strips)
 
 
 def _erase_hlines(img: np.ndarray, ys: list[int], xa: int, xb: int, floor: int, cut: float) -> None:
@@ -292,8 +293,7 @@ def _erase_hlines(img: np.ndarray, ys: list[int], xa: int, xb: int, floor: int, 
     if xb <= xa or not ys:
         return
     rows = np.array(ys)[:, None] + offs[None, :]  # (lines, across)
-    strips = img[rows, xa:xb].transpose(0, 2, 1)  # (lines, along, across)
-    img[rows, xa:xb] = _clean_strips(strips, floor, cut).transpose(0, 2, 1)
+    img[rows, xa:xb] = _clean_strips(img[rows, xa:xb], floor, cut)  # strips (lines, across, along)
 
 
 def _erase_vlines(img: np.ndarray, xs: list[int], ya: int, yb: int, floor: int, cut: float) -> None:
