@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -445,7 +446,9 @@ def _distribution(g: Glyph, values: list[float], order: list[int], classes: str)
         factor *= SPLIT_FACTOR
     if g.spill > 0.35:
         factor *= SPILL_FACTOR
-    dist = [(classes[i], values[i] * factor) for i in order]
+    ranked = itemgetter(*order)
+    probs = ranked(values)
+    dist = list(zip(ranked(classes), probs if factor == 1.0 else [v * factor for v in probs], strict=True))
     if g.tick_like:
         dist = sorted(
             [("'", TICK_LIKE_P * factor), *((c, v * (1 - TICK_LIKE_P)) for c, v in dist)], key=lambda t: -t[1]

@@ -354,6 +354,9 @@ def extract_glyphs(
     v_edges = sorted({b[0] for b in boxes} | {b[2] for b in boxes})
     h_edges = sorted({b[1] for b in boxes} | {b[3] for b in boxes})
     owned = bool(owner.min() >= 0)  # every column has its box (boxes inside the image)
+    # Runs of columns owned by one box: a component within one run lies in that box's columns alone.
+    owner_of = owner.tolist()
+    run_of = np.cumsum(np.diff(owner, prepend=owner[:1]) != 0).tolist()
     members: list[list[int]] = [[] for _ in range(n)]
     extra: list[tuple[int, int, int, np.ndarray]] = []
     cut_up: list[tuple[int, int, list[int], list[tuple[int, int, int, np.ndarray]]]] = []
@@ -365,6 +368,14 @@ def extract_glyphs(
         x, y, cw, ch, area = stats[c]
         if _is_line_remnant(x, y, cw, ch, v_edges, h_edges, band):
             continue
+        one = owner_of[x]
+        if one >= 0 and run_of[x] == run_of[x + cw - 1]:
+            # In one box's columns: all its ink is that box's part, nothing to share out.
+            if blank[one]:
+                continue
+            if boxes[one][1] <= y and y + ch <= boxes[one][3]:
+                members[one].append(c)  # and within the box's rows: a letter (part) of that box
+                continue
         comp = labels[y : y + ch, x : x + cw] == c
         col_counts = comp.sum(axis=0)
         owners = owner[x : x + cw]
@@ -443,10 +454,13 @@ def extract_glyphs(
             own = np.zeros(len(stats), bool)
             own[members[i]] = True
             sub = own[labels[sy0:sy1, sx0:sx1]]
-        total = float(np.count_nonzero(sub))
-        ix0, ix1 = max(bx0, sx0) - sx0, min(bx1, sx1) - sx0
-        iy0, iy1 = max(by0, sy0) - sy0, min(by1, sy1) - sy0
-        inside = float(np.count_nonzero(sub[max(0, iy0) : max(0, iy1), max(0, ix0) : max(0, ix1)]))
+        total = float(sum(stats[m][4] for m in members[i]))  # each part's pixels, all within the extent
+        if bx0 <= sx0 and sx1 <= bx1 and by0 <= sy0 and sy1 <= by1:
+            inside = total
+        else:
+            ix0, ix1 = max(bx0, sx0) - sx0, min(bx1, sx1) - sx0
+            iy0, iy1 = max(by0, sy0) - sy0, min(by1, sy1) - sy0
+            inside = float(np.count_nonzero(sub[max(0, iy0) : max(0, iy1), max(0, ix0) : max(0, ix1)]))
         spill = 1.0 - inside / total if total else 0.0
         gh, gw = sy1 - sy0, sx1 - sx0
         cy = (sy0 + sy1) / 2.0 - by0

@@ -144,10 +144,12 @@ def find_markers(small: np.ndarray, scale: float) -> list[_Marker]:
 
     The markers are looked for in the corners of the image first, where a
     scan has them (a tenth of the work); the whole image is searched when
-    the corners do not hold one marker for each corner of one sheet.
+    the corners do not hold one marker for each corner of one sheet. Other
+    markers found beside such a set (a false detection in handwriting) are
+    left to :func:`register`, which keeps the sheet's block.
     """
     found = _corner_markers(small)
-    if not _one_full_set(found):
+    if not _holds_full_set(found):
         found = _all_markers(small)
     return [_Marker(m.marker_id, m.corners / scale) for m in found]
 
@@ -169,10 +171,10 @@ def _corner_markers(small: np.ndarray) -> list[_Marker]:
     return found
 
 
-def _one_full_set(markers: Sequence[_Marker]) -> bool:
-    """Four markers, one of each corner of one block, and nothing else."""
-    ids = sorted(m.marker_id for m in markers)
-    return len(ids) == 4 and ids[0] % 4 == 0 and ids == list(range(ids[0], ids[0] + 4))
+def _holds_full_set(markers: Sequence[_Marker]) -> bool:
+    """One marker of each corner of some block, none of them twice (other ids may be there too)."""
+    ids = [m.marker_id for m in markers]
+    return any(all(ids.count(4 * block + k) == 1 for k in range(4)) for block in {i // 4 for i in ids})
 
 
 def _all_markers(small: np.ndarray) -> list[_Marker]:

@@ -115,6 +115,33 @@ def test_markers_in_the_corners_are_found_in_the_corner_tiles() -> None:
     assert sorted(m.marker_id for m in register.find_markers(page, 0.5)) == [0, 1, 2, 3]
 
 
+def _with_marker(page: np.ndarray, marker_id: int, x: int, y: int) -> np.ndarray:
+    dictionary = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, geometry.ARUCO_DICT_NAME))
+    page[y : y + 48, x : x + 48] = cv2.aruco.generateImageMarker(dictionary, marker_id, 48)
+    return page
+
+
+def test_a_stray_marker_beside_a_full_set_needs_no_whole_page_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A false detection in the corners (a marker of another id) leaves the sheet's set whole:
+    the registration keeps the sheet's block, so the whole page is not searched again."""
+    page = _with_marker(_markers_at([(40, 40), (900, 40), (900, 1310), (40, 1310)]), 9, 150, 150)
+
+    def whole_page(small: np.ndarray) -> list[Any]:
+        raise AssertionError("the whole page was searched")
+
+    monkeypatch.setattr(register, "_all_markers", whole_page)
+    assert sorted(m.marker_id for m in register.find_markers(page, 0.5)) == [0, 1, 2, 3, 9]
+
+
+def test_a_marker_found_twice_in_the_corners_sends_the_search_to_the_whole_page() -> None:
+    page = _with_marker(_markers_at([(40, 40), (900, 40), (900, 1310), (40, 1310)]), 1, 150, 150)
+    assert sorted(m.marker_id for m in register._corner_markers(page)) == [0, 1, 1, 2, 3]
+    assert not register._holds_full_set(register._corner_markers(page))
+    assert register._holds_full_set(
+        register._corner_markers(_markers_at([(40, 40), (900, 40), (900, 1310), (40, 1310)]))
+    )
+
+
 def test_markers_away_from_the_corners_are_found_on_the_whole_page() -> None:
     """A phone photo with the sheet small in the middle: the corner tiles miss, the whole page does not."""
     page = _markers_at([(450, 520), (560, 520), (560, 830), (450, 830)])
