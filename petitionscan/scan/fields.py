@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -159,20 +160,29 @@ def _table_rows_px(sheet: geometry.SheetGeometry) -> tuple[int, int]:
     return y0, min(round(height * PX_PER_MM), y0 + round((bottom - y0 / PX_PER_MM) * PX_PER_MM))
 
 
-def _dropout_works(gray: np.ndarray, red: np.ndarray, sheet: geometry.SheetGeometry) -> bool:
-    """True when the printed boxes are dark in grey but gone in red (a real colour scan)."""
-    row = sheet.rows[0]
+@lru_cache(maxsize=8)
+def _top_line_samples(sheet: geometry.SheetGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns) of the pixels along the tops of the first row's boxes, their ends left out."""
     ys: list[int] = []
     xs: list[int] = []
-    for f in row.fields:
+    for f in sheet.rows[0].fields:
         for b in f.boxes_mm:
             x0, y0, x1, _ = _rect_px(b)
             xs.extend(range(x0 + 4, x1 - 4))
             ys.extend([y0] * max(0, x1 - x0 - 8))
-    if not xs:
+    yy, xx = np.array(ys, np.int64), np.array(xs, np.int64)
+    yy.flags.writeable = False
+    xx.flags.writeable = False
+    return yy, xx
+
+
+def _dropout_works(gray: np.ndarray, red: np.ndarray, sheet: geometry.SheetGeometry) -> bool:
+    """True when the printed boxes are dark in grey but gone in red (a real colour scan)."""
+    ys, xs = _top_line_samples(sheet)
+    if not xs.size:
         return False
-    yy = np.clip(np.array(ys), 0, gray.shape[0] - 1)
-    xx = np.clip(np.array(xs), 0, gray.shape[1] - 1)
+    yy = np.clip(ys, 0, gray.shape[0] - 1)
+    xx = np.clip(xs, 0, gray.shape[1] - 1)
     # The line may sit a pixel or two off: take the darkest of a few rows.
     g = np.min(np.stack([gray[np.clip(yy + d, 0, gray.shape[0] - 1), xx] for d in range(-3, 4)]), axis=0)
     r = np.min(np.stack([red[np.clip(yy + d, 0, gray.shape[0] - 1), xx] for d in range(-3, 4)]), axis=0)
@@ -230,14 +240,9 @@ def _darkness(gray: np.ndarray, axis: int) -> np.ndarray:
     return (255 * gray.shape[axis] - sums).astype(np.float32)
 
 
-def _line_levels(ink: np.ndarray, sheet: geometry.SheetGeometry) -> tuple[int, float]:
-    """(floor, cut): grey levels that tell the printed lines from ink and paper.
-
-    A pixel on a line darker than ``floor`` is ink (ink over a grey
-    photocopied line is darker than the line; on a bitonal fax both are black
-    and the floor is 0). ``cut`` lies between the line and the paper: it finds
-    where a line actually runs.
-    """
+@lru_cache(maxsize=8)
+def _line_samples(sheet: geometry.SheetGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns) of every other pixel along the tops and bottoms of the first three rows' boxes."""
     ys: list[int] = []
     xs: list[int] = []
     for row in sheet.rows[:3]:
@@ -247,9 +252,40 @@ def _line_levels(ink: np.ndarray, sheet: geometry.SheetGeometry) -> tuple[int, f
                 for y in (y0, y1):
                     xs.extend(range(x0 + 4, x1 - 4, 2))
                     ys.extend([y] * len(range(x0 + 4, x1 - 4, 2)))
-    if not xs:
+    yy, xx = np.array(ys, np.int64), np.array(xs, np.int64)
+    yy.flags.writeable = False
+    xx.flags.writeable = False
+    return yy, xx
+
+
+@lru_cache(maxsize=8)
+def _layout_px(
+    sheet: geometry.SheetGeometry,
+) -> tuple[tuple[Box, ...], tuple[tuple[tuple[tuple[Box, ...], Box], ...], ...]]:
+    """Where the layout puts things, in pixels of the registered page, worked out once a layout:
+    the printed things near the fields that are not handwriting (headings, row numbers, with
+    room for their ink), and per row, per field, its boxes and its rectangle."""
+    printed: list[Box] = []
+    for rect in [sheet.header_rect_mm, *(r.number_rect_mm for r in sheet.rows)]:
+        x0, y0, x1, y1 = _rect_px(rect)
+        printed.append((max(0, x0 - 4), max(0, y0), max(0, x1 + 1), max(0, y1 + 2)))
+    rows = tuple(
+        tuple((tuple(_rect_px(b) for b in f.boxes_mm), _rect_px(f.rect_mm)) for f in row.fields) for row in sheet.rows
+    )
+    return tuple(printed), rows
+
+
+def _line_levels(ink: np.ndarray, sheet: geometry.SheetGeometry) -> tuple[int, float]:
+    """(floor, cut): grey levels that tell the printed lines from ink and paper.
+
+    A pixel on a line darker than ``floor`` is ink (ink over a grey
+    photocopied line is darker than the line; on a bitonal fax both are black
+    and the floor is 0). ``cut`` lies between the line and the paper: it finds
+    where a line actually runs.
+    """
+    yy, xx = _line_samples(sheet)
+    if not xx.size:
         return 0, 128.0
-    yy, xx = np.array(ys), np.array(xs)
     hh, ww = ink.shape
     line = np.min(np.stack([ink[np.clip(yy + d, 0, hh - 1), np.clip(xx, 0, ww - 1)] for d in (-1, 0, 1)]), axis=0)
     level = float(np.median(line))
@@ -311,6 +347,11 @@ def _erase_box_lines(img: np.ndarray, boxes: list[Box], floor: int, cut: float) 
     _erase_vlines(img, xs, y0 - LINE_HALF, y1 + LINE_HALF + 1, floor, cut)
 
 
+_SQUARE9 = np.ones((9, 9), np.uint8)
+_BRIGHTEN = np.float32(255.0) / np.maximum(np.arange(256, dtype=np.float32), np.float32(40.0))
+"""What a pixel is multiplied by where the paper has each grey level (float32, as per pixel)."""
+
+
 def _flatten(region: np.ndarray) -> np.ndarray:
     """Divide out uneven lighting (phone shadows): paper becomes ~255 everywhere.
 
@@ -321,11 +362,13 @@ def _flatten(region: np.ndarray) -> np.ndarray:
     if h < 8 or w < 8:
         return region
     small = cv2.resize(region, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
-    paper = cv2.dilate(small, np.ones((9, 9), np.uint8))
+    paper = cv2.dilate(small, _SQUARE9)
     paper = cv2.GaussianBlur(paper, (0, 0), 3)
-    paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
-    flat = region.astype(np.float32) * (255.0 / np.maximum(paper, 40.0))
-    return np.clip(flat, 0, 255).astype(np.uint8)
+    paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
+    flat = region.astype(np.float32)
+    flat *= cv2.LUT(paper, _BRIGHTEN)  # the paper level is whole: its factor looked up
+    np.minimum(flat, 255.0, out=flat)  # never below 0: grey and factor are not
+    return flat.astype(np.uint8)
 
 
 def _ink_mask(region: np.ndarray) -> tuple[np.ndarray, int]:
@@ -493,20 +536,14 @@ def cut_page(image: np.ndarray, matrix: np.ndarray, sheet: geometry.SheetGeometr
     gray, ink, dropout = registered_page(image, matrix, sheet)
     ink = ink.copy() if ink is gray else ink
     h, w = gray.shape
-    # Printed things near the fields that are not handwriting: headings, row numbers.
-    printed: list[Box] = []
-    for rect in [sheet.header_rect_mm, *(r.number_rect_mm for r in sheet.rows)]:
-        x0, y0, x1, y1 = _rect_px(rect)
-        printed.append((max(0, x0 - 4), max(0, y0), max(0, x1 + 1), max(0, y1 + 2)))
+    printed, layout = _layout_px(sheet)
     margin = round(MARGIN_MM * PX_PER_MM)
     floor, cut = (0, 0.0) if dropout else _line_levels(ink, sheet)
     rows: list[RowCut] = []
-    for row in sheet.rows:
+    for row, row_px in zip(sheet.rows, layout, strict=True):
         placed: list[tuple[geometry.FieldGeometry, list[Box], Box]] = []
-        for f in row.fields:
-            expected = [_rect_px(b) for b in f.boxes_mm]
-            rect = _rect_px(f.rect_mm)
-            dx, dy = _align(gray, rect, expected)
+        for f, (expected, rect) in zip(row.fields, row_px, strict=True):
+            dx, dy = _align(gray, rect, list(expected))
             frect = (rect[0] + dx, rect[1] + dy, rect[2] + dx, rect[3] + dy)
             boxes = [(x0 + dx, y0 + dy, x1 + dx, y1 + dy) for x0, y0, x1, y1 in expected] or [frect]
             placed.append((f, boxes, frect))
