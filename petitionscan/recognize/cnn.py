@@ -446,9 +446,12 @@ def _distribution(g: Glyph, values: list[float], order: list[int], classes: str)
         factor *= SPLIT_FACTOR
     if g.spill > 0.35:
         factor *= SPILL_FACTOR
-    ranked = itemgetter(*order)
-    probs = ranked(values)
-    dist = list(zip(ranked(classes), probs if factor == 1.0 else [v * factor for v in probs], strict=True))
+    if len(order) > 1:  # itemgetter of one index gives the item, not a tuple
+        ranked = itemgetter(*order)
+        chars, probs = ranked(classes), ranked(values)
+    else:
+        chars, probs = tuple(classes[i] for i in order), tuple(values[i] for i in order)
+    dist = list(zip(chars, probs if factor == 1.0 else [v * factor for v in probs], strict=True))
     if g.tick_like:
         dist = sorted(
             [("'", TICK_LIKE_P * factor), *((c, v * (1 - TICK_LIKE_P)) for c, v in dist)], key=lambda t: -t[1]

@@ -350,3 +350,19 @@ def test_a_kazakh_letter_split_between_its_twins_is_still_a_surely_seen_cyrillic
     )
     (reading,) = engine.readings_of([ev], [1])  # type: ignore[attr-defined]
     assert reading.script == "cyrillic"
+
+
+def test_a_boxs_classes_are_ranked_likeliest_first_and_weighed_down_where_the_box_is_doubtful() -> None:
+    from petitionscan.recognize.cnn import SPILL_FACTOR, SPLIT_FACTOR, TICK_LIKE_P, _distribution
+    from petitionscan.recognize.glyph import KIND_LETTER, Glyph
+
+    values, classes = [0.1, 0.6, 0.3], "ABC"
+    order = np.argsort(-np.array(values)).tolist()
+    plain = _distribution(Glyph(0, KIND_LETTER, None), values, order, classes)
+    assert plain == [("B", 0.6), ("C", 0.3), ("A", 0.1)]
+    doubtful = _distribution(Glyph(0, KIND_LETTER, None, split=True, spill=0.5), values, order, classes)
+    assert [c for c, _ in doubtful] == [c for c, _ in plain]
+    assert [p for _, p in doubtful] == pytest.approx([p * SPLIT_FACTOR * SPILL_FACTOR for _, p in plain])
+    tick = _distribution(Glyph(0, KIND_LETTER, None, tick_like=True), values, order, classes)
+    assert ("'", TICK_LIKE_P) in tick and [p for _, p in tick] == sorted((p for _, p in tick), reverse=True)
+    assert _distribution(Glyph(0, KIND_LETTER, None), [1.0], [0], "A") == [("A", 1.0)]  # one class
