@@ -150,6 +150,7 @@ def registered_page(
     return gray, red, _dropout_works(gray, red, sheet)
 
 
+@lru_cache(maxsize=8)
 def _table_rows_px(sheet: geometry.SheetGeometry) -> tuple[int, int]:
     """Pixel rows (first, end) at PX_PER_MM of the band :func:`registered_page` warps:
     the column headings to just under the last row."""
@@ -160,25 +161,9 @@ def _table_rows_px(sheet: geometry.SheetGeometry) -> tuple[int, int]:
     return y0, min(round(height * PX_PER_MM), y0 + round((bottom - y0 / PX_PER_MM) * PX_PER_MM))
 
 
-@lru_cache(maxsize=8)
-def _top_line_samples(sheet: geometry.SheetGeometry) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, columns) of the pixels along the tops of the first row's boxes, their ends left out."""
-    ys: list[int] = []
-    xs: list[int] = []
-    for f in sheet.rows[0].fields:
-        for b in f.boxes_mm:
-            x0, y0, x1, _ = _rect_px(b)
-            xs.extend(range(x0 + 4, x1 - 4))
-            ys.extend([y0] * max(0, x1 - x0 - 8))
-    yy, xx = np.array(ys, np.int64), np.array(xs, np.int64)
-    yy.flags.writeable = False
-    xx.flags.writeable = False
-    return yy, xx
-
-
 def _dropout_works(gray: np.ndarray, red: np.ndarray, sheet: geometry.SheetGeometry) -> bool:
     """True when the printed boxes are dark in grey but gone in red (a real colour scan)."""
-    ys, xs = _top_line_samples(sheet)
+    ys, xs = _edge_samples(sheet, 1, False, 1)  # the first row's box tops
     if not xs.size:
         return False
     yy = np.clip(ys, 0, gray.shape[0] - 1)
@@ -240,18 +225,23 @@ def _darkness(gray: np.ndarray, axis: int) -> np.ndarray:
     return (255 * gray.shape[axis] - sums).astype(np.float32)
 
 
-@lru_cache(maxsize=8)
-def _line_samples(sheet: geometry.SheetGeometry) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, columns) of every other pixel along the tops and bottoms of the first three rows' boxes."""
+@lru_cache(maxsize=16)
+def _edge_samples(sheet: geometry.SheetGeometry, rows: int, bottoms: bool, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns) of every ``step``-th pixel along the box tops (and bottoms) of the first ``rows`` rows.
+
+    Four pixels at each end of an edge are left out (the corners, where the
+    sides meet it). Worked out once a layout; the arrays are read-only.
+    """
     ys: list[int] = []
     xs: list[int] = []
-    for row in sheet.rows[:3]:
+    for row in sheet.rows[:rows]:
         for f in row.fields:
             for b in f.boxes_mm:
                 x0, y0, x1, y1 = _rect_px(b)
-                for y in (y0, y1):
-                    xs.extend(range(x0 + 4, x1 - 4, 2))
-                    ys.extend([y] * len(range(x0 + 4, x1 - 4, 2)))
+                span = range(x0 + 4, x1 - 4, step)
+                for y in (y0, y1) if bottoms else (y0,):
+                    xs.extend(span)
+                    ys.extend([y] * len(span))
     yy, xx = np.array(ys, np.int64), np.array(xs, np.int64)
     yy.flags.writeable = False
     xx.flags.writeable = False
@@ -283,7 +273,7 @@ def _line_levels(ink: np.ndarray, sheet: geometry.SheetGeometry) -> tuple[int, f
     and the floor is 0). ``cut`` lies between the line and the paper: it finds
     where a line actually runs.
     """
-    yy, xx = _line_samples(sheet)
+    yy, xx = _edge_samples(sheet, 3, True, 2)  # the first three rows' tops and bottoms
     if not xx.size:
         return 0, 128.0
     hh, ww = ink.shape

@@ -312,7 +312,7 @@ def _scanner_jpeg(obj: object, pixels: tuple[int, int]) -> np.ndarray | None:
     return image
 
 
-def _plain_jpeg(path: str, img: object) -> np.ndarray | None:
+def _plain_jpeg(img: object) -> np.ndarray | None:
     """A grey or RGB JPEG photo decoded by OpenCV, turned upright by its EXIF tag; else None.
 
     The same libjpeg-turbo pixels and the same turn as Pillow's decoding and
@@ -328,7 +328,11 @@ def _plain_jpeg(path: str, img: object) -> np.ndarray | None:
     if img.format != "JPEG" or flag is None:
         return None
     try:
-        image = cv2.imdecode(np.fromfile(path, np.uint8), flag)
+        fp = getattr(img, "fp", None)  # the file Pillow read the header from: read from its start, not reopened
+        if fp is None:
+            return None
+        fp.seek(0)
+        image = cv2.imdecode(np.frombuffer(fp.read(), np.uint8), flag)
     except (OSError, cv2.error):
         return None
     if image is None or sorted(image.shape[:2]) != sorted(img.size):
@@ -396,7 +400,7 @@ def _image_page(path: str, index: int) -> np.ndarray:
             if index:
                 img.seek(index)
             _check_pixels(path, *img.size)
-            direct = _plain_jpeg(path, img) if index == 0 else None
+            direct = _plain_jpeg(img) if index == 0 else None
             if direct is not None:
                 return direct
             img.load()

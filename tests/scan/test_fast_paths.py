@@ -83,7 +83,7 @@ def test_a_photos_jpeg_decodes_to_pillows_upright_pixels(tmp_path: Path, mode: s
     exif[0x0112] = orientation
     _picture(mode).save(path, "JPEG", quality=85, exif=exif)
     with Image.open(path) as img:
-        assert load._plain_jpeg(str(path), img) is not None  # the direct way was taken
+        assert load._plain_jpeg(img) is not None  # the direct way was taken
         img.load()
         expected = np.asarray(ImageOps.exif_transpose(img))
     direct = load_page(InputFile(str(path), "image"), 1).image
@@ -95,7 +95,7 @@ def test_a_cmyk_jpeg_is_left_to_pillow(tmp_path: Path) -> None:
     path = tmp_path / "photo-cmyk.jpg"
     _picture("RGB").convert("CMYK").save(path, "JPEG", quality=90)
     with Image.open(path) as img:
-        assert load._plain_jpeg(str(path), img) is None
+        assert load._plain_jpeg(img) is None
     page = load_page(InputFile(str(path), "image"), 1).image
     assert page.ndim == 3 and page.shape[2] == 3
 
@@ -258,3 +258,24 @@ def test_the_line_search_finds_the_shift_near_the_edges_and_inside() -> None:
                 profile[p + shift] += 4000.0
         got = fields._profile_shift(profile, lines, 4)
         assert got == _shift_by_looping(profile, lines, 4)
+
+
+def test_edge_samples_lie_on_the_box_edges_they_name() -> None:
+    """The pixels the drop-out check and the line levels sample are on the printed box edges:
+    the first row's tops every pixel, the first three rows' tops and bottoms every other one."""
+    sheet = _sheet("A4")
+    for rows, bottoms, step in ((1, False, 1), (3, True, 2)):
+        ys, xs = fields._edge_samples(sheet, rows, bottoms, step)
+        assert not ys.flags.writeable and not xs.flags.writeable
+        expected: set[tuple[int, int]] = set()
+        count = 0
+        for row in sheet.rows[:rows]:
+            for f in row.fields:
+                for b in f.boxes_mm:
+                    x0, y0, x1, y1 = fields._rect_px(b)
+                    span = range(x0 + 4, x1 - 4, step)
+                    for y in (y0, y1) if bottoms else (y0,):
+                        expected |= {(y, x) for x in span}
+                        count += len(span)
+        assert len(ys) == len(xs) == count > 0
+        assert set(zip(ys.tolist(), xs.tolist(), strict=True)) == expected
