@@ -529,9 +529,31 @@ class _Readers:
                 yield read_page(task, self.recognizer, self.known)
             return
         if self.pool is None:
-            ctx = multiprocessing.get_context("spawn")
-            self.pool = ctx.Pool(self.workers, initializer=_init_worker, initargs=(self.engine, self.known, self.words))
+            self.pool = worker_pool(self.workers, _init_worker, (self.engine, self.known, self.words))
         yield from self.pool.imap_unordered(_worker_task, tasks, chunksize=1)
+
+
+BLAS_THREADS = "OPENBLAS_NUM_THREADS"
+"""Read by numpy's OpenBLAS when a process imports numpy: how many threads it starts."""
+
+
+def worker_pool(workers: int, initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> Any:
+    """A pool of fresh (spawned) worker processes whose numpy starts one BLAS thread, not one per core.
+
+    Reading a page never multiplies large matrices, and OpenBLAS starting its
+    threads costs a worker about 0.14 s of CPU while it imports numpy, half of
+    its import time, on the 2-core machine (measured with
+    ``benchmarks/bench_scan.py``). A value the user set is kept. The setting
+    is in this process's environment only while the workers start.
+    """
+    ctx = multiprocessing.get_context("spawn")
+    if BLAS_THREADS in os.environ:
+        return ctx.Pool(workers, initializer=initializer, initargs=initargs)
+    os.environ[BLAS_THREADS] = "1"
+    try:
+        return ctx.Pool(workers, initializer=initializer, initargs=initargs)
+    finally:
+        os.environ.pop(BLAS_THREADS, None)
 
 
 def _store(conn: Any, res: PageResult, summary: ScanSummary) -> None:

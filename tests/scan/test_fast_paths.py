@@ -7,6 +7,7 @@ before the whole page is searched.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -279,3 +280,23 @@ def test_edge_samples_lie_on_the_box_edges_they_name() -> None:
                         count += len(span)
         assert len(ys) == len(xs) == count > 0
         assert set(zip(ys.tolist(), xs.tolist(), strict=True)) == expected
+
+
+@pytest.mark.parametrize("preset", [None, "3"])
+def test_workers_start_one_blas_thread_unless_the_user_chose(
+    monkeypatch: pytest.MonkeyPatch, preset: str | None
+) -> None:
+    from petitionscan.scan import pipeline
+
+    if preset is None:
+        monkeypatch.delenv(pipeline.BLAS_THREADS, raising=False)
+    else:
+        monkeypatch.setenv(pipeline.BLAS_THREADS, preset)
+    pool = pipeline.worker_pool(1, None, ())
+    try:
+        seen = pool.apply(os.getenv, (pipeline.BLAS_THREADS,))
+    finally:
+        pool.terminate()
+        pool.join()
+    assert seen == (preset or "1")
+    assert os.environ.get(pipeline.BLAS_THREADS) == preset
