@@ -541,19 +541,18 @@ def worker_pool(workers: int, initializer: Callable[..., None] | None, initargs:
     """A pool of fresh (spawned) worker processes whose numpy starts one BLAS thread, not one per core.
 
     Reading a page never multiplies large matrices, and OpenBLAS starting its
-    threads costs a worker about 0.14 s of CPU while it imports numpy, half of
-    its import time, on the 2-core machine (measured with
-    ``benchmarks/bench_scan.py``). A value the user set is kept. The setting
-    is in this process's environment only while the workers start.
+    threads costs a worker about 0.14 s of CPU while it imports numpy (timed
+    at import on the 2-core machine). A value the user set is kept. The
+    setting is in this process's environment only while the workers start.
     """
-    ctx = multiprocessing.get_context("spawn")
-    if BLAS_THREADS in os.environ:
-        return ctx.Pool(workers, initializer=initializer, initargs=initargs)
-    os.environ[BLAS_THREADS] = "1"
+    ours = BLAS_THREADS not in os.environ
+    if ours:
+        os.environ[BLAS_THREADS] = "1"
     try:
-        return ctx.Pool(workers, initializer=initializer, initargs=initargs)
+        return multiprocessing.get_context("spawn").Pool(workers, initializer=initializer, initargs=initargs)
     finally:
-        os.environ.pop(BLAS_THREADS, None)
+        if ours:
+            del os.environ[BLAS_THREADS]
 
 
 def _store(conn: Any, res: PageResult, summary: ScanSummary) -> None:
