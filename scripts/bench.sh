@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 py=.venv/bin/python
 run() { echo; echo "== $*"; $py "$@"; }
 run benchmarks/bench_scan.py --sheets 40 --jobs 2,1
+run benchmarks/bench_network.py
 run benchmarks/bench_recognizer.py --pages 40 --time-pages 8
 run benchmarks/bench_recognizer.py --pages 40 --engines cnn --seed 3
 if [ -d "${PETITIONSCAN_HANDWRITING:-../shared/handwriting}" ]; then

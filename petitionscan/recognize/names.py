@@ -185,6 +185,7 @@ class NameModel:
         self.context = context
         self.words = frozenset(words)
         self.pieces = frozenset(pieces)
+        self._at: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
         # Pieces by length, as letter index arrays with their trigram
         # log-probability, for vectorised matching.
         self.by_length: dict[int, tuple[np.ndarray, np.ndarray, list[str]]] = {}
@@ -210,6 +211,26 @@ class NameModel:
         """Letter indices of equally long pieces, one row each."""
         points = np.frombuffer("".join(group).encode("utf-32-le"), np.uint32).astype(np.int64)
         return self._code[points].reshape(len(group), length)
+
+    def words_at(self, length: int, position: int, letters: np.ndarray) -> np.ndarray:
+        """Rows of the ``length`` pieces (``by_length``) whose letter at ``position`` is one of
+        ``letters`` (indices into ``chars``), in ascending order.
+
+        A field's surest box usually allows one letter; its words are looked up in an
+        index built on first use (per length and position) instead of testing every
+        piece of that length (20,000 for the commonest lengths).
+        """
+        index = self._at.get((length, position))
+        if index is None:
+            column = self.by_length[length][0][:, position]
+            order = np.argsort(column, kind="stable")
+            bounds = np.searchsorted(column[order], np.arange(len(self.chars) + 1))
+            index = self._at[(length, position)] = (order, bounds)
+        order, bounds = index
+        runs = [order[bounds[c] : bounds[c + 1]] for c in letters.tolist()]
+        if len(runs) == 1:
+            return runs[0]  # one letter's rows: ascending already (a stable sort)
+        return np.sort(np.concatenate(runs)) if runs else order[:0]
 
     def _codes_logp(self, codes: np.ndarray) -> np.ndarray:
         a = np.full(len(codes), self.bos)
@@ -273,6 +294,8 @@ class NameModel:
         out = copy.copy(self)
         out.pieces = self.pieces | frozenset(new)
         out.by_length = dict(self.by_length)
+        out._at = {}  # the groups grow: their indexes are built anew
+        out.__dict__.pop("_folded_pieces", None)  # and the folded pieces with them
         for length in sorted({len(p) for p in new}):
             group = [p for p in new if len(p) == length]
             codes = self.codes_of(group, length)
@@ -655,12 +678,14 @@ def _decode_piece(
                 allowed[i] = False
                 if ch in model.chars:
                     allowed[i, model.chars.index(ch)] = True
-        # Narrow down position by position, most selective (sure) boxes first.
-        idx = np.arange(len(codes))
-        for i in sorted(range(len(boxes)), key=lambda i: int(allowed[i].sum())):
-            idx = idx[allowed[i, codes[idx, i]]]
+        # Narrow down position by position, most selective (sure) boxes first;
+        # the first position picks its words from an index, not from the whole group.
+        order = sorted(range(len(boxes)), key=lambda i: int(allowed[i].sum()))
+        idx = model.words_at(len(boxes), order[0], np.flatnonzero(allowed[order[0]]))
+        for i in order[1:]:
             if not idx.size:
                 break
+            idx = idx[allowed[i, codes[idx, i]]]
         if idx.size:
             rows = np.arange(len(boxes))
             s = logp[rows[None, :], codes[idx]].sum(axis=1) + w * lm_words[idx] + params.lexicon_bonus

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pickle
 import shutil
 
+import numpy as np
 import pytest
 
 from petitionscan.errors import RecognizerError, UsageError
-from petitionscan.recognize import DEFAULT_ENGINE, ENGINES, Reading, get_engine, name_confidence
+from petitionscan.recognize import DEFAULT_ENGINE, ENGINES, Reading, cnn, get_engine, name_confidence
 from petitionscan.recognize.cnn import CnnRecognizer
 
 from .conftest import hershey_field
@@ -49,6 +50,33 @@ def test_all_boxes_of_a_page_go_through_the_network_once(monkeypatch: pytest.Mon
     monkeypatch.setattr(engine, "probabilities", counting)
     engine.read([hershey_field("ANNA"), hershey_field("PETROV"), hershey_field("")])
     assert calls == [10]
+
+
+def test_the_network_reads_a_page_in_small_runs_with_the_same_probabilities(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page's glyphs go to the network GLYPHS_PER_RUN at a time (the activations stay in
+    the cache); every glyph gets what it gets in one run of all of them."""
+    engine = CnnRecognizer()
+    glyphs = [np.asarray(g, np.float32) for g in np.random.default_rng(5).random((37, 32, 32))]
+    model = engine.script_model("latin")
+    net = model._network()
+    sizes: list[int] = []
+
+    class Counting:
+        def get_inputs(self):  # type: ignore[no-untyped-def]
+            return net.get_inputs()
+
+        def run(self, names, feed):  # type: ignore[no-untyped-def]
+            sizes.append(len(next(iter(feed.values()))))
+            return net.run(names, feed)
+
+    monkeypatch.setattr(model, "_net", Counting())
+    monkeypatch.setattr(cnn, "GLYPHS_PER_RUN", 16)
+    in_runs = model.probabilities(glyphs)
+    assert sizes == [16, 16, 5]
+    monkeypatch.setattr(cnn, "GLYPHS_PER_RUN", 1000)
+    at_once = model.probabilities(glyphs)
+    assert sizes[-1] == 37
+    assert np.array_equal(in_runs, at_once)
 
 
 def test_unknown_engine_is_a_usage_error() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import string
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from petitionscan.recognize import name_confidence
@@ -80,6 +81,34 @@ def test_lexicon_index_spells_its_pieces() -> None:
         spelt |= {"".join(CHARS[i] for i in row) for row in codes}
         assert logp[0] == pytest.approx(m.word_logp(group[0]))
     assert spelt == set(m.pieces)
+
+
+def test_words_at_a_position_are_found_through_its_index() -> None:
+    """The decoder's first narrowing: the pieces with one of some letters at a position,
+    in ascending order, exactly as testing every piece of that length finds them."""
+    m = load_model()
+    codes, _, group = m.by_length[6]
+    for position, letters in ((0, "M"), (3, "I"), (5, "AV"), (2, "QXZ")):
+        wanted = np.array([CHARS.index(ch) for ch in letters])
+        found = m.words_at(6, position, wanted)
+        assert found.tolist() == np.flatnonzero(np.isin(codes[:, position], wanted)).tolist()
+    assert {group[i] for i in m.words_at(6, 0, np.array([CHARS.index("M")]))} == {
+        p for p in group if p[0] == "M"
+    }
+    # Confirmed words join the groups: the indexes of the grown model are built anew.
+    grown = m.with_words({"MQZXQV"})
+    found = grown.words_at(6, 1, np.array([CHARS.index("Q")]))
+    assert "MQZXQV" in {grown.by_length[6][2][i] for i in found}
+    assert "MQZXQV" not in {group[i] for i in m.words_at(6, 1, np.array([CHARS.index("Q")]))}
+
+
+def test_a_confirmed_word_with_kazakh_letters_folds_like_the_listed_ones() -> None:
+    """A confirmed Russian spelling vouches for its Kazakh spelling as a listed one does,
+    also where the model's folded pieces were worked out before the word joined."""
+    m = load_model(None, "cyrillic")
+    assert not m.known_but_for_marks("ҚУАНЫШБЕКҰЛЫЗ")  # works out the folded pieces
+    grown = m.with_words({"КУАНЫШБЕКУЛЫЗ"})
+    assert grown.known_but_for_marks("ҚУАНЫШБЕКҰЛЫЗ")
 
 
 def test_ambiguous_v_u_inside_a_known_name_is_resolved() -> None:
