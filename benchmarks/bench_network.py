@@ -34,9 +34,14 @@ def main() -> None:
     rng = np.random.default_rng(0)
     # Glyph-like input: mostly paper (0) with strokes of ink (1); the time does not depend on it.
     glyphs = (rng.random((args.glyphs, 32, 32)) < 0.15).astype(np.float32)
-    print(f"{args.glyphs} glyphs a page, one thread; ms per page (best / median of {args.repeats}); default run size "
-          f"{cnn.GLYPHS_PER_RUN}")
-    for script, weights, meta in (("latin", cnn.WEIGHTS, cnn.META), ("cyrillic", cnn.CYRILLIC_WEIGHTS, cnn.CYRILLIC_META)):
+    print(
+        f"{args.glyphs} glyphs a page, one thread; ms per page (best / median of {args.repeats}); default run size "
+        f"{cnn.GLYPHS_PER_RUN}"
+    )
+    for script, weights, meta in (
+        ("latin", cnn.WEIGHTS, cnn.META),
+        ("cyrillic", cnn.CYRILLIC_WEIGHTS, cnn.CYRILLIC_META),
+    ):
         model = cnn.ScriptModel(script, weights, meta)
         reference = None
         cells = []

@@ -85,6 +85,8 @@ from petitionscan.simulate.handwriting import handwriting_dir
 FIELD_KEYS = ("first_name", "surname")
 """The two fields of a calibration name, keyed as the scan stage keys them (the key tells the name list)."""
 PRECISION = 0.998
+PRIOR_KEYS = ("class_prior", "prior_correction")
+"""The training set's class shares and how far the reader divides them out (``cnn.class_prior_bias``)."""
 KNOWN_SHARE = 0.7
 UNKNOWN_LOCALES = ("uz_UZ", "vi_VN", "yo_NG", "ig_NG", "ha_NG", "zu_ZA", "tw_GH", "ne_NP", "is_IS", "mk_MK", "th_TH")
 """Faker locales left out of the lexicon (training/build_names.py): real names it does not know."""
@@ -264,7 +266,7 @@ def collect(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[list[
     # "evidence2": the evidence carries FieldEvidence.maybe_apostrophe, which older caches lack.
     cache = (
         ROOT / "build" / f"calib-evidence2-{args.script}-{args.seed}-{args.names}-p{args.paper_share}-{model.digest}"
-        f"-t{model.temperature:.4f}-c{evidence_code_digest()}.pkl"
+        f"-t{model.temperature:.4f}{_prior_tag(model.prior_bias)}-c{evidence_code_digest()}.pkl"
     )
     if cache.exists() and not args.fresh:
         data = pickle.loads(cache.read_bytes())
@@ -283,6 +285,11 @@ def collect(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[list[
     tmp.write_bytes(pickle.dumps({"pairs": pairs, "evidence": evidence}))
     os.replace(tmp, cache)
     return pairs, evidence
+
+
+def _prior_tag(bias: tuple[float, ...]) -> str:
+    """Part of the evidence cache's name: letter probabilities read with the class shares divided out differ."""
+    return "-b" + hashlib.sha256(repr(bias).encode()).hexdigest()[:8] if bias else ""
 
 
 def decode_all(
@@ -397,11 +404,14 @@ def main() -> None:
             "classes": train["classes"],
             "input_size": train["input_size"],
             "temperature": train["temperature"],
-            "training": {k: v for k, v in train.items() if k not in ("classes", "input_size", "temperature")},
+            **{k: train[k] for k in PRIOR_KEYS if k in train},
+            "training": {
+                k: v for k, v in train.items() if k not in ("classes", "input_size", "temperature", *PRIOR_KEYS)
+            },
         }
     else:  # refit the decoder and confidence for the shipped network
         old = json.loads(meta_path.read_text())
-        meta = {k: old[k] for k in ("classes", "input_size", "temperature", "training")}
+        meta = {k: old[k] for k in ("classes", "input_size", "temperature", *PRIOR_KEYS, "training") if k in old}
     meta["auto_threshold"] = 1.0
     _write(meta_path, meta)
     pairs, evidence = collect(args)
@@ -423,6 +433,9 @@ def main() -> None:
     search: dict[str, list] = {}
     for _round in range(1):
         for key, values in grid.items():
+            # The value in use stays a candidate: a step never leaves the decoder worse than it found it.
+            current = getattr(params, key)
+            values = values if current in values else sorted([*values, current])
             rates = []
             for v in values:
                 p = dataclasses.replace(params, **{key: v})

@@ -142,6 +142,8 @@ def main() -> None:
         "classes": metas[0]["classes"],
         "input_size": metas[0]["input_size"],
         "temperature": temperature,
+        # The members trained on the same renders: their class shares are one.
+        **{k: metas[0][k] for k in ("class_prior", "prior_correction") if k in metas[0]},
         "val_letter_accuracy": acc["all"],
         "val_letter_accuracy_by_source": f"tablet {acc['tablet']:.4f} paper {acc['paper']:.4f}",
         "val_ece_calibrated": ece(probs, yva),

@@ -34,6 +34,7 @@ import argparse
 import json
 import math
 import multiprocessing as mp
+import os
 import sys
 import time
 from collections import defaultdict
@@ -317,6 +318,37 @@ def freeze_norms(model: object) -> None:
             m.eval()
 
 
+def letter_sets(
+    args: argparse.Namespace, rng: np.random.Generator
+) -> tuple[dict[str, list[Sample]], list[Sample], list[Sample], list[Sample], list[Sample]]:
+    """The letters by split, then the training letters rendered ``--reps`` times, those rendered
+    ``--paper-reps`` times (Latin: the paper letters; Cyrillic: the drawings), and the same two
+    for validation. ``training/class_prior.py`` composes the sets of a past run with it."""
+    if args.script == "cyrillic":
+        # The drawings (few, most varied) take the place the paper letters have for Latin:
+        # rendered --paper-reps times, never capped; the borrowed letters --reps times.
+        samples = load_cyrillic_set(args.data, args.per_class, rng, made=args.made_letters)
+        drawn = lambda s: s.writer.startswith(("cyr-", "kaz-"))  # noqa: E731
+    else:
+        samples = load_all(args.data, paper=args.paper_reps > 0)
+        drawn = lambda s: is_paper(s.writer)  # noqa: E731
+    by_split: dict[str, list[Sample]] = defaultdict(list)
+    for s in samples:
+        by_split[split_of(s.writer, args.script)].append(s)
+    train = cap_per_writer([s for s in by_split["train"] if not drawn(s)], args.cap, rng)
+    paper = [s for s in by_split["train"] if drawn(s)]
+    val = cap_per_writer([s for s in by_split["val"] if not drawn(s)], 3, rng)
+    paper_val = [s for s in by_split["val"] if drawn(s)]
+    return by_split, train, paper, val, paper_val
+
+
+def class_shares(labels: np.ndarray, classes: str) -> dict[str, float]:
+    """Each class's share of the training renders: the reader divides its probabilities by them
+    (``cnn.class_prior_bias``), so a class the network saw more often is not favoured for it."""
+    counts = np.bincount(np.asarray(labels, np.int64), minlength=len(classes))
+    return {c: round(float(n) / max(1, int(counts.sum())), 6) for c, n in zip(classes, counts.tolist(), strict=True)}
+
+
 def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
     """The softmax temperature minimising validation NLL (grid, then refine)."""
 
@@ -366,9 +398,8 @@ def augment(torch: object, xb: object, gen: object) -> object:
     return F.grid_sample(xb, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
-def main() -> None:
-    import os
-
+def parser() -> argparse.ArgumentParser:
+    """The command line (also read by ``training/class_prior.py`` for a past run's options)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, help="the handwriting data folder (default: as the simulator finds it)")
     ap.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", ROOT / "build" / "letters")))
@@ -454,7 +485,23 @@ def main() -> None:
     ap.add_argument(
         "--time-budget", type=float, default=0.0, help="seconds for the whole run (0: epochs only); the LR follows it"
     )
-    args = ap.parse_args()
+    ap.add_argument(
+        "--prior-correction",
+        type=float,
+        help="how far the reader divides out the training class shares (default: Cyrillic 1, Latin 0; see"
+        " PRIOR_CORRECTION)",
+    )
+    return ap
+
+
+PRIOR_CORRECTION = {"latin": 0.0, "cyrillic": 1.0}
+"""How far each script's reader divides out its training class shares (``cnn.class_prior_bias``).
+Measured with the shipped networks (docs/model-card.md, "Training class shares divided out"):
+Cyrillic names read right and accepted rose; Latin names on pen-on-paper pages fell."""
+
+
+def main() -> None:
+    args = parser().parse_args()
     if args.data is None:  # imported late: the simulator's dependencies are not needed to train
         from petitionscan.simulate.handwriting import handwriting_dir
 
@@ -478,21 +525,8 @@ def main() -> None:
     member_seed = args.seed if args.member_seed is None else args.member_seed
     torch.manual_seed(member_seed)
     if args.script == "cyrillic":
-        # The drawings (few, most varied) take the place the paper letters have for Latin:
-        # rendered --paper-reps times, never capped; the borrowed letters --reps times.
         CLASSES = CYRILLIC
-        samples = load_cyrillic_set(args.data, args.per_class, rng, made=args.made_letters)
-        drawn = lambda s: s.writer.startswith(("cyr-", "kaz-"))  # noqa: E731
-    else:
-        samples = load_all(args.data, paper=args.paper_reps > 0)
-        drawn = lambda s: is_paper(s.writer)  # noqa: E731
-    by_split: dict[str, list[Sample]] = defaultdict(list)
-    for s in samples:
-        by_split[split_of(s.writer, args.script)].append(s)
-    train = cap_per_writer([s for s in by_split["train"] if not drawn(s)], args.cap, rng)
-    paper = [s for s in by_split["train"] if drawn(s)]
-    val = cap_per_writer([s for s in by_split["val"] if not drawn(s)], 3, rng)
-    paper_val = [s for s in by_split["val"] if drawn(s)]
+    by_split, train, paper, val, paper_val = letter_sets(args, rng)
     fonts = [s for s in load_font_letters(args.fonts) if split_of(s.writer) == "train"] if args.fonts else []
     lower = (
         [s for s in load_font_letters(args.lowercase, args.lowercase_letters) if split_of(s.writer) == "train"]
@@ -512,7 +546,7 @@ def main() -> None:
     if fonts:
         writers["train fonts"] = len({s.writer for s in fonts})
     log(
-        f"samples {len(samples)}; writers per split {writers}; train {len(train)} paper {len(paper)} "
+        f"samples {sum(map(len, by_split.values()))}; writers per split {writers}; train {len(train)} paper {len(paper)} "
         f"fonts {len(fonts)} lower-case {len(lower)} val {len(val)} paper val {len(paper_val)}"
     )
 
@@ -735,6 +769,10 @@ def main() -> None:
         "classes": CLASSES,
         "input_size": GLYPH_SIZE,
         "temperature": temperature,
+        "class_prior": class_shares(ytr, CLASSES),
+        "prior_correction": args.prior_correction
+        if args.prior_correction is not None
+        else PRIOR_CORRECTION[args.script],
         "val_letter_accuracy": acc,
         "val_letter_accuracy_by_source": split_accuracy(logits),
         "paper_reps": args.paper_reps,

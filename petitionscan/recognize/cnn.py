@@ -115,6 +115,9 @@ class ScriptModel:
     coef: tuple[float, ...] = ()
     intercept: float = 0.0
     digest: str = ""
+    prior_bias: tuple[float, ...] = ()
+    """Added to each class's tempered logit: minus ``prior_correction`` times the log of the
+    class's share of the training renders (see :func:`class_prior_bias`); empty: none."""
     _net: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -133,6 +136,9 @@ class ScriptModel:
         conf = meta.get("field_confidence") or {}
         self.coef = tuple(float(c) for c in conf.get("coef", ()))
         self.intercept = float(conf.get("intercept", 0.0))
+        self.prior_bias = class_prior_bias(
+            self.classes, meta.get("class_prior"), float(meta.get("prior_correction", 0.0))
+        )
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -165,9 +171,31 @@ class ScriptModel:
         runs = [net.run(None, {name: batch[i : i + GLYPHS_PER_RUN]})[0] for i in range(0, len(batch), GLYPHS_PER_RUN)]
         logits = np.concatenate([np.asarray(out, np.float64).reshape(len(out), -1) for out in runs])
         z = logits / self.temperature
+        if self.prior_bias:
+            z += np.asarray(self.prior_bias)[None, :]
         z -= z.max(axis=1, keepdims=True)
         p = np.exp(z)
         return p / p.sum(axis=1, keepdims=True)
+
+
+def class_prior_bias(classes: str, class_prior: dict[str, float] | None, strength: float) -> tuple[float, ...]:
+    """Per-class logit offsets that undo the training set's class shares (``strength`` 1: fully).
+
+    A network's probabilities carry the class shares it was trained on: the
+    Latin network saw O four times as often as D (the paper forms hold more
+    O's, and the Cyrillic О drawings join them), the Cyrillic one Ү twice as
+    often as У. Dividing by those shares makes every letter equally likely
+    before the box is looked at, so the box's evidence alone speaks (a
+    likelihood up to a constant); the name model's letter statistics then
+    bring in how common each letter really is in names. Empty when the
+    metadata has no shares or the strength is 0.
+    """
+    if not class_prior or strength == 0.0:
+        return ()
+    floor = min(v for v in class_prior.values() if v > 0)
+    logs = [math.log(max(float(class_prior.get(c, floor)), floor)) for c in classes]
+    mean = sum(logs) / len(logs)
+    return tuple(-strength * (v - mean) for v in logs)
 
 
 @dataclass

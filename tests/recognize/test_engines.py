@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 import shutil
 
@@ -77,6 +78,45 @@ def test_the_network_reads_a_page_in_small_runs_with_the_same_probabilities(monk
     at_once = model.probabilities(glyphs)
     assert sizes[-1] == 37
     assert np.array_equal(in_runs, at_once)
+
+
+def test_the_training_class_shares_are_divided_out(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A class the network saw more often in training is not favoured for it: the probabilities
+    are the network's divided by the classes' training shares (to the power of the strength)."""
+    meta = json.loads(cnn.META.read_text(encoding="utf-8"))
+    shares = {c: (4.0 if c in "OS" else 1.0) for c in meta["classes"]}
+    total = sum(shares.values())
+    glyphs = [np.asarray(g, np.float32) for g in np.random.default_rng(3).random((9, 32, 32))]
+
+    def model(**changes: object) -> cnn.ScriptModel:
+        path = tmp_path / f"meta{len(list(tmp_path.iterdir()))}.json"
+        path.write_text(json.dumps({**meta, **changes}), encoding="utf-8")
+        return cnn.ScriptModel("latin", cnn.WEIGHTS, path)
+
+    plain = model(class_prior={}, prior_correction=0.0).probabilities(glyphs)
+    for strength in (1.0, 0.5):
+        divided = model(class_prior={c: v / total for c, v in shares.items()}, prior_correction=strength)
+        weights = np.array([shares[c] for c in meta["classes"]]) ** -strength
+        expected = plain * weights / (plain * weights).sum(axis=1, keepdims=True)
+        assert np.allclose(divided.probabilities(glyphs), expected, atol=1e-9)
+    # Without shares in the metadata (networks before them), or at strength 0: the network's own.
+    bare = {k: v for k, v in meta.items() if k not in ("class_prior", "prior_correction")}
+    path = tmp_path / "bare.json"
+    path.write_text(json.dumps(bare), encoding="utf-8")
+    assert cnn.ScriptModel("latin", cnn.WEIGHTS, path).prior_bias == ()
+    assert np.array_equal(cnn.ScriptModel("latin", cnn.WEIGHTS, path).probabilities(glyphs), plain)
+
+
+def test_the_shipped_networks_carry_their_training_shares() -> None:
+    """Both networks' metadata carry their training class shares; the Cyrillic reader divides
+    them out in full, the Latin one not (on pen-on-paper pages it read fewer names right so)."""
+    for path, strength in ((cnn.META, 0.0), (cnn.CYRILLIC_META, 1.0)):
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        assert set(meta["class_prior"]) == set(meta["classes"])
+        assert sum(meta["class_prior"].values()) == pytest.approx(1.0, abs=1e-4)
+        assert meta["prior_correction"] == strength
+    assert CnnRecognizer().script_model("cyrillic").prior_bias
+    assert not CnnRecognizer().script_model("latin").prior_bias
 
 
 def test_unknown_engine_is_a_usage_error() -> None:

@@ -92,9 +92,7 @@ def test_words_at_a_position_are_found_through_its_index() -> None:
         wanted = np.array([CHARS.index(ch) for ch in letters])
         found = m.words_at(6, position, wanted)
         assert found.tolist() == np.flatnonzero(np.isin(codes[:, position], wanted)).tolist()
-    assert {group[i] for i in m.words_at(6, 0, np.array([CHARS.index("M")]))} == {
-        p for p in group if p[0] == "M"
-    }
+    assert {group[i] for i in m.words_at(6, 0, np.array([CHARS.index("M")]))} == {p for p in group if p[0] == "M"}
     # Confirmed words join the groups: the indexes of the grown model are built anew.
     grown = m.with_words({"MQZXQV"})
     found = grown.words_at(6, 1, np.array([CHARS.index("Q")]))
