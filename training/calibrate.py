@@ -413,7 +413,7 @@ def main() -> None:
         old = json.loads(meta_path.read_text())
         meta = {k: old[k] for k in ("classes", "input_size", "temperature", *PRIOR_KEYS, "training") if k in old}
     meta["auto_threshold"] = 1.0
-    _write(meta_path, meta)
+    write_meta(meta_path, meta)
     pairs, evidence = collect(args)
 
     # 1. Decoder weights: coordinate search for the most exact names.
@@ -497,13 +497,14 @@ def main() -> None:
         "decoder_search": search,
         "guard": guard,
     }
-    _write(meta_path, meta)
+    write_meta(meta_path, meta)
     print(json.dumps({k: v for k, v in meta["validation_names"].items() if k != "decoder_search"}, indent=1))
     print("decoder", meta["decoder"])
     print("auto_threshold", threshold)
 
 
-def _write(path: Path, data: dict) -> None:
+def write_meta(path: Path, data: dict) -> None:
+    """A network's metadata JSON, written whole or not at all (also used by ``class_prior.py``)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(data, fh, indent=2)

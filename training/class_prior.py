@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -32,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "training"))
 
+from calibrate import write_meta
 from train_letters import PRIOR_CORRECTION, letter_sets, parser
 
 from petitionscan.alphabets import CYRILLIC, LATIN
@@ -79,12 +78,7 @@ def main() -> None:
         raise SystemExit(f"{meta_path} has other classes than the {args.script} training letters")
     meta["class_prior"] = {c: round(counts[c] / total, 6) for c in classes}
     meta["prior_correction"] = PRIOR_CORRECTION[args.script] if args.strength is None else args.strength
-    fd, tmp = tempfile.mkstemp(dir=meta_path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(meta, fh, indent=2)
-        fh.write("\n")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, meta_path)
+    write_meta(meta_path, meta)
     print(f"{meta_path.name}: {total} training renders; shares " + " ".join(f"{c} {counts[c]}" for c in classes))
 
 
