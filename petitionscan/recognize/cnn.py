@@ -190,10 +190,12 @@ def class_prior_bias(classes: str, class_prior: dict[str, float] | None, strengt
     bring in how common each letter really is in names. Empty when the
     metadata has no shares or the strength is 0.
     """
-    if not class_prior or strength == 0.0:
+    shares = class_prior or {}
+    positive = [float(v) for v in shares.values() if float(v) > 0.0]
+    if not positive or strength == 0.0:
         return ()
-    floor = min(v for v in class_prior.values() if v > 0)
-    logs = [math.log(max(float(class_prior.get(c, floor)), floor)) for c in classes]
+    floor = min(positive)  # a class without a share counts as the rarest one
+    logs = [math.log(max(float(shares.get(c, floor)), floor)) for c in classes]
     mean = sum(logs) / len(logs)
     return tuple(-strength * (v - mean) for v in logs)
 

@@ -104,6 +104,11 @@ def test_the_training_class_shares_are_divided_out(tmp_path) -> None:  # type: i
     path = tmp_path / "bare.json"
     path.write_text(json.dumps(bare), encoding="utf-8")
     assert cnn.ScriptModel("latin", cnn.WEIGHTS, path).prior_bias == ()
+    assert cnn.class_prior_bias("AB", {"A": 0.0, "B": 0.0}, 1.0) == ()  # no usable shares: nothing divided
+    assert (
+        cnn.class_prior_bias("ABC", {"A": 0.5, "B": 0.5}, 1.0)[2]
+        == cnn.class_prior_bias("ABC", {"A": 0.5, "B": 0.5}, 1.0)[0]
+    )
     assert np.array_equal(cnn.ScriptModel("latin", cnn.WEIGHTS, path).probabilities(glyphs), plain)
 
 
