@@ -128,8 +128,12 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-scan-") as tmp:
         root = Path(tmp)
-        scans = args.corpus or make_corpus(root, args.sheets, args.seed)
-        print(f"corpus: {scans} ({args.sheets} sheets, seed {args.seed}), engine {args.engine}")
+        if args.corpus:  # a kept folder: what it holds, not what --sheets and --seed would make
+            scans = args.corpus
+            print(f"corpus: {scans} ({len(find_inputs([scans]).files)} files, kept), engine {args.engine}")
+        else:
+            scans = make_corpus(root, args.sheets, args.seed)
+            print(f"corpus: {scans} ({args.sheets} sheets, seed {args.seed}), engine {args.engine}")
         print(f"name models built and kept once (a first run only): {keep_name_models():.2f} s")
         header = (
             f"{'jobs':>4} {'pages':>5} {'pages/s':>8} {'steady':>7} "
