@@ -372,12 +372,21 @@ def agreed_serial(texts: Sequence[str]) -> str | None:
     None too when two readings agree on another serial as well: readings
     that can stand for several serials, or agree on different ones, are doubt.
     """
-    votes: dict[str, int] = {}
-    for text in texts:
+    votes: dict[str, set[object]] = {}
+    for i, text in enumerate(texts):
+        as_read = _as_read(text)
         for candidate in serial_candidates(text):
-            votes[candidate] = votes.get(candidate, 0) + 1
-    agreed = [c for c, n in votes.items() if n >= 2]
+            # A repaired reading is evidence once per different text: Tesseract misreading
+            # a serial the same way at two scales repairs it twice to the same candidate,
+            # valid by chance one time in 37 per candidate tried (6NWRD read TGNWRD,
+            # repaired to TGNRD). A serial read as printed counts at every scale.
+            votes.setdefault(candidate, set()).add(i if candidate in as_read else _plain(text))
+    agreed = [c for c, voters in votes.items() if len(voters) >= 2]
     return agreed[0] if len(agreed) == 1 else None
+
+
+def _plain(text: str) -> str:
+    return text.upper().replace(" ", "").strip()
 
 
 def serial_candidates(text: str) -> set[str]:
@@ -389,22 +398,15 @@ def serial_candidates(text: str) -> set[str]:
     with one commonly confused character replaced. Each step runs only when
     the one before found nothing.
     """
-    text = text.upper().replace(" ", "")
-    matches = [m.groups() for m in _SERIAL_RE.finditer(text)]
-
-    def valid(left: str, right: str, check: str) -> set[str]:
-        both = (f"{left}-{right}-{check}", f"{left}-{right}".translate(_OCR_FIXES) + f"-{check}")
-        return {c for c in both if is_valid_serial(c)}
-
-    # The first group's last five: the label before it runs into it ("SHEET6ESGF").
-    found = {c for a, b, check in matches if len(b) == 5 for c in valid(a[-5:], b, check)}
+    matches = _groups(text)
+    found = _as_read(text)
     if not found:
         found = {
             c
             for a, b, check in matches
             for left in _readings(a[-6:])
             for right in _readings(b)
-            for c in valid(left, right, check)
+            for c in _valid(left, right, check)
         }
     if not found:
         found = {
@@ -415,6 +417,23 @@ def serial_candidates(text: str) -> set[str]:
             if is_valid_serial(candidate)
         }
     return found
+
+
+def _groups(text: str) -> list[tuple[str, str, str]]:
+    """The serial-shaped groups of an OCR reading: (first, second, check)."""
+    return [(m[1], m[2], m[3]) for m in _SERIAL_RE.finditer(text.upper().replace(" ", ""))]
+
+
+def _valid(left: str, right: str, check: str) -> set[str]:
+    """The serial as read, and with the usual letter-for-digit fixes, where the check character holds."""
+    both = (f"{left}-{right}-{check}", f"{left}-{right}".translate(_OCR_FIXES) + f"-{check}")
+    return {c for c in both if is_valid_serial(c)}
+
+
+def _as_read(text: str) -> set[str]:
+    """The valid serials a reading holds as printed (the first group's last five: the label
+    before it runs into it, "SHEET6ESGF"), nothing repaired."""
+    return {c for a, b, check in _groups(text) if len(b) == 5 for c in _valid(a[-5:], b, check)}
 
 
 def _readings(part: str) -> set[str]:

@@ -187,3 +187,23 @@ def test_serial_candidates_keep_every_repair_so_doubt_shows() -> None:
     assert serial_candidates(other) == {other}  # ...two can
     assert agreed_serial([other, f"{a}-{b}-{check}"]) is None
     assert agreed_serial([]) is None
+
+
+def test_a_reading_repaired_the_same_way_twice_is_one_vote() -> None:
+    """Tesseract misreading a serial the same way at two scales is one piece of evidence:
+    repairing it gives a chance candidate (valid one time in 37 per candidate tried), so a
+    repaired serial needs two different readings; one read as printed counts at every scale."""
+    from petitionscan.forms.serials import format_serial
+    from petitionscan.scan.register import agreed_serial
+
+    serial = format_serial("WCXESGT4R0")
+    a, b, check = serial.split("-")
+    doubled = f"{a}-{b}O-{check}"  # a doubled stroke: repaired, not read as printed
+    assert agreed_serial([doubled, doubled]) is None
+    assert agreed_serial([doubled, serial]) == serial  # two different readings
+    assert agreed_serial([serial, serial]) == serial  # read as printed at two scales
+    # The flaw this guards against, as a scan met it: 6NWRD read TGNWRD at two scales,
+    # with the repair TGNRD valid by chance.
+    true, misread = "6NWRD-E556Z-R", "SHEET TGNWRD-E556Z-R"
+    assert agreed_serial([misread, misread]) != "TGNRD-E556Z-R"
+    assert agreed_serial([misread, misread, true]) in (None, true)
