@@ -81,12 +81,11 @@ from petitionscan.recognize.render import (
     render_field,
 )
 from petitionscan.simulate.handwriting import handwriting_dir
+from training.train_letters import PRIOR_KEYS
 
 FIELD_KEYS = ("first_name", "surname")
 """The two fields of a calibration name, keyed as the scan stage keys them (the key tells the name list)."""
 PRECISION = 0.998
-PRIOR_KEYS = ("class_prior", "prior_correction")
-"""The training set's class shares and how far the reader divides them out (``cnn.class_prior_bias``)."""
 KNOWN_SHARE = 0.7
 UNKNOWN_LOCALES = ("uz_UZ", "vi_VN", "yo_NG", "ig_NG", "ha_NG", "zu_ZA", "tw_GH", "ne_NP", "is_IS", "mk_MK", "th_TH")
 """Faker locales left out of the lexicon (training/build_names.py): real names it does not know."""

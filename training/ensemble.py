@@ -34,7 +34,7 @@ from onnx import TensorProto, helper
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from train_letters import ece, fit_temperature
+from train_letters import PRIOR_KEYS, ece, fit_temperature
 
 INPUT, OUTPUT = "glyphs", "logits"
 
@@ -143,7 +143,7 @@ def main() -> None:
         "input_size": metas[0]["input_size"],
         "temperature": temperature,
         # The members trained on the same renders: their class shares are one.
-        **{k: metas[0][k] for k in ("class_prior", "prior_correction") if k in metas[0]},
+        **{k: metas[0][k] for k in PRIOR_KEYS if k in metas[0]},
         "val_letter_accuracy": acc["all"],
         "val_letter_accuracy_by_source": f"tablet {acc['tablet']:.4f} paper {acc['paper']:.4f}",
         "val_ece_calibrated": ece(probs, yva),

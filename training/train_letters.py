@@ -494,6 +494,8 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 
+PRIOR_KEYS = ("class_prior", "prior_correction")
+"""The metadata keys of the training class shares and how far the reader divides them out."""
 PRIOR_CORRECTION = {"latin": 0.0, "cyrillic": 1.0}
 """How far each script's reader divides out its training class shares (``cnn.class_prior_bias``).
 Measured with the shipped networks (docs/model-card.md, "Training class shares divided out"):

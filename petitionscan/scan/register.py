@@ -375,12 +375,13 @@ def agreed_serial(texts: Sequence[str]) -> str | None:
     votes: dict[str, set[object]] = {}
     for i, text in enumerate(texts):
         as_read = _as_read(text)
-        for candidate in serial_candidates(text):
-            # A repaired reading is evidence once per different text: Tesseract misreading
-            # a serial the same way at two scales repairs it twice to the same candidate,
-            # valid by chance one time in 37 per candidate tried (6NWRD read TGNWRD,
-            # repaired to TGNRD). A serial read as printed counts at every scale.
-            votes.setdefault(candidate, set()).add(i if candidate in as_read else _plain(text))
+        # A repaired reading is evidence once per different text: Tesseract misreading
+        # a serial the same way at two scales repairs it twice to the same candidate,
+        # valid by chance one time in 37 per candidate tried (6NWRD read TGNWRD,
+        # repaired to TGNRD). A serial read as printed counts at every scale.
+        voter: object = i if as_read else _plain(text)
+        for candidate in as_read or _repaired(text):
+            votes.setdefault(candidate, set()).add(voter)
     agreed = [c for c, voters in votes.items() if len(voters) >= 2]
     return agreed[0] if len(agreed) == 1 else None
 
@@ -398,16 +399,19 @@ def serial_candidates(text: str) -> set[str]:
     with one commonly confused character replaced. Each step runs only when
     the one before found nothing.
     """
+    return _as_read(text) or _repaired(text)
+
+
+def _repaired(text: str) -> set[str]:
+    """The valid serials a reading stands for once repaired (see :func:`serial_candidates`)."""
     matches = _groups(text)
-    found = _as_read(text)
-    if not found:
-        found = {
-            c
-            for a, b, check in matches
-            for left in _readings(a[-6:])
-            for right in _readings(b)
-            for c in _valid(left, right, check)
-        }
+    found = {
+        c
+        for a, b, check in matches
+        for left in _readings(a[-6:])
+        for right in _readings(b)
+        for c in _valid(left, right, check)
+    }
     if not found:
         found = {
             candidate
