@@ -95,11 +95,11 @@ PROMISE = 0.995
 """The precision promised for names accepted automatically; ``PRECISION`` keeps a margin over it."""
 KNOWN_SHARE = 0.7
 UNLISTED_SHARE = 0.25
-"""The share of signers' names with a word in no list that the decoder search weighs the
-validation names to. The validation names hold about half (``KNOWN_SHARE`` per word, so every
-unlisted word is seen often enough to fit the confidence on), but a campaign's signers mostly
-carry listed names: weighed as drawn, the search traded listed names read right for unlisted
-ones (docs/model-card.md, "Training class shares divided out")."""
+"""The share of signers' names with a word in no list that the decoder search and the threshold
+weigh the validation names to. The validation names hold about half (``KNOWN_SHARE`` per word, so
+every kind of unlisted word is seen often enough to fit the confidence on), but a campaign's
+signers mostly carry listed names: weighed as drawn, the search traded listed names read right
+for unlisted ones (docs/model-card.md, "The calibration weighed to a campaign's mix")."""
 UNKNOWN_LOCALES = ("uz_UZ", "vi_VN", "yo_NG", "ig_NG", "ha_NG", "zu_ZA", "tw_GH", "ne_NP", "is_IS", "mk_MK", "th_TH")
 """Faker locales left out of the lexicon (training/build_names.py): real names it does not know."""
 
@@ -434,7 +434,7 @@ def main() -> None:
         "--unlisted-share",
         type=float,
         default=UNLISTED_SHARE,
-        help="share of names with a word in no list that the decoder search weighs the names to",
+        help="share of names with a word in no list that the decoder search and the threshold weigh the names to",
     )
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--fresh", action="store_true", help="re-read the names even if cached")
@@ -539,7 +539,7 @@ def main() -> None:
         if (accepted & unknown).any()
         else None,
         "mean_confidence": round(float(c.mean()), 4),
-        "search_unlisted_share": args.unlisted_share,
+        "weighed_unlisted_share": args.unlisted_share,
         "exact_listed": round(float(name_ok[~unlisted].mean()), 4),
         "exact_unlisted": round(float(name_ok[unlisted].mean()), 4),
         "exact_weighted": round(float(np.average(name_ok, weights=weights)), 4),
