@@ -19,6 +19,7 @@ import pytest
 from PIL import Image
 
 from petitionscan import geometry
+from petitionscan.errors import InputFileError
 from petitionscan.scan import fields, load, register
 from petitionscan.scan.load import InputFile, load_page
 from petitionscan.simulate import render_pages
@@ -99,6 +100,19 @@ def test_a_cmyk_jpeg_is_left_to_pillow(tmp_path: Path) -> None:
         assert load._plain_jpeg(img) is None
     page = load_page(InputFile(str(path), "image"), 1).image
     assert page.ndim == 3 and page.shape[2] == 3
+
+
+def test_a_truncated_photo_is_left_to_pillow_which_reads_what_it_can(tmp_path: Path) -> None:
+    """A JPEG cut short (a copy interrupted) does not decode the quick way; Pillow then decides."""
+    path = tmp_path / "cut.jpg"
+    _picture("RGB").save(path, "JPEG", quality=85)
+    data = path.read_bytes()
+    assert load.decode_jpeg(data, "RGB") is not None
+    assert load.decode_jpeg(data[: len(data) // 3], "RGB") is None
+    assert load.decode_jpeg(b"not a jpeg at all", "GRAY") is None
+    path.write_bytes(data[: len(data) // 3])
+    with pytest.raises(InputFileError, match="not a readable image"):
+        load_page(InputFile(str(path), "image"), 1)
 
 
 def _markers_at(positions: list[tuple[int, int]], size: tuple[int, int] = (1400, 990)) -> np.ndarray:
