@@ -15,6 +15,9 @@ spelling), transliterated to the capitals written on the sheets (A-Z, hyphen,
 apostrophe) with anyascii (ISC licence). Cyrillic names are entered
 with and without the soft/hard sign (written as an apostrophe or left out),
 and Kazakh given names also as patronymic surnames (name + ULY / QYZY).
+Two lists of Kazakh names fill what those lack: the book "Kazakh names"
+(men's names and their surnames) and KazPER (men's and women's names in
+their Kazakh, Russian and passport spellings), both kept in training/data.
 
 The Cyrillic file holds the names as Russian and Kazakh signers write them
 in Cyrillic capitals (the Russian alphabet plus the nine Kazakh letters,
@@ -25,7 +28,7 @@ as written and also as Е, Kazakh surnames formed as for Latin (+ОВ/ЕВ,
 
     python3 -m venv .venv-names
     .venv-names/bin/pip install mimesis==22.2.0 pymorphy3==2.0.6 \
-        pymorphy3-dicts-ru==2.4.417150.4580142 faker anyascii
+        pymorphy3-dicts-ru==2.4.417150.4580142 faker==40.63.0 anyascii==0.3.3 numpy
     .venv-names/bin/python training/build_names.py
 
 The output is small and deterministic (sorted), so it is committed.
@@ -349,6 +352,65 @@ def kazakh_book_latin() -> Kinds:
     return kinds
 
 
+KAZPER = ROOT / "training" / "data" / "kazper-names.csv"
+"""Names common among Kazakhs, each in its Kazakh spelling, its Russian spelling, its Latin
+spelling (as in passports) and gender (M, F, or B for both): name_list.csv of KazPER
+(github.com/yeshpanovrustem/KazPER; CC BY 4.0, as its dataset card states), copied as published.
+The book above holds men's names: without this list most Kazakh women's names (АЙГЕРІМ,
+САЛТАНАТ, ЖҰЛДЫЗ) were names no list knows, read worse and never accepted automatically."""
+KAZPER_WEIGHT = 4
+"""Counts like the book and Mimesis's Kazakh list in the n-gram statistics."""
+
+
+def kazper_rows() -> list[tuple[str, str, str, str]]:
+    """(Kazakh, Russian, Latin spelling, gender) of :data:`KAZPER`, the Cyrillic ones in capitals."""
+    rows = []
+    for line in KAZPER.read_text(encoding="utf-8").splitlines():
+        parts = [p.strip() for p in line.split(";")]
+        if len(parts) != 4 or parts[3] not in ("M", "F", "B"):
+            continue
+        kk, ru = (p.upper().translate(_UKRAINIAN) for p in parts[:2])
+        if not (_CYRILLIC_WORD.fullmatch(kk) and _CYRILLIC_WORD.fullmatch(ru)):
+            continue
+        rows.append((kk, ru, parts[2], parts[3]))
+    return rows
+
+
+def kazper() -> Kinds:
+    """KazPER's names in Cyrillic, both spellings; for men's names the surnames formed from
+    them (+ОВ / ЕВ, +ОВА / ЕВА) and the patronymic surnames (+ҰЛЫ / ҚЫЗЫ)."""
+    kinds: Kinds = (set(), set())
+    for kk, ru, _latin, gender in kazper_rows():
+        for spelling in {kk, ru}:
+            for v in cyrillic_variants(spelling):
+                kinds[0].add(v)
+                if gender != "F":
+                    kinds[1].update(cyrillic_surnames_from(v))
+        if gender != "F":
+            kinds[1].update(kk + ending.upper() for ending in PATRONYMIC)
+    return kinds
+
+
+def kazper_latin() -> Kinds:
+    """KazPER's names in Latin capitals: spelt from the Kazakh letters (AQMARAL), from the
+    Russian spelling (AKMARAL) and as in passports (ASSEL); men's names with their surnames."""
+    kinds: Kinds = (set(), set())
+    for kk, ru, latin, gender in kazper_rows():
+        for spelling in {kk, kk.translate(KAZAKH_FOLD), ru}:
+            kinds[0].update(variants(spelling))
+            if gender != "F":
+                for surname in cyrillic_surnames_from(spelling):
+                    kinds[1].update(variants(surname))
+                if spelling != ru:
+                    kinds[1].update(v for ending in PATRONYMIC for v in variants(spelling + ending))
+        passport = _clean(latin)
+        if passport:
+            kinds[0].add(passport)
+            if gender != "F":
+                kinds[1].update(surnames_from(passport))
+    return kinds
+
+
 Source = tuple[str, int, Callable[[], Kinds]]
 
 
@@ -403,12 +465,13 @@ def main() -> None:
     sources += [(f"mimesis:{loc}", w, lambda loc=loc: mimesis_names(loc)) for loc, w in sorted(MIMESIS.items())]
     sources.append(("opencorpora", OPENCORPORA_WEIGHT, opencorpora_names))
     sources.append(("kazakh-names-book", KAZAKH_BOOK_WEIGHT, kazakh_book_latin))
+    sources.append(("kazper", KAZPER_WEIGHT, kazper_latin))
     build(
         sources,
         OUT,
         "Faker and Mimesis person-name lists (both MIT), OpenCorpora's names and surnames"
         " (CC BY-SA 3.0, via pymorphy3-dicts-ru) and the Kazakh names of the book 'Kazakh names'"
-        " (Almaty, 1988) as published by NamSor (MIT), transliterated with anyascii (ISC)",
+        " (Almaty, 1988) as published by NamSor (MIT) and of KazPER (CC BY 4.0), transliterated with anyascii (ISC)",
     )
     cyrillic: list[Source] = [
         (f"faker:{loc}", w, lambda loc=loc: cyrillic_faker(loc)) for loc, w in sorted(CYRILLIC_FAKER.items())
@@ -418,12 +481,13 @@ def main() -> None:
     ]
     cyrillic.append(("opencorpora", OPENCORPORA_WEIGHT, cyrillic_opencorpora))
     cyrillic.append(("kazakh-names-book", KAZAKH_BOOK_WEIGHT, kazakh_book))
+    cyrillic.append(("kazper", KAZPER_WEIGHT, kazper))
     build(
         cyrillic,
         OUT_CYRILLIC,
         "Faker and Mimesis person-name lists (both MIT), OpenCorpora's names and surnames"
         " (CC BY-SA 3.0, via pymorphy3-dicts-ru) and the Kazakh names of the book 'Kazakh names'"
-        " (Almaty, 1988) as published by NamSor (MIT), in Cyrillic capitals",
+        " (Almaty, 1988) as published by NamSor (MIT) and of KazPER (CC BY 4.0), in Cyrillic capitals",
     )
 
 

@@ -66,6 +66,7 @@ sys.path.insert(0, str(ROOT))
 from petitionscan.recognize import FieldImage
 from petitionscan.recognize.cnn import CYRILLIC_META, META, CnnRecognizer, FieldEvidence
 from petitionscan.recognize.names import (
+    DATA,
     FEATURES,
     KINDS,
     DecoderParams,
@@ -271,6 +272,12 @@ def evidence_code_digest() -> str:
     return h.hexdigest()[:10]
 
 
+def lexicon_digest(script: str) -> str:
+    """Part of the evidence cache's name: the names are drawn from the lexicon, so a rebuilt
+    lexicon draws (and reads) names anew instead of reusing names drawn from the one before."""
+    return hashlib.sha256(DATA[script].read_bytes()).hexdigest()[:8]
+
+
 def collect(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[list[FieldEvidence]]]:
     """Write and read the validation names once; cached per network and temperature."""
     engine = CnnRecognizer()
@@ -278,7 +285,8 @@ def collect(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[list[
     # "evidence2": the evidence carries FieldEvidence.maybe_apostrophe, which older caches lack.
     cache = (
         ROOT / "build" / f"calib-evidence2-{args.script}-{args.seed}-{args.names}-p{args.paper_share}-{model.digest}"
-        f"-t{model.temperature:.4f}{_prior_tag(model.prior_bias)}-c{evidence_code_digest()}.pkl"
+        f"-t{model.temperature:.4f}{_prior_tag(model.prior_bias)}-c{evidence_code_digest()}"
+        f"-l{lexicon_digest(args.script)}.pkl"
     )
     if cache.exists() and not args.fresh:
         data = pickle.loads(cache.read_bytes())

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
 import cv2
 import numpy as np
 import pytest
@@ -11,7 +15,17 @@ from petitionscan.recognize.render import Sample, load_stroke_file, render_field
 from petitionscan.simulate.handwriting import handwriting_dir
 
 HANDWRITING = handwriting_dir()
+ROOT = Path(__file__).resolve().parents[2]
 UJI = HANDWRITING / "uji1-strokes.jsonl.gz"
+
+
+def training_module(name: str) -> ModuleType:
+    """A script of ``training/`` loaded as a module (training code is not in the package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "training" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")

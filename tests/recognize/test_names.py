@@ -245,11 +245,13 @@ def test_what_is_taken_from_such_a_letter_goes_to_the_letters_it_stands_for() ->
 def test_a_listed_name_spelt_with_kazakh_letters_is_kept_as_written() -> None:
     """ӘЛИХАН: the lists hold АЛИХАН, not the Kazakh spelling. The network hesitates between Ә
     and Э; the А it never saw is out of reach. Without a bonus for a listed name but
-    for the marks, the name model took the commoner Э (ЭЛИХАН, which is no one's name)."""
+    for the marks, the name model took the commoner Э (ЭЛИХАН, which is no one's name) where
+    the network leans to Э (at 0.45 against 0.55 the letter statistics of the Kazakh names in
+    the lists now tip it to Ә on their own)."""
     given = load_model(GIVEN, "cyrillic")
     assert given.known("АЛИХАН") and not given.known("ӘЛИХАН") and given.known_but_for_marks("ӘЛИХАН")
     assert not given.known_but_for_marks("АЛИХАН")  # no Kazakh letter: plainly known or not
-    word = [[box(("Ә", 0.45), ("Э", 0.5495), ("А", 0.0005)), *clear("ЛИХАН")]]
+    word = [[box(("Ә", 0.4), ("Э", 0.5995), ("А", 0.0005)), *clear("ЛИХАН")]]
     base = DecoderParams(lm_weight=0.7, lexicon_bonus=8.0, lexicon_min=0.002)
     assert "".join(decode(word, given, base).chars[0]) == "ЭЛИХАН"
     d = decode(word, given, replace(base, fold_bonus=4.0))
