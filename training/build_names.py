@@ -354,7 +354,8 @@ def kazakh_book_latin() -> Kinds:
 
 KAZPER = ROOT / "training" / "data" / "kazper-names.csv"
 """Names common among Kazakhs, each in its Kazakh spelling, its Russian spelling, its Latin
-spelling (as in passports) and gender (M, F, or B for both): name_list.csv of KazPER
+spelling (as in passports) and gender (M or F; a name given to both is listed once for each):
+name_list.csv of KazPER
 (github.com/yeshpanovrustem/KazPER; CC BY 4.0, as its dataset card states), copied as published.
 The book above holds men's names: without this list most Kazakh women's names (АЙГЕРІМ,
 САЛТАНАТ, ЖҰЛДЫЗ) were names no list knows, read worse and never accepted automatically."""
@@ -363,14 +364,16 @@ KAZPER_WEIGHT = 4
 
 
 def kazper_rows() -> list[tuple[str, str, str, str]]:
-    """(Kazakh, Russian, Latin spelling, gender) of :data:`KAZPER`, the Cyrillic ones in capitals."""
+    """(Kazakh, Russian, Latin spelling, gender) of :data:`KAZPER`, the Cyrillic ones in capitals.
+
+    Names with Һ are left out, as from the book (no list holds Һ; see :func:`kazakh_book_rows`)."""
     rows = []
     for line in KAZPER.read_text(encoding="utf-8").splitlines():
         parts = [p.strip() for p in line.split(";")]
-        if len(parts) != 4 or parts[3] not in ("M", "F", "B"):
+        if len(parts) != 4 or parts[3] not in ("M", "F"):
             continue
         kk, ru = (p.upper().translate(_UKRAINIAN) for p in parts[:2])
-        if not (_CYRILLIC_WORD.fullmatch(kk) and _CYRILLIC_WORD.fullmatch(ru)):
+        if not (_CYRILLIC_WORD.fullmatch(kk) and _CYRILLIC_WORD.fullmatch(ru)) or "Һ" in kk + ru:
             continue
         rows.append((kk, ru, parts[2], parts[3]))
     return rows
