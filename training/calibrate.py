@@ -66,7 +66,6 @@ sys.path.insert(0, str(ROOT))
 from petitionscan.recognize import FieldImage
 from petitionscan.recognize.cnn import CYRILLIC_META, META, CnnRecognizer, FieldEvidence
 from petitionscan.recognize.names import (
-    DATA,
     FEATURES,
     KINDS,
     DecoderParams,
@@ -74,6 +73,7 @@ from petitionscan.recognize.names import (
     decode,
     field_features,
     known_name,
+    lists_digest,
     load_model,
     needs_a_person,
     separator_capped,
@@ -272,12 +272,6 @@ def evidence_code_digest() -> str:
     return h.hexdigest()[:10]
 
 
-def lexicon_digest(script: str) -> str:
-    """Part of the evidence cache's name: the names are drawn from the lexicon, so a rebuilt
-    lexicon draws (and reads) names anew instead of reusing names drawn from the one before."""
-    return hashlib.sha256(DATA[script].read_bytes()).hexdigest()[:8]
-
-
 def collect(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[list[FieldEvidence]]]:
     """Write and read the validation names once; cached per network and temperature."""
     engine = CnnRecognizer()
@@ -286,7 +280,8 @@ def collect(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[list[
     cache = (
         ROOT / "build" / f"calib-evidence2-{args.script}-{args.seed}-{args.names}-p{args.paper_share}-{model.digest}"
         f"-t{model.temperature:.4f}{_prior_tag(model.prior_bias)}-c{evidence_code_digest()}"
-        f"-l{lexicon_digest(args.script)}.pkl"
+        # The names are drawn from the lists: rebuilt lists draw (and read) names anew.
+        f"-l{lists_digest(args.script)}.pkl"
     )
     if cache.exists() and not args.fresh:
         data = pickle.loads(cache.read_bytes())

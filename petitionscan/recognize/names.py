@@ -382,12 +382,13 @@ CACHE_FORMAT = 1
 
 def cache_path(kind: str | None, script: str) -> Path:
     """``cache/names-<script>-<kind>-<digest>.npz`` in the user's data folder; the digest is of the shipped lists."""
-    return user_data_dir() / "cache" / f"names-{script}-{kind or 'any'}-{_lists_digest(script)}-{CACHE_FORMAT}.npz"
+    return user_data_dir() / "cache" / f"names-{script}-{kind or 'any'}-{lists_digest(script)}-{CACHE_FORMAT}.npz"
 
 
 @lru_cache(maxsize=2)
-def _lists_digest(script: str) -> str:
-    """Of the shipped lists, read once per process (each of a script's three models asks)."""
+def lists_digest(script: str) -> str:
+    """Of the shipped lists, read once per process (each of a script's three models asks; the
+    calibration keys its evidence by it)."""
     return hashlib.sha256(DATA[script].read_bytes()).hexdigest()[:16]
 
 
