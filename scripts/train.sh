@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Trains and calibrates a shipped letter network from the handwriting folder.
-#   scripts/train.sh latin     letters.onnx + letters.json   (about 50 minutes on 2 cores)
-#   scripts/train.sh cyrillic  cyrillic.onnx + cyrillic.json (about 45 minutes on 2 cores with bfloat16)
+#   scripts/train.sh latin     letters.onnx + letters.json   (about an hour on 2 cores)
+#   scripts/train.sh cyrillic  cyrillic.onnx + cyrillic.json (about 55 minutes on 2 cores with bfloat16)
 # Torch lives in its own environment (.venv-train); the package never needs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."

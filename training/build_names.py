@@ -381,7 +381,9 @@ def kazper_rows() -> list[tuple[str, str, str, str]]:
 
 def kazper() -> Kinds:
     """KazPER's names in Cyrillic, both spellings; for men's names the surnames formed from
-    them (+ОВ / ЕВ, +ОВА / ЕВА) and the patronymic surnames (+ҰЛЫ / ҚЫЗЫ)."""
+    them (+ОВ / ЕВ, +ОВА / ЕВА), the patronymic surnames (+ҰЛЫ / ҚЫЗЫ) and the Kazakh
+    spelling itself: many Kazakhs carry a forefather's name unchanged as their surname
+    (ТҰРСЫНБАЙ, ҚОЖАХМЕТ), as the suffixes -ОВ / -ЕВ were dropped from the 1990s."""
     kinds: Kinds = (set(), set())
     for kk, ru, _latin, gender in kazper_rows():
         for spelling in {kk, ru}:
@@ -391,26 +393,34 @@ def kazper() -> Kinds:
                     kinds[1].update(cyrillic_surnames_from(v))
         if gender != "F":
             kinds[1].update(kk + ending.upper() for ending in PATRONYMIC)
+            kinds[1].update(cyrillic_variants(kk))  # a father's name as the surname, unchanged
     return kinds
 
 
 def kazper_latin() -> Kinds:
     """KazPER's names in Latin capitals: spelt from the Kazakh letters (AQMARAL), from the
-    Russian spelling (AKMARAL) and as in passports (ASSEL); men's names with their surnames."""
+    Russian spelling (AKMARAL) and as in passports (ASSEL); men's names with their surnames,
+    the patronymic ones (+ULY / QYZY) and the name unchanged (TURSYNBAY) from the Kazakh and
+    the passport spellings."""
     kinds: Kinds = (set(), set())
     for kk, ru, latin, gender in kazper_rows():
-        for spelling in {kk, kk.translate(KAZAKH_FOLD), ru}:
+        kazakh = {kk, kk.translate(KAZAKH_FOLD)}
+        for spelling in kazakh | {ru}:
             kinds[0].update(variants(spelling))
             if gender != "F":
                 for surname in cyrillic_surnames_from(spelling):
                     kinds[1].update(variants(surname))
-                if spelling != ru:
+                # The patronymic follows the Kazakh spelling, also where the Russian one is the same.
+                if spelling in kazakh:
                     kinds[1].update(v for ending in PATRONYMIC for v in variants(spelling + ending))
+                    kinds[1].update(variants(spelling))
         passport = _clean(latin)
         if passport:
             kinds[0].add(passport)
             if gender != "F":
                 kinds[1].update(surnames_from(passport))
+                kinds[1].update(v for ending in PATRONYMIC for v in variants(passport + ending))
+                kinds[1].add(passport)
     return kinds
 
 

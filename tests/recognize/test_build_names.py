@@ -30,6 +30,9 @@ def test_women_give_names_and_men_give_surnames_too(build_names: ModuleType) -> 
     # Surnames are formed from men's names only (a woman's name is no father's name).
     assert {"НҰРЛАНОВ", "НҰРЛАНОВА", "НҰРЛАНҰЛЫ", "НҰРЛАНҚЫЗЫ"} <= surnames
     assert "САЛТАНАТОВ" not in surnames
+    # A man's name in its Kazakh spelling is a surname too (ТҰРСЫНБАЙ); the Russian one is not.
+    assert {"НҰРЛАН", "ТҰРСЫНБАЙ"} <= surnames
+    assert "АБАЙДИЛЬДАН" not in surnames and "САЛТАНАТ" not in surnames
     # No list holds Һ (the reader weighs that letter down, names.UNHEARD_SHARE): ГАУҺАР stays out.
     assert not any("Һ" in w for w in given | surnames)
 
@@ -38,6 +41,19 @@ def test_latin_spellings_from_the_kazakh_the_russian_and_the_passport(build_name
     given, surnames = build_names.kazper_latin()
     assert {"SALTANAT", "ZHULDYZ", "AQMARAL", "AKMARAL", "ASSEL"} <= given
     assert {"NURLANOV", "NURLANOVA"} <= surnames
+
+
+def test_latin_patronymics_also_where_kazakh_and_russian_spellings_agree(build_names: ModuleType) -> None:
+    """АЙБЕК is spelt alike in Kazakh and Russian; its son is still AYBEKULY (AIBEKULY as passports
+    spell the name), its daughter AYBEKQYZY. A woman's name gives none."""
+    _given, surnames = build_names.kazper_latin()
+    assert {"AYBEKULY", "AYBEKQYZY", "AIBEKULY", "AIBEKQYZY"} <= surnames
+    assert not {"AQMARALULY", "SALTANATQYZY"} & surnames
+    # The Russian spelling takes no Kazakh ending where it differs (АБАЙДИЛЬДАН, with its soft sign).
+    assert "ABAYDILDANULY" in surnames
+    assert "ABAYDIL'DANULY" not in surnames
+    assert {"TURSYNBAY", "AIBEK", "AYBEK"} <= surnames
+    assert not {"ABAYDIL'DAN", "SALTANAT"} & surnames
 
 
 @pytest.mark.parametrize(

@@ -39,3 +39,21 @@ def test_the_threshold_holds_the_precision_on_the_weighed_names_and_the_promise_
     assert calibrate.threshold_for(c, ok, 0.998, calibrate.mix_weights(unlisted, 0.05)) == c[450]
     ok[:] = True
     assert calibrate.threshold_for(c, ok, 0.998, calibrate.mix_weights(unlisted, 0.25)) == c[-1]
+
+
+def test_draws_are_read_with_their_own_seeds(calibrate: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--draws 3`` reads three draws, seeds 11, 12 and 13, each cached under its own seed."""
+    import argparse
+
+    seen: list[int] = []
+
+    def fake_collect(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list]:
+        seen.append(args.seed)
+        return [(f"NAME{args.seed}", "SURNAME")], [[]]
+
+    monkeypatch.setattr(calibrate, "collect", fake_collect)
+    args = argparse.Namespace(seed=11, draws=3, jobs=1, names=1, script="latin")
+    draws = calibrate.collect_draws(args)
+    assert seen == [11, 12, 13]
+    assert [d[0][0][0] for d in draws] == ["NAME11", "NAME12", "NAME13"]
+    assert args.seed == 11  # the caller's options are left as they were
