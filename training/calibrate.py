@@ -69,7 +69,7 @@ sys.path.insert(0, str(ROOT))
 
 
 from petitionscan.recognize import FieldImage
-from petitionscan.recognize.cnn import CYRILLIC_META, META, CnnRecognizer, FieldEvidence
+from petitionscan.recognize.cnn import CYRILLIC_META, META, CnnRecognizer, FieldEvidence, starts_late
 from petitionscan.recognize.names import (
     FEATURES,
     KINDS,
@@ -335,7 +335,7 @@ def decode_all(
             d = decode([[ev.dists[b] for b in w] for w in ev.words], load_model(ev.kind, ev.script), params)
             text = " ".join("".join(c) for c in d.chars)
             feats.append(field_features(d, ev.continuation))
-            to_a_person.append(needs_a_person(d, len(ev.words), ev.kind, ev.maybe_apostrophe))
+            to_a_person.append(needs_a_person(d, len(ev.words), ev.kind, ev.maybe_apostrophe, starts_late(ev)))
             field_ok.append(text == word)
             ok_all &= text == word
         name_ok.append(ok_all)

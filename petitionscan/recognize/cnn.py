@@ -100,6 +100,11 @@ class FieldEvidence:
     """A box holds a mark the shape rule could not tell from an apostrophe (``Glyph.tick_like``)."""
 
 
+def starts_late(ev: FieldEvidence) -> bool:
+    """The field's first written box is not its first box (:func:`names.needs_a_person`)."""
+    return bool(ev.words) and ev.words[0][0] > 0
+
+
 @dataclass
 class ScriptModel:
     """One script's letter network with what was fitted for it (``letters.json`` beside it)."""
@@ -405,7 +410,9 @@ class CnnRecognizer:
             confidence = _confidence_of(field_features(d, ev.continuation), model.coef, model.intercept)
         else:  # initials only (no name model applies), or before calibration: the posterior
             confidence = d.posterior * (SPILL_FACTOR if ev.continuation else 1.0)
-        confidence = separator_capped(confidence, needs_a_person(d, len(ev.words), ev.kind, ev.maybe_apostrophe))
+        confidence = separator_capped(
+            confidence, needs_a_person(d, len(ev.words), ev.kind, ev.maybe_apostrophe, starts_late(ev))
+        )
         letters: list[LetterReading] = []
         for word, chars in zip(ev.words, d.chars, strict=False):
             for b, ch in zip(word, chars, strict=False):

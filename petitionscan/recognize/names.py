@@ -779,7 +779,9 @@ def has_separator(d: Decoded) -> bool:
     return any(ch in _SEPARATORS for chars in d.chars for ch in chars)
 
 
-def needs_a_person(d: Decoded, words: int, kind: str | None, maybe_apostrophe: bool = False) -> bool:
+def needs_a_person(
+    d: Decoded, words: int, kind: str | None, maybe_apostrophe: bool = False, late_start: bool = False
+) -> bool:
     """Whether a field goes to a person however sure its letters are.
 
     A hyphen or apostrophe read (see :data:`SEPARATOR_CAP`), or a first-name or
@@ -788,9 +790,12 @@ def needs_a_person(d: Decoded, words: int, kind: str | None, maybe_apostrophe: b
     too faint to see (KRASIL'NIKOV read as KRASIL NIKOV, both halves known
     names) than a space someone wrote. A one-field name keeps its space.
     ``maybe_apostrophe``: a box holds a mark that may be an apostrophe read
-    as a letter (NATAL'YA as NATALIYA, a known name).
+    as a letter (NATAL'YA as NATALIYA, a known name). ``late_start``: the
+    field's first box was read as empty but later ones as written. Signers
+    begin in the first box, so that box more likely held a letter too faint
+    to see (ASEL read as SEL, a listed name, at 0.999) than nothing.
     """
-    return has_separator(d) or (kind in KINDS and words > 1) or maybe_apostrophe
+    return has_separator(d) or (kind in KINDS and words > 1) or maybe_apostrophe or late_start
 
 
 def separator_capped(confidence: float, to_a_person: bool) -> float:

@@ -191,6 +191,24 @@ def test_a_name_field_read_as_two_words_goes_to_a_person() -> None:
         assert split.text == two_words and split.confidence <= SEPARATOR_CAP < threshold
 
 
+def test_a_name_begun_after_an_empty_first_box_goes_to_a_person() -> None:
+    """ASEL with its A too faint to see reads SEL, a listed name, with sure letters: an empty first
+    box before written ones sends the field to a person. The same letters from the first box do not."""
+    engine = get_engine("cnn")
+    threshold = engine.auto_threshold  # type: ignore[attr-defined]
+    reading_of = engine.reading_of  # type: ignore[attr-defined]
+
+    def sure(text: str, first_box: int) -> FieldEvidence:
+        boxes = tuple(range(first_box, first_box + len(text)))
+        dists = {b: [(ch, 0.995), ("X", 0.005)] for b, ch in zip(boxes, text, strict=True)}
+        return FieldEvidence((boxes,), dists, False, GIVEN)
+
+    assert reading_of(sure("SEL", 0)).confidence >= threshold
+    late = reading_of(sure("SEL", 1))
+    assert late.text == "SEL" and late.confidence <= SEPARATOR_CAP < threshold
+    assert [lr.box for lr in late.letters] == [1, 2, 3]
+
+
 def _words_with_boxes(text: str) -> list[list[tuple[int, str]]]:
     """Words of ``text`` as (box, letter) lists, a blank box at each space."""
     words: list[list[tuple[int, str]]] = [[]]
