@@ -84,6 +84,16 @@ def clean(name: str) -> str | None:
     return _clean(name)
 
 
+def patronymics(name: str) -> list[str]:
+    """A man's name as his son's and daughter's surname (+ҰЛЫ / +ҚЫЗЫ), spelt as the name is."""
+    return [name + ending.upper() for ending in PATRONYMIC]
+
+
+def latin_patronymics(name: str) -> set[str]:
+    """:func:`patronymics` in Latin capitals (ASQARULY, ASQARQYZY), from a Cyrillic or Latin spelling."""
+    return {v for p in patronymics(name) for v in variants(p)}
+
+
 def variants(name: str) -> set[str]:
     """The ways a name is written in capitals: soft and hard signs as apostrophes or left out."""
     out = {_clean(name), _clean(re.sub("[ьъЬЪ]", "", name))}
@@ -156,8 +166,7 @@ def mimesis_names(locale: str) -> Kinds:
     if locale == "kk":
         names = data.get("names", {})
         for given in names.get("male", []) if isinstance(names, dict) else []:
-            for ending in PATRONYMIC:
-                kinds[1].update(variants(given + ending))
+            kinds[1].update(latin_patronymics(given))
             kinds[1].update(s for v in variants(given) for s in surnames_from(v))
     return kinds
 
@@ -265,7 +274,7 @@ def cyrillic_mimesis(locale: str) -> Kinds:
         names = data.get("names", {})
         for given in names.get("male", []) if isinstance(names, dict) else []:
             for v in cyrillic_variants(given):
-                kinds[1].update(v + ending.upper() for ending in PATRONYMIC)
+                kinds[1].update(patronymics(v))
                 kinds[1].update(cyrillic_surnames_from(v))
     return kinds
 
@@ -333,7 +342,7 @@ def kazakh_book() -> Kinds:
         kinds[0].update(cyrillic_variants(given))
         for f in family:
             kinds[1].update(cyrillic_variants(f))
-        kinds[1].update(given + ending.upper() for ending in PATRONYMIC)
+        kinds[1].update(patronymics(given))
     return kinds
 
 
@@ -344,8 +353,7 @@ def kazakh_book_latin() -> Kinds:
     for given, family in kazakh_book_rows():
         for spelling in {given, given.translate(KAZAKH_FOLD)}:
             kinds[0].update(variants(spelling))
-            for ending in PATRONYMIC:
-                kinds[1].update(variants(spelling + ending))
+            kinds[1].update(latin_patronymics(spelling))
         for f in family:
             for spelling in {f, f.translate(KAZAKH_FOLD)}:
                 kinds[1].update(variants(spelling))
@@ -392,7 +400,7 @@ def kazper() -> Kinds:
                 if gender != "F":
                     kinds[1].update(cyrillic_surnames_from(v))
         if gender != "F":
-            kinds[1].update(kk + ending.upper() for ending in PATRONYMIC)
+            kinds[1].update(patronymics(kk))
             kinds[1].update(cyrillic_variants(kk))  # a father's name as the surname, unchanged
     return kinds
 
@@ -412,14 +420,14 @@ def kazper_latin() -> Kinds:
                     kinds[1].update(variants(surname))
                 # The patronymic follows the Kazakh spelling, also where the Russian one is the same.
                 if spelling in kazakh:
-                    kinds[1].update(v for ending in PATRONYMIC for v in variants(spelling + ending))
+                    kinds[1].update(latin_patronymics(spelling))
                     kinds[1].update(variants(spelling))
         passport = _clean(latin)
         if passport:
             kinds[0].add(passport)
             if gender != "F":
                 kinds[1].update(surnames_from(passport))
-                kinds[1].update(v for ending in PATRONYMIC for v in variants(passport + ending))
+                kinds[1].update(latin_patronymics(passport))
                 kinds[1].add(passport)
     return kinds
 
