@@ -511,6 +511,9 @@ def main() -> None:
     }
     # names.LOOK_ALIKES: a Y-shaped У takes a large share, the Latin look-alikes a small one.
     grid["look_alike_share"] = [0.0, 0.03, 0.1, 0.3] if args.script == "cyrillic" else [0.0, 0.003, 0.01, 0.03]
+    # A listed name over sure letters (names.RESCUE_MARGIN): the Cyrillic made-up spellings
+    # one mark away from a listed name are what it must not rewrite.
+    grid["sure_rescue"] = [0, 1, 2]
     search: dict[str, list] = {}
     for _round in range(1):
         for key, values in grid.items():

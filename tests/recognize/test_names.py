@@ -22,6 +22,7 @@ from petitionscan.recognize.names import (
     decode,
     field_kind,
     load_model,
+    needs_a_person,
 )
 
 SURE = DecoderParams().sure
@@ -128,6 +129,41 @@ def test_a_sure_letter_is_never_replaced() -> None:
     assert "".join(choose([word])[0][0]) == "MAPIA"
     unsure = [*clear("MA"), box(("P", 0.6), ("R", 0.35)), *clear("IA")]
     assert "".join(choose([unsure])[0][0]) == "MARIA"
+
+
+def test_a_listed_name_may_be_read_over_a_sure_letter_but_then_goes_to_a_person() -> None:
+    """KATRIN with a bare-stroke K the network calls I at 0.99 (K at 0.008): IATRIN is no one's
+    name. With ``sure_rescue`` the listed name is read, and the field goes to a person; a letter
+    the network gave under ``lexicon_min``, or a second sure letter, stays out of reach."""
+    given = load_model(GIVEN)
+    assert given.known("KATRIN") and not given.known("IATRIN")
+    base = DecoderParams(lm_weight=0.7, lexicon_bonus=8.0, lexicon_min=0.002)
+    stroke = [[box(("I", 0.99), ("K", 0.008)), *clear("ATRIN")]]
+    assert "".join(decode(stroke, given, base).chars[0]) == "IATRIN"  # off by default
+    d = decode(stroke, given, replace(base, sure_rescue=1))
+    assert "".join(d.chars[0]) == "KATRIN"
+    assert d.pieces[0].over_sure and d.pieces[0].changed
+    assert needs_a_person(d, 1, GIVEN)
+    assert not needs_a_person(decode(stroke, given, base), 1, GIVEN)
+    faint = [[box(("I", 0.9985), ("K", 0.0012)), *clear("ATRIN")]]
+    assert "".join(decode(faint, given, replace(base, sure_rescue=1)).chars[0]) == "IATRIN"
+    two = [[box(("I", 0.99), ("K", 0.008)), *clear("ATR"), box(("L", 0.99), ("I", 0.008)), *clear("N")]]
+    assert "".join(decode(two, given, replace(base, sure_rescue=1)).chars[0]) == "IATRLN"
+    assert "".join(decode(two, given, replace(base, sure_rescue=2)).chars[0]) == "KATRIN"
+
+
+def test_a_name_read_over_a_sure_letter_shows_the_letter_seen_and_is_never_accepted() -> None:
+    """Through the reader with the shipped Latin settings (``sure_rescue`` fitted by calibrate.py)."""
+    engine = CnnRecognizer()
+    assert engine.latin.decoder.sure_rescue >= 1
+    ev = FieldEvidence(
+        ((0, 1, 2, 3, 4, 5),), dict(enumerate([box(("I", 0.99), ("K", 0.008)), *clear("ATRIN")])), False, GIVEN
+    )
+    reading = engine.reading_of(ev)
+    assert reading.text == "KATRIN"
+    assert reading.confidence < engine.auto_threshold
+    first = reading.letters[0]
+    assert first.char == "K" and first.alternatives[1][0] == "I"
 
 
 def test_double_names_are_decided_piece_by_piece() -> None:
