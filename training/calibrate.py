@@ -340,7 +340,9 @@ def decode_all(
             d = decode([[ev.dists[b] for b in w] for w in ev.words], load_model(ev.kind, ev.script), params)
             text = " ".join("".join(c) for c in d.chars)
             feats.append(field_features(d, ev.continuation))
-            to_a_person.append(needs_a_person(d, len(ev.words), ev.kind, ev.maybe_apostrophe, starts_late(ev)))
+            to_a_person.append(
+                needs_a_person(d, len(ev.words), ev.kind, ev.maybe_apostrophe, starts_late(ev), ev.stray_marks)
+            )
             field_ok.append(text == word)
             ok_all &= text == word
         name_ok.append(ok_all)
@@ -511,8 +513,8 @@ def main() -> None:
     }
     # names.LOOK_ALIKES: a Y-shaped У takes a large share, the Latin look-alikes a small one.
     grid["look_alike_share"] = [0.0, 0.03, 0.1, 0.3] if args.script == "cyrillic" else [0.0, 0.003, 0.01, 0.03]
-    # A listed name over sure letters (names.RESCUE_MARGIN): the Cyrillic made-up spellings
-    # one mark away from a listed name are what it must not rewrite.
+    # A listed name over sure letters (names.RESCUE_MARGIN): what it gains on listed names
+    # is weighed against the unusual spellings one letter from a listed name that it rewrites.
     grid["sure_rescue"] = [0, 1, 2]
     search: dict[str, list] = {}
     for _round in range(1):

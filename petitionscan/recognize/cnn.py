@@ -98,6 +98,23 @@ class FieldEvidence:
     """A name field (first name, surname, or both in one): its reading chooses the row's script."""
     maybe_apostrophe: bool = False
     """A box holds a mark the shape rule could not tell from an apostrophe (``Glyph.tick_like``)."""
+    stray_marks: bool = False
+    """A word made of apostrophe- or hyphen-shaped marks alone was left out (:func:`_without_stray_marks`)."""
+
+
+def _without_stray_marks(words: list[list[int]], glyphs: Sequence[Glyph]) -> tuple[list[list[int]], bool]:
+    """The field's words less those made of apostrophe- or hyphen-shaped marks alone, and whether any went.
+
+    An apostrophe or a hyphen joins the letters of a name; alone between blank
+    boxes it is a speck, a stroke spilled from the row above or a slip of the
+    pen (GULNAR ISATAEVA read "ISATAEVA '"). A field of nothing else keeps
+    them: what it holds is for a person to see.
+    """
+    kinds = {g.box: g.kind for g in glyphs}
+    kept = [w for w in words if not all(kinds.get(b) in (KIND_DASH, KIND_TICK) for b in w)]
+    if not kept or len(kept) == len(words):
+        return words, False
+    return kept, True
 
 
 def starts_late(ev: FieldEvidence) -> bool:
@@ -379,7 +396,7 @@ class CnnRecognizer:
                 k += 1
             elif g.kind in (KIND_DASH, KIND_TICK):
                 dists[g.box] = _shape_rule(g)
-        words = words_of(glyphs, f.blank)
+        words, stray = _without_stray_marks(words_of(glyphs, f.blank), glyphs)
         continuation = any(
             g.kind != KIND_LETTER and g.kind not in (KIND_DASH, KIND_TICK) and not f.blank[g.box] for g in glyphs
         )
@@ -392,6 +409,7 @@ class CnnRecognizer:
             script,
             name=name,
             maybe_apostrophe=any(g.tick_like for g in glyphs),
+            stray_marks=stray,
         )
         return ev, k
 
@@ -411,7 +429,8 @@ class CnnRecognizer:
         else:  # initials only (no name model applies), or before calibration: the posterior
             confidence = d.posterior * (SPILL_FACTOR if ev.continuation else 1.0)
         confidence = separator_capped(
-            confidence, needs_a_person(d, len(ev.words), ev.kind, ev.maybe_apostrophe, starts_late(ev))
+            confidence,
+            needs_a_person(d, len(ev.words), ev.kind, ev.maybe_apostrophe, starts_late(ev), ev.stray_marks),
         )
         letters: list[LetterReading] = []
         for word, chars in zip(ev.words, d.chars, strict=False):

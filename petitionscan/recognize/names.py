@@ -130,8 +130,9 @@ class DecoderParams:
     sure_rescue: int = 0
     """How many sure letters (``sure``) a listed name may differ in, where the letters as read
     spell no listed name: such a field is read as that name but always goes to a person
-    (:func:`needs_a_person`), its letters as seen offered first. A bare stroke of an L read I
-    at 0.99 made WILLIAM read WIIIIAM, beyond the lists' reach (0: off)."""
+    (:func:`needs_a_person`), its letters as seen offered first. A bare stroke of a K read I
+    at 0.99 made KATRIN read IATRIN, beyond the lists' reach (0: off). Chosen among 0, 1 and 2
+    by training/calibrate.py."""
 
 
 class NameModel:
@@ -707,7 +708,7 @@ def _decode_piece(
     all_scores = np.array([v for _, v in ranked] + other)
     norm = float(np.logaddexp.reduce(all_scores))
     if params.sure_rescue and group is not None and any(fixed) and not model.known(best_text):
-        rescue = _listed_over_sure(boxes, fixed, top, model, params)
+        rescue = _listed_over_sure(logp, group, fixed, top, model, params)
         if rescue is not None and rescue[1] > best + RESCUE_MARGIN:
             text, score = rescue
             norm = float(np.logaddexp(norm, score))
@@ -729,7 +730,8 @@ wrong; at 4, the next two draws: 16 right and 0 wrong, 11 and 3."""
 
 
 def _listed_over_sure(
-    boxes: Sequence[Alternatives],
+    logp: np.ndarray,
+    group: tuple[np.ndarray, np.ndarray, list[str]],
     fixed: Sequence[bool],
     top: Sequence[tuple[str, float]],
     model: NameModel,
@@ -737,16 +739,15 @@ def _listed_over_sure(
 ) -> tuple[str, float] | None:
     """The likeliest listed word differing from the sure letters in 1 to ``sure_rescue`` boxes, with its score.
 
-    Every letter of it must still be one the network gave at least ``lexicon_min``.
+    ``logp``: the boxes' letter log-probabilities (:func:`_logprob_matrix`); ``group``: the
+    lexicon pieces of their length (``NameModel.by_length``). Every letter of the word must
+    still be one the network gave at least ``lexicon_min``.
     """
-    group = model.by_length.get(len(boxes))
-    if group is None:
-        return None
     codes, lm_words, names = group
-    logp = _logprob_matrix(boxes, model.chars)
+    n = logp.shape[0]
     allowed = logp >= math.log(params.lexicon_min)
-    order = sorted(range(len(boxes)), key=lambda i: int(allowed[i].sum()))
-    idx = model.words_at(len(boxes), order[0], np.flatnonzero(allowed[order[0]]))
+    order = sorted(range(n), key=lambda i: int(allowed[i].sum()))
+    idx = model.words_at(n, order[0], np.flatnonzero(allowed[order[0]]))
     for i in order[1:]:
         if not idx.size:
             return None
@@ -759,7 +760,7 @@ def _listed_over_sure(
     idx = idx[(changed >= 1) & (changed <= params.sure_rescue)]
     if not idx.size:
         return None
-    rows = np.arange(len(boxes))
+    rows = np.arange(n)
     s = logp[rows[None, :], codes[idx]].sum(axis=1) + params.lm_weight * lm_words[idx] + params.lexicon_bonus
     best = int(np.argmax(s))
     return names[int(idx[best])], float(s[best])
@@ -837,7 +838,12 @@ def has_separator(d: Decoded) -> bool:
 
 
 def needs_a_person(
-    d: Decoded, words: int, kind: str | None, maybe_apostrophe: bool = False, late_start: bool = False
+    d: Decoded,
+    words: int,
+    kind: str | None,
+    maybe_apostrophe: bool = False,
+    late_start: bool = False,
+    stray_marks: bool = False,
 ) -> bool:
     """Whether a field goes to a person however sure its letters are.
 
@@ -851,9 +857,14 @@ def needs_a_person(
     field's first box was read as empty but later ones as written. Signers
     begin in the first box, so that box more likely held a letter too faint
     to see (ASEL read as SEL, a listed name, at 0.999) than nothing.
+    ``stray_marks``: a mark alone between blank boxes was left out of the
+    reading (``cnn.FieldEvidence.stray_marks``); a person sees whether it was
+    nothing.
     """
     over_sure = any(piece.over_sure for piece in d.pieces)
-    return has_separator(d) or (kind in KINDS and words > 1) or maybe_apostrophe or late_start or over_sure
+    return (
+        has_separator(d) or (kind in KINDS and words > 1) or maybe_apostrophe or late_start or over_sure or stray_marks
+    )
 
 
 def separator_capped(confidence: float, to_a_person: bool) -> float:

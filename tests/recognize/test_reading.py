@@ -232,6 +232,30 @@ def _apostrophe_field() -> tuple[FieldImage, int]:
     return FieldImage("OL'EV", img, field.boxes_px, blank, 8.0), 2
 
 
+def _with_tick(field: FieldImage, k: int) -> FieldImage:
+    """The field with an apostrophe-like tick drawn in box ``k``, which the scan stage saw written."""
+    import cv2
+
+    img = field.image.copy()
+    x0, y0, x1, _y1 = field.boxes_px[k]
+    cv2.line(img, ((x0 + x1) // 2 + 2, y0 + 4), ((x0 + x1) // 2 - 1, y0 + 17), 0, 4)
+    blank = tuple(False if i == k else b for i, b in enumerate(field.blank))
+    return dataclasses.replace(field, image=img, blank=blank)
+
+
+def test_a_mark_alone_after_the_name_is_left_out_and_the_field_goes_to_a_person() -> None:
+    """GULNAR ISATAEVA read "ISATAEVA '": a tick alone between blank boxes after the name (a
+    speck, a stroke spilled from the row above) is no part of it. A field of nothing else keeps it."""
+    engine = get_engine("cnn")
+    threshold = engine.auto_threshold  # type: ignore[attr-defined]
+    name = hershey_field("KAREN", boxes=10)
+    plain, marked, alone = engine.read([name, _with_tick(name, 7), _with_tick(hershey_field("", boxes=10), 3)])
+    assert plain.text == "KAREN" and plain.confidence >= threshold
+    assert marked.text == "KAREN" and marked.confidence <= SEPARATOR_CAP < threshold
+    assert [lr.box for lr in marked.letters] == [0, 1, 2, 3, 4]
+    assert alone.text == "'"
+
+
 def test_an_apostrophe_with_a_speck_below_is_still_an_apostrophe() -> None:
     field, k = _apostrophe_field()
     img = field.image.copy()
