@@ -59,7 +59,9 @@ import os
 import pickle
 import sys
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -475,6 +477,32 @@ def main() -> None:
     ap.add_argument("--fresh", action="store_true", help="re-read the names even if cached")
     args = ap.parse_args()
     meta_path = META if args.script == "latin" else CYRILLIC_META
+    with kept_unless_finished(meta_path):
+        calibrate(args, meta_path)
+
+
+@contextmanager
+def kept_unless_finished(path: Path) -> Iterator[None]:
+    """``path`` put back as it was if the block fails or is interrupted.
+
+    The calibration writes an unfinished metadata file first (the new
+    network's temperature for reading the names, no threshold yet); stopped
+    halfway, that file must not stay where the reader takes it from.
+    """
+    before = path.read_bytes()
+    try:
+        yield
+    except BaseException:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(before)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+        raise
+
+
+def calibrate(args: argparse.Namespace, meta_path: Path) -> None:
+    """Read the validation names, fit the decoder, the confidence and the threshold; write ``meta_path``."""
     if args.train_json is None:
         args.train_json = ROOT / "build" / ("letters" if args.script == "latin" else "cyrillic") / "train.json"
     if trained_here(args.train_json, meta_path.with_suffix(".onnx")):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
 from types import ModuleType
 
 import numpy as np
@@ -57,3 +60,26 @@ def test_draws_are_read_with_their_own_seeds(calibrate: ModuleType, monkeypatch:
     assert seen == [11, 12, 13]
     assert [d[0][0][0] for d in draws] == ["NAME11", "NAME12", "NAME13"]
     assert args.seed == 11  # the caller's options are left as they were
+
+
+def test_an_interrupted_calibration_leaves_the_metadata_as_it_was(
+    calibrate: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The run writes an unfinished file before reading the names; Ctrl+C then puts the old one back."""
+    meta = tmp_path / "letters.json"
+    meta.write_text(calibrate.META.read_text(encoding="utf-8"), encoding="utf-8")
+    before = meta.read_bytes()
+    written: list[float] = []
+
+    def interrupted(args: object) -> None:
+        written.append(json.loads(meta.read_text(encoding="utf-8"))["auto_threshold"])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(calibrate, "META", meta)
+    monkeypatch.setattr(calibrate, "collect_draws", interrupted)
+    monkeypatch.setattr(sys, "argv", ["calibrate.py", "--train-json", str(tmp_path / "none.json")])
+    with pytest.raises(KeyboardInterrupt):
+        calibrate.main()
+    assert written == [1.0]  # the unfinished file was there while the names were read
+    assert meta.read_bytes() == before
+    assert not list(tmp_path.glob("*.tmp"))
