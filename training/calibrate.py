@@ -493,11 +493,7 @@ def kept_unless_finished(path: Path) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(before)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        _replace_with(path, before)
         raise
 
 
@@ -634,10 +630,14 @@ def calibrate(args: argparse.Namespace, meta_path: Path) -> None:
 
 def write_meta(path: Path, data: dict) -> None:
     """A network's metadata JSON, written whole or not at all (also used by ``class_prior.py``)."""
+    _replace_with(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
+
+
+def _replace_with(path: Path, data: bytes) -> None:
+    """``path`` holding ``data``: written beside it, then renamed over it."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2)
-        fh.write("\n")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
     os.chmod(tmp, 0o644)
     os.replace(tmp, path)
 
