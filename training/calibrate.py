@@ -71,7 +71,7 @@ sys.path.insert(0, str(ROOT))
 
 
 from petitionscan.recognize import FieldImage
-from petitionscan.recognize.cnn import CYRILLIC_META, META, CnnRecognizer, FieldEvidence, starts_late
+from petitionscan.recognize.cnn import CYRILLIC_META, META, CnnRecognizer, FieldEvidence, goes_to_a_person
 from petitionscan.recognize.names import (
     FEATURES,
     KINDS,
@@ -82,7 +82,6 @@ from petitionscan.recognize.names import (
     known_name,
     lists_digest,
     load_model,
-    needs_a_person,
     separator_capped,
 )
 from petitionscan.recognize.render import (
@@ -342,9 +341,7 @@ def decode_all(
             d = decode([[ev.dists[b] for b in w] for w in ev.words], load_model(ev.kind, ev.script), params)
             text = " ".join("".join(c) for c in d.chars)
             feats.append(field_features(d, ev.continuation))
-            to_a_person.append(
-                needs_a_person(d, len(ev.words), ev.kind, ev.maybe_apostrophe, starts_late(ev), ev.stray_marks)
-            )
+            to_a_person.append(goes_to_a_person(ev, d))
             field_ok.append(text == word)
             ok_all &= text == word
         name_ok.append(ok_all)

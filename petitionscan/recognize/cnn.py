@@ -122,6 +122,11 @@ def starts_late(ev: FieldEvidence) -> bool:
     return bool(ev.words) and ev.words[0][0] > 0
 
 
+def goes_to_a_person(ev: FieldEvidence, d: Decoded) -> bool:
+    """:func:`names.needs_a_person` for a field read from ``ev``: the reader and the calibration ask the same."""
+    return needs_a_person(d, len(ev.words), ev.kind, ev.maybe_apostrophe, starts_late(ev), ev.stray_marks)
+
+
 @dataclass
 class ScriptModel:
     """One script's letter network with what was fitted for it (``letters.json`` beside it)."""
@@ -428,10 +433,7 @@ class CnnRecognizer:
             confidence = _confidence_of(field_features(d, ev.continuation), model.coef, model.intercept)
         else:  # initials only (no name model applies), or before calibration: the posterior
             confidence = d.posterior * (SPILL_FACTOR if ev.continuation else 1.0)
-        confidence = separator_capped(
-            confidence,
-            needs_a_person(d, len(ev.words), ev.kind, ev.maybe_apostrophe, starts_late(ev), ev.stray_marks),
-        )
+        confidence = separator_capped(confidence, goes_to_a_person(ev, d))
         letters: list[LetterReading] = []
         for word, chars in zip(ev.words, d.chars, strict=False):
             for b, ch in zip(word, chars, strict=False):

@@ -669,7 +669,6 @@ def _decode_piece(
     """
     if len(boxes) == 1:  # an initial, or the O of O'BRIEN: no name word to model
         params = replace(params, lm_weight=0.0)
-    w = params.lm_weight
     top = [alts[0] if alts else ("?", 0.0) for alts in boxes]
     raw = [alts[0] if alts else ("?", 0.0) for alts in seen] if seen is not None else top
     fixed = [
@@ -679,7 +678,6 @@ def _decode_piece(
     # Every lexicon word of this length that the boxes allow.
     group = model.by_length.get(len(boxes))
     if group is not None:
-        codes, lm_words, names = group
         logp = _logprob_matrix(boxes, model.chars)
         allowed = logp >= math.log(params.lexicon_min)
         for i, (ch, _p) in enumerate(top):
@@ -687,19 +685,10 @@ def _decode_piece(
                 allowed[i] = False
                 if ch in model.chars:
                     allowed[i, model.chars.index(ch)] = True
-        # Narrow down position by position, most selective (sure) boxes first;
-        # the first position picks its words from an index, not from the whole group.
-        order = sorted(range(len(boxes)), key=lambda i: int(allowed[i].sum()))
-        idx = model.words_at(len(boxes), order[0], np.flatnonzero(allowed[order[0]]))
-        for i in order[1:]:
-            if not idx.size:
-                break
-            idx = idx[allowed[i, codes[idx, i]]]
-        if idx.size:
-            rows = np.arange(len(boxes))
-            s = logp[rows[None, :], codes[idx]].sum(axis=1) + w * lm_words[idx] + params.lexicon_bonus
-            for j, v in zip(idx, s, strict=True):
-                scores[names[int(j)]] = float(v)
+        idx, s = _listed_words(logp, allowed, group, model, params)
+        names = group[2]
+        for j, v in zip(idx, s, strict=True):
+            scores[names[int(j)]] = float(v)
     if not scores:
         text = "".join(ch for ch, _ in top)
         return PieceChoice(text, 0.0, model.known(text), 0.0, False)
@@ -743,27 +732,44 @@ def _listed_over_sure(
     lexicon pieces of their length (``NameModel.by_length``). Every letter of the word must
     still be one the network gave at least ``lexicon_min``.
     """
-    codes, lm_words, names = group
+    sure = [i for i, f in enumerate(fixed) if f and top[i][0] in model.chars]
+    if not sure:
+        return None
+    codes, _lm, names = group
+    idx, s = _listed_words(logp, logp >= math.log(params.lexicon_min), group, model, params)
+    seen = np.array([model.chars.index(top[i][0]) for i in sure])
+    changed = (codes[idx][:, sure] != seen[None, :]).sum(axis=1)
+    keep = (changed >= 1) & (changed <= params.sure_rescue)
+    if not keep.any():
+        return None
+    idx, s = idx[keep], s[keep]
+    best = int(np.argmax(s))
+    return names[int(idx[best])], float(s[best])
+
+
+def _listed_words(
+    logp: np.ndarray,
+    allowed: np.ndarray,
+    group: tuple[np.ndarray, np.ndarray, list[str]],
+    model: NameModel,
+    params: DecoderParams,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The lexicon pieces of ``group`` whose every letter ``allowed`` lets through, and their scores.
+
+    Narrowed position by position, most selective (sure) boxes first; the first
+    position picks its words from an index, not from the whole group.
+    """
+    codes, lm_words, _names = group
     n = logp.shape[0]
-    allowed = logp >= math.log(params.lexicon_min)
     order = sorted(range(n), key=lambda i: int(allowed[i].sum()))
     idx = model.words_at(n, order[0], np.flatnonzero(allowed[order[0]]))
     for i in order[1:]:
         if not idx.size:
-            return None
+            break
         idx = idx[allowed[i, codes[idx, i]]]
-    sure = [i for i, f in enumerate(fixed) if f and top[i][0] in model.chars]
-    if not idx.size or not sure:
-        return None
-    seen = np.array([model.chars.index(top[i][0]) for i in sure])
-    changed = (codes[idx][:, sure] != seen[None, :]).sum(axis=1)
-    idx = idx[(changed >= 1) & (changed <= params.sure_rescue)]
-    if not idx.size:
-        return None
     rows = np.arange(n)
     s = logp[rows[None, :], codes[idx]].sum(axis=1) + params.lm_weight * lm_words[idx] + params.lexicon_bonus
-    best = int(np.argmax(s))
-    return names[int(idx[best])], float(s[best])
+    return idx, s
 
 
 def known_name(text: str, model: NameModel | None = None) -> bool:
