@@ -82,13 +82,13 @@ def atomic_output(target: Path, *, private: bool = False) -> Iterator[Path]:
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise OutputError(f"{target}: cannot write there ({exc.strerror}); choose another path") from exc
-    os.close(fd)
     tmp = Path(name)
-    if not private:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give what a plain open() would
-    try:
+    try:  # from the file's creation on: a Ctrl+C or SIGTERM while it is set up removes it too
+        os.close(fd)
+        if not private:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give what a plain open() would
         yield tmp
         os.replace(tmp, target)
     except OSError as exc:
