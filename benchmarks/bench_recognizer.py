@@ -17,8 +17,10 @@ writer), to look at the errors rather than only count them.
 Pen-on-paper capitals (``emnist-upper.npz``, when the folder has it): the
 test half of the SD19 writers never trained on (``paper_split``), read the
 same way. Some of their labels are doubtful at the source: an L box holding
-a lower-case l (no foot, read I by anyone: ``is_lowercase_l``) is one; the table
-gives the accuracy with every letter and without those (``--no-paper`` skips
+a lower-case l (no foot, read I by anyone: ``is_lowercase_l``) and seven
+letters whose image is another character (``MISLABELLED_PAPER``: an N box
+holding a bare stroke, ...); the table gives the accuracy with every letter
+and without those (``is_doubtful``) (``--no-paper`` skips
 the set). For each condition the confusion pairs V/U, N/W, D/O, L/I and G/C
 are counted both ways.
 
@@ -72,7 +74,7 @@ from petitionscan.recognize.render import (
     TEST_LABS,
     VALIDATION_LABS,
     Sample,
-    is_lowercase_l,
+    is_doubtful,
     is_test_font,
     load_font_letters,
     load_paper_letters,
@@ -494,7 +496,7 @@ def main() -> None:
             engine,
             rng,
             errors,
-            doubtful=[is_lowercase_l(s) for s in paper],
+            doubtful=[is_doubtful(s) for s in paper],
         )
     if args.fonts:
         fonts = [s for s in load_font_letters(args.fonts) if is_test_font(s.writer)]
@@ -646,7 +648,7 @@ def bench_letters(
         )
         print("  confusions: " + ", ".join(f"{k} {v}" for k, v in confusions.most_common(10)))
         if doubtful:
-            print(f"  doubtful labels (lower-case l, no foot, in an L box): {sum(doubtful)}")
+            print(f"  doubtful labels (a lower-case l in an L box, or another character): {sum(doubtful)}")
         counts = Counter(s.label for s in samples)
         pairs = []
         for a, b in (tuple(pair) for pair in PAIRS):

@@ -86,7 +86,7 @@ from petitionscan.recognize.names import (
 )
 from petitionscan.recognize.render import (
     VALIDATION_LABS,
-    is_lowercase_l,
+    is_doubtful,
     load_paper_letters,
     load_stroke_file,
     paper_split,
@@ -257,7 +257,7 @@ def validation_hands(args: argparse.Namespace) -> list[dict[str, dict[str, list]
     # The paper letters keep no writer ids: one pool, each letter by some writer of the population.
     paper: dict[str, dict[str, list]] = {"paper": {}}
     for s in load_paper_letters(args.data / "emnist-upper.npz", ["sd19-hsf0123"]):
-        if paper_split(s.writer) == "val" and not is_lowercase_l(s):
+        if paper_split(s.writer) == "val" and not is_doubtful(s):
             paper["paper"].setdefault(s.label, []).append(s)
     return [paper, tablet]
 

@@ -158,6 +158,39 @@ def is_lowercase_l(s: Sample) -> bool:
     return not (foot >= 0.35 * h and foot >= 1.6 * width(0.0, 0.25))
 
 
+MISLABELLED_PAPER: dict[int, str] = {
+    31961: "L box, a slanted stroke with no foot: a lower-case l the foot rule misses (train/104762)",
+    32223: "L box, a looped script l: a lower-case l the foot rule misses (train/105271)",
+    32785: "J box, a capital I with both bars (train/106276)",
+    32885: "N box, a bare stroke: an I or a 1 (train/106467)",
+    34406: "H box, an N (train/109188)",
+    35575: "C box, a lower-case l (train/111300)",
+    35962: "N box, a lower-case e (train/112023)",
+}
+"""Held-out pen-on-paper letters (index in ``emnist-upper.npz``; the source's EMNIST Balanced
+file in brackets) whose image is another character than their label.
+
+Found by looking, one by one, at the 158 held-out letters the shipped network
+did not read as labelled when rendered clean, and at every L the foot rule
+keeps (the looped l): kept out only where the image is plainly another
+character, not where it is a poor or unusual shape of the letter (a D with
+a thin side, a rounded V, an f-like F, an angular C, a script capital L
+stay). Seven of 5,052; five in the test half. In the page benchmark one
+such glyph weighs heavily: a hand holds about three samples of a letter, so
+the bare stroke in an N box wrote every third N of its hands as an I.
+"""
+
+
+def is_doubtful(s: Sample) -> bool:
+    """A held-out paper letter whose label its image does not bear out: a lower-case l in an L
+    box (:func:`is_lowercase_l`) or one of :data:`MISLABELLED_PAPER`. Left out of the hands that
+    write validation and test names; the letter benchmark gives its accuracy with and without them."""
+    if not is_paper(s.writer):
+        return False
+    group, _, index = s.writer[len(PAPER_WRITER) :].rpartition("-")
+    return (group != PAPER_TRAIN_GROUP and int(index) in MISLABELLED_PAPER) or is_lowercase_l(s)
+
+
 def load_paper_letters(path: Path, groups: Iterable[str] | None = None) -> list[Sample]:
     """Capitals hand-printed on paper forms (``emnist-upper.npz``) as rasters like the drawings'.
 

@@ -430,6 +430,9 @@ def _written_boxes(mask: np.ndarray, boxes: list[Box], origin: tuple[int, int]) 
         & (stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT] >= band.shape[0])
         & (stats[:, cv2.CC_STAT_WIDTH] <= 2 * PX_PER_MM)
     )
+    passing |= _edge_remnants(
+        labels, stats, [(x0 - ox - xa, y0 - oy - ya, x1 - ox - xa, y1 - oy - ya) for x0, y0, x1, y1 in boxes]
+    )
     owner = np.zeros(xb - xa, np.int64)
     mids = [(boxes[i][2] + boxes[i + 1][0]) // 2 - ox - xa for i in range(n - 1)]
     for i, m in enumerate(mids):
@@ -463,6 +466,62 @@ def _written_boxes(mask: np.ndarray, boxes: list[Box], origin: tuple[int, int]) 
         rows = np.flatnonzero(inner.any(axis=1))
         written[i] = rows[-1] - rows[0] + 1 >= 0.45 * (y1 - y0)
     return [bool(v) for v in written]
+
+
+def _edge_remnants(labels: np.ndarray, stats: np.ndarray, boxes: list[Box]) -> np.ndarray:
+    """Per component: a piece of a printed line rather than of a letter.
+
+    What is left of a box line where erasing it missed (a fax's dotted
+    outline, a photocopy's dark line), alone in a blank box, made the box
+    written, and the glyph cutter then read whatever was left there as a
+    letter (SEYITOV read "SEYITOV E" on a fax). Such a piece is:
+
+    - thin (at most ``band`` + 1 pixels, 0.6 mm, across, twice as long) with
+      its middle within ``band`` (0.5 mm) of a box edge, as the glyph cutter's
+      own test for a remnant;
+    - or small (at most three boxes' worth of ink, ``BOX_INK_PX``) and all
+      within ``band`` of the box outlines: a corner's L, a broken edge;
+    - or low and long: under a quarter of a box high and over one and a half
+      boxes wide (a row's rule, a noisy fax scan line, a strike through the
+      empty boxes after a name). No letter, nor a chain of joined letters,
+      is so flat; a hyphen is shorter;
+    - or a hairline a tenth taller than a box (under 2.5 pixels wide on
+      average, as ``_ink_mask`` tells a streak from a letter): dust on a
+      feeder's glass draws one down the page, and where it touches a letter
+      it is not ``passing`` (IVANNA read IVANNAI).
+
+    A pen stroke written on a line is one component with the rest of its
+    letter, and larger.
+    """
+    band = max(2, round(0.5 * PX_PER_MM))
+    w, h, area = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
+    box_w = max(b[2] - b[0] for b in boxes)
+    box_h = max(b[3] - b[1] for b in boxes)
+    thin_v, thin_h = w <= band + 1, h <= band + 1
+    flat = (h < 0.25 * box_h) & (w > 1.5 * box_w)
+    maybe = thin_v | thin_h | flat | (area <= 3 * BOX_INK_PX) | (h >= 1.1 * box_h)
+    maybe[0] = False
+    out = np.zeros(len(stats), bool)
+    if not maybe.any():
+        return out
+    v_edges = np.array(sorted({b[0] for b in boxes} | {b[2] for b in boxes}), np.float64)
+    h_edges = np.array(sorted({b[1] for b in boxes} | {b[3] for b in boxes}), np.float64)
+    for c in np.flatnonzero(maybe).tolist():
+        cx, cy, cw, ch, ca = (int(v) for v in stats[c])
+        if thin_v[c] and ch >= 2 * cw and np.abs(cx + cw / 2 - v_edges).min() <= band:
+            out[c] = True  # upright along an edge
+        elif thin_h[c] and cw >= 2 * ch and np.abs(cy + ch / 2 - h_edges).min() <= band:
+            out[c] = True  # lying along an edge
+        elif flat[c]:
+            out[c] = True  # a rule or a scan line
+        elif ch >= 1.1 * box_h and ca < 2.5 * ch:
+            out[c] = True  # a streak
+        elif ca <= 3 * BOX_INK_PX:
+            ys, xs = np.nonzero(labels[cy : cy + ch, cx : cx + cw] == c)
+            near_v = np.abs((xs + cx)[:, None] - v_edges[None, :]).min(axis=1) <= band
+            near_h = np.abs((ys + cy)[:, None] - h_edges[None, :]).min(axis=1) <= band
+            out[c] = bool((near_v | near_h).all())  # all on the outlines: a corner, a broken edge
+    return out
 
 
 def _box_counts(labels: np.ndarray, stats: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:

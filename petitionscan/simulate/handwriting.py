@@ -182,18 +182,18 @@ def load_paper_writers(folder: str, split: str = "test", per_letter: int = 3) ->
     (:func:`petitionscan.recognize.render.paper_split`) become mask glyphs.
     The source keeps no writer ids, so a hand is a random draw of
     ``per_letter`` letters each, seeded: names are written in real pen on
-    paper, each letter by some writer of that population. A lower-case l in
-    an L box is left out: the sheet asks for capitals, and it reads I.
+    paper, each letter by some writer of that population. A letter whose
+    label its image does not bear out is left out (``render.is_doubtful``):
+    a lower-case l in an L box (the sheet asks for capitals, and it reads I)
+    and the few that show another character (a bare stroke in an N box).
     """
-    from petitionscan.recognize.render import is_lowercase_l, load_paper_letters, paper_split
+    from petitionscan.recognize.render import is_doubtful, load_paper_letters, paper_split
 
     path = Path(folder) / "emnist-upper.npz"
     if not path.is_file():
         return ()
     samples = [
-        s
-        for s in load_paper_letters(path, ["sd19-hsf0123"])
-        if paper_split(s.writer) == split and not is_lowercase_l(s)
+        s for s in load_paper_letters(path, ["sd19-hsf0123"]) if paper_split(s.writer) == split and not is_doubtful(s)
     ]
     by_letter: dict[str, list[Glyph]] = {}
     for s in samples:

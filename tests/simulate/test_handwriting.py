@@ -141,7 +141,7 @@ def test_names_fit_their_boxes_and_use_only_box_characters() -> None:
 
 
 def test_paper_hands_hold_only_held_out_test_letters() -> None:
-    from petitionscan.recognize.render import is_lowercase_l, load_paper_letters, paper_split
+    from petitionscan.recognize.render import is_doubtful, load_paper_letters, paper_split
 
     folder = hw.handwriting_dir()
     if not (folder / "emnist-upper.npz").exists():
@@ -156,7 +156,7 @@ def test_paper_hands_hold_only_held_out_test_letters() -> None:
     expected = [
         s
         for s in load_paper_letters(folder / "emnist-upper.npz", ["sd19-hsf0123"])
-        if paper_split(s.writer) == "test" and not is_lowercase_l(s)
+        if paper_split(s.writer) == "test" and not is_doubtful(s)
     ]
     assert len(glyphs) == len(expected)
 
