@@ -19,9 +19,9 @@ test half of the SD19 writers never trained on (``paper_split``), read the
 same way. Some of their labels are doubtful at the source: an L box holding
 a lower-case l (no foot, read I by anyone: ``is_lowercase_l``) and seven
 letters whose image is another character (``MISLABELLED_PAPER``: an N box
-holding a bare stroke, ...); the table gives the accuracy with every letter
-and without those (``is_doubtful``) (``--no-paper`` skips
-the set). For each condition the confusion pairs V/U, N/W, D/O, L/I and G/C
+holding a bare stroke, ...), together ``is_doubtful``; the table gives the
+accuracy with every letter and without those (``--no-paper`` skips the
+set). For each condition the confusion pairs V/U, N/W, D/O, L/I and G/C
 are counted both ways.
 
 ``--fonts build/fonts`` (after ``training/fetch_fonts.py``) also reads the

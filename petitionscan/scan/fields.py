@@ -385,8 +385,14 @@ def _ink_mask(region: np.ndarray) -> tuple[np.ndarray, int]:
     side = round(FAINT_LETTER_MM * PX_PER_MM)
     area = stats[:, cv2.CC_STAT_AREA]
     height = stats[:, cv2.CC_STAT_HEIGHT]
-    # Not a hairline: a scanner streak is as long but one or two pixels thin.
-    letter_sized = (height >= side) & (area >= 4 * MIN_COMPONENT_PX) & (area >= 2.5 * height)
+    width = stats[:, cv2.CC_STAT_WIDTH]
+    # Not a hairline: a scanner streak is as long but one or two pixels thin,
+    # and upright. A letter in a fine, faint pen is as thin but spreads
+    # sideways (an A of 124 pixels, 30 wide and 50 high, was dropped and
+    # VIKTORIYA read VIKTORIY).
+    letter_sized = (
+        (height >= side) & (area >= 4 * MIN_COMPONENT_PX) & ((area >= 2.5 * height) | (width >= 0.4 * height))
+    )
     keep = (anchored | letter_sized) & (area >= MIN_COMPONENT_PX)
     keep[0] = False
     widest = int(stats[keep, cv2.CC_STAT_WIDTH].max(initial=0))

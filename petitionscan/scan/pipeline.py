@@ -30,7 +30,14 @@ from petitionscan.errors import (
     RecognizerError,
 )
 from petitionscan.fileio import atomic_output
-from petitionscan.recognize import DEFAULT_ENGINE, FieldImage, Reading, Recognizer, name_confidence
+from petitionscan.recognize import (
+    DEFAULT_ENGINE,
+    FieldImage,
+    LetterReading,
+    Reading,
+    Recognizer,
+    name_confidence,
+)
 from petitionscan.recognize.names import name_pieces
 from petitionscan.scan import persist
 from petitionscan.scan.fields import PX_PER_MM, RowCut, cut_page, preview_jpeg
@@ -244,7 +251,8 @@ def _recognise(rows: Sequence[RowCut], engine: Recognizer, alphabet: str = "lati
             confidence = name_confidence(fields) if fields else 0.0
             # Each script's confidence was calibrated with its own threshold.
             bar = float(threshold_for(fields)) if threshold_for and fields else threshold
-            status = "auto" if confidence >= bar else "needs_review"
+            unread = any(_ink_beyond_letters(r.blank, r.letters) for r in name_reads)
+            status = "auto" if confidence >= bar and not unread else "needs_review"
         if rc.crossed_out:
             status = "crossed_out"
         elif status == "blank" and rc.signed:
@@ -254,6 +262,19 @@ def _recognise(rows: Sequence[RowCut], engine: Recognizer, alphabet: str = "lati
             status = "unsigned"
         out.append(RowResult(rc.row, status, name, confidence, rc.signed, rc.crossed_out, rc.crop, tuple(reads)))
     return tuple(out)
+
+
+def _ink_beyond_letters(blank: Sequence[bool], letters: Sequence[LetterReading]) -> bool:
+    """A box the scan stage saw ink in lies after the last letter read, or before the first.
+
+    The reader found no letter of its own there (it took the ink for a
+    neighbour's spill, or its own, stricter ink threshold left nothing): a
+    letter in a fainter pen than the rest may be lost at the end of a name
+    (VIKTORIYA read VIKTORIY at 0.999), so a person looks.
+    """
+    boxes = [lr.box for lr in letters]
+    written = [i for i, b in enumerate(blank) if not b]
+    return bool(boxes and written) and (max(written) > max(boxes) or min(written) < min(boxes))
 
 
 def _short(reason: str, path: str) -> str:
