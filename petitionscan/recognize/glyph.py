@@ -112,7 +112,7 @@ def _erase_box_lines(mask: np.ndarray, gray: np.ndarray, boxes: Sequence[Box], p
     field's pen ink go: a remnant of a grey printed line is. A dark pen stroke
     drawn on the line (the foot of an L, the top bar of an E, a stem along the
     side) looks the same in the mask and must stay; separate dark pieces along
-    an edge are dropped later by shape (:func:`_is_line_remnant`).
+    an edge are dropped later by shape (:func:`is_line_remnant`).
     """
     if not boxes or not mask.any():
         return
@@ -178,7 +178,7 @@ def _edge_candidates(long_h: np.ndarray, long_v: np.ndarray, boxes: Sequence[Box
     return cand
 
 
-def _is_line_remnant(
+def is_line_remnant(
     x: int, y: int, cw: int, ch: int, v_edges: Sequence[int], h_edges: Sequence[int], band: int
 ) -> bool:
     """A separate thin piece lying along a box edge: a remnant of the printed box."""
@@ -366,7 +366,7 @@ def extract_glyphs(
     marks: list[int] = (np.flatnonzero((areas < min_area) & (areas >= 2)) + 1).tolist() if diacritics else []
     for c in big.tolist():
         x, y, cw, ch, area = stats[c]
-        if _is_line_remnant(x, y, cw, ch, v_edges, h_edges, band):
+        if is_line_remnant(x, y, cw, ch, v_edges, h_edges, band):
             continue
         one = owner_of[x]
         if one >= 0 and run_of[x] == run_of[x + cw - 1]:

@@ -187,8 +187,8 @@ def is_doubtful(s: Sample) -> bool:
     write validation and test names; the letter benchmark gives its accuracy with and without them."""
     if not is_paper(s.writer):
         return False
-    group, _, index = s.writer[len(PAPER_WRITER) :].rpartition("-")
-    return (group != PAPER_TRAIN_GROUP and int(index) in MISLABELLED_PAPER) or is_lowercase_l(s)
+    held_out = paper_split(s.writer) != "train"
+    return (held_out and int(s.writer.rpartition("-")[2]) in MISLABELLED_PAPER) or is_lowercase_l(s)
 
 
 def load_paper_letters(path: Path, groups: Iterable[str] | None = None) -> list[Sample]:

@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from petitionscan import geometry
-from petitionscan.recognize.glyph import components
+from petitionscan.recognize.glyph import components, is_line_remnant
 from petitionscan.scan.register import warp
 
 PX_PER_MM = 8.0
@@ -510,14 +510,13 @@ def _edge_remnants(labels: np.ndarray, stats: np.ndarray, boxes: list[Box]) -> n
     out = np.zeros(len(stats), bool)
     if not maybe.any():
         return out
-    v_edges = np.array(sorted({b[0] for b in boxes} | {b[2] for b in boxes}), np.float64)
-    h_edges = np.array(sorted({b[1] for b in boxes} | {b[3] for b in boxes}), np.float64)
+    v_list = sorted({b[0] for b in boxes} | {b[2] for b in boxes})
+    h_list = sorted({b[1] for b in boxes} | {b[3] for b in boxes})
+    v_edges, h_edges = np.array(v_list, np.float64), np.array(h_list, np.float64)
     for c in np.flatnonzero(maybe).tolist():
         cx, cy, cw, ch, ca = (int(v) for v in stats[c])
-        if thin_v[c] and ch >= 2 * cw and np.abs(cx + cw / 2 - v_edges).min() <= band:
-            out[c] = True  # upright along an edge
-        elif thin_h[c] and cw >= 2 * ch and np.abs(cy + ch / 2 - h_edges).min() <= band:
-            out[c] = True  # lying along an edge
+        if is_line_remnant(cx, cy, cw, ch, v_list, h_list, band):
+            out[c] = True  # thin, along an edge: the glyph cutter's own test
         elif flat[c]:
             out[c] = True  # a rule or a scan line
         elif ch >= 1.1 * box_h and ca < 2.5 * ch:
