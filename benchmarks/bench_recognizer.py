@@ -140,7 +140,10 @@ def make_pages(
     validation sessions: a check of the automatic acceptance on other hands and
     sheets to choose settings on, not a measure of generalisation) or
     "paper" (pen-on-paper capitals of writers never trained on or chosen
-    on: the held-out SD19 population's test half) or "fonts" (the handwriting
+    on: the held-out SD19 population's test half) or "paper-validation" (the
+    same population's validation half, with the Cyrillic validation sessions:
+    sheets the automatic-acceptance threshold is chosen on,
+    ``training/page_threshold.py``) or "fonts" (the handwriting
     fonts held out of training, from ``fonts``: another source than any the
     networks learned from or were calibrated on, so a check that the promise
     of the automatic acceptance carries to new sources).
@@ -162,10 +165,12 @@ def make_pages(
         cyrillic_writers = load_cyrillic_writers(str(handwriting_dir()), "val") or None
         if not writers:
             raise SystemExit(f"no validation writers in {handwriting_dir()}")
-    elif hands == "paper":
-        writers = load_paper_writers(str(handwriting_dir()), "test")
+    elif hands in ("paper", "paper-validation"):
+        writers = load_paper_writers(str(handwriting_dir()), "test" if hands == "paper" else "val")
         if not writers:
             raise SystemExit(f"no pen-on-paper letters in {handwriting_dir()}")
+        if hands == "paper-validation":
+            cyrillic_writers = load_cyrillic_writers(str(handwriting_dir()), "val") or None
     elif hands == "fonts":
         paths = sorted(str(f) for f in (fonts or Path("build/fonts")).glob("*.woff") if f.stem in TEST_FONTS)
         if not paths:
@@ -222,6 +227,7 @@ def score_db(db: Path, folders: list[Path]) -> dict[str, Any]:
         return "cyrillic" if any(ch in CYRILLIC for ch in text) else "latin"
 
     names = exact = errors = chars = auto = auto_ok = 0
+    unsigned = 0  # names on rows found unsigned: no signature to accept, whatever the reading
     scripts = [0, 0]  # names read in some script, of those in the script written
     group: dict[bool, list[int]] = {True: [0, 0, 0, 0], False: [0, 0, 0, 0]}  # names, exact, auto, auto exact
     wrong_auto: list[tuple[str, str, float]] = []  # truth, read, confidence
@@ -233,6 +239,7 @@ def score_db(db: Path, folders: list[Path]) -> dict[str, Any]:
         if t is None or not t["name"] or t["crossed_out"] != "no":
             continue
         names += 1
+        unsigned += status == "unsigned"
         ok = name == t["name"]
         written = script_of(t["name"])
         if name:
@@ -263,6 +270,8 @@ def score_db(db: Path, folders: list[Path]) -> dict[str, Any]:
         "exact": exact / max(1, names),
         "cer": errors / max(1, chars),
         "auto": auto / max(1, names),
+        "auto_signed": auto / max(1, names - unsigned),
+        "unsigned": unsigned,
         "auto_ok": auto_ok / max(1, auto),
         "auto_n": auto,
         "groups": group,
@@ -375,6 +384,10 @@ def bench_pages(
                 f"  {name}: {m['auto_n']} accepted automatically, {m['auto_ok']:.2%} exact "
                 f"(95 % interval {lo:.2%}-{hi:.2%}); script of the names read as written: {m['script_ok']:.2%}"
             )
+            print(
+                f"  {name}: of the {m['names'] - m['unsigned']} names on rows found signed "
+                f"({m['unsigned']} found unsigned, no signature to accept), {m['auto_signed']:.1%} accepted automatically"
+            )
             for known, (n, ex, au, au_ok) in sorted(m["groups"].items(), reverse=True):
                 label = "every word in the lexicon" if known else "a word not in the lexicon"
                 of_auto = f"{au_ok / au:.1%} ({au - au_ok} wrong)" if au else "-"
@@ -442,10 +455,10 @@ def main() -> None:
     ap.add_argument("--time-pages", type=int, default=10, help="pages read in-process to time the recognizer")
     ap.add_argument(
         "--hands",
-        choices=("test", "validation", "paper", "fonts"),
+        choices=("test", "validation", "paper", "paper-validation", "fonts"),
         default="test",
         help="page mode: who writes the names (validation: the tablet writers the threshold was fitted on; "
-        "paper: held-out pen-on-paper letters; fonts: the held-out handwriting fonts in --fonts)",
+        "paper: held-out pen-on-paper letters; paper-validation: their validation half; fonts: the held-out handwriting fonts in --fonts)",
     )
     ap.add_argument("--fonts", type=Path, help="also read the held-out handwriting fonts in this folder")
     ap.add_argument("--font-reps", type=int, default=4, help="renders per held-out font letter")

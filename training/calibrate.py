@@ -30,7 +30,12 @@ Steps, all on validation writers:
 3. the lowest name-confidence threshold at which the accepted names (and those
    of every stricter threshold) are right at least 99.8 % of the time on the
    same weighing, a margin over the promised 99.5 %, and at least 99.5 % on
-   the names as drawn, half of them unlisted.
+   the names as drawn, half of them unlisted;
+4. the same rule once more on whole sheets filled in by the same validation
+   writers and read by the scan stage (``training/page_threshold.py``,
+   ``--pages``): the threshold shipped. The names of step 3 are harder than a
+   sheet's, so their threshold, kept as ``names_threshold``, sent most names
+   a sheet's reader gets right to a person.
 Steps 2 and 3 use ``--draws`` independent draws of names (four of 8,000): the
 threshold rests on the few sure mistakes at the top of the confidence, and on
 one draw it moved from 0.974 to 0.996 when the lists changed a little. Step 1
@@ -406,12 +411,16 @@ def unheard_shares(
     return out
 
 
-def threshold_for(c: np.ndarray, ok: np.ndarray, precision: float, weights: np.ndarray | None = None) -> float:
+def threshold_for(
+    c: np.ndarray, ok: np.ndarray, precision: float, weights: np.ndarray | None = None, min_accepted: int = 1
+) -> float:
     """Lowest threshold whose accepted set, and every stricter one, keeps the precision.
 
     With ``weights`` (a campaign's mix of listed and unlisted names, ``mix_weights``) the
     precision is kept on the weighted names, and the promised ``PROMISE`` on the names as
-    drawn too, whose unlisted names are many more.
+    drawn too, whose unlisted names are many more. Sets of fewer than ``min_accepted``
+    names are not judged: below 1 / (1 - precision) names one mistake already breaks the
+    precision, so a single sure mistake among the first few hundred would decide alone.
     """
     order = np.argsort(-c)
     w = np.ones(len(c)) if weights is None else weights[order]
@@ -419,6 +428,7 @@ def threshold_for(c: np.ndarray, ok: np.ndarray, precision: float, weights: np.n
     short = prec < precision
     if weights is not None:
         short |= np.cumsum(ok[order]) / np.arange(1, len(c) + 1) < PROMISE
+    short[: max(0, min_accepted - 1)] = False
     bad = np.flatnonzero(short)
     if bad.size == 0:
         return float(c[order][-1])
@@ -472,10 +482,21 @@ def main() -> None:
     )
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="draws read at once")
     ap.add_argument("--fresh", action="store_true", help="re-read the names even if cached")
+    ap.add_argument(
+        "--pages",
+        type=int,
+        default=1200,
+        help="then choose the threshold on this many validation sheets (training/page_threshold.py; 0: keep"
+        " the one chosen on the names)",
+    )
     args = ap.parse_args()
     meta_path = META if args.script == "latin" else CYRILLIC_META
     with kept_unless_finished(meta_path):
         calibrate(args, meta_path)
+    if args.pages:
+        from training import page_threshold
+
+        page_threshold.run(args.script, args.pages, page_threshold.SEED, args.jobs)
 
 
 @contextmanager

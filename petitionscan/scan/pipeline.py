@@ -251,7 +251,7 @@ def _recognise(rows: Sequence[RowCut], engine: Recognizer, alphabet: str = "lati
             confidence = name_confidence(fields) if fields else 0.0
             # Each script's confidence was calibrated with its own threshold.
             bar = float(threshold_for(fields)) if threshold_for and fields else threshold
-            unread = any(_ink_beyond_letters(r.blank, r.letters) for r in name_reads)
+            unread = any(ink_beyond_letters(r.blank, r.letters) for r in name_reads)
             status = "auto" if confidence >= bar and not unread else "needs_review"
         if rc.crossed_out:
             status = "crossed_out"
@@ -264,7 +264,7 @@ def _recognise(rows: Sequence[RowCut], engine: Recognizer, alphabet: str = "lati
     return tuple(out)
 
 
-def _ink_beyond_letters(blank: Sequence[bool], letters: Sequence[LetterReading]) -> bool:
+def ink_beyond_letters(blank: Sequence[bool], letters: Sequence[LetterReading]) -> bool:
     """A box the scan stage saw ink in lies after the last letter read, or before the first.
 
     The reader found no letter of its own there (it took the ink for a

@@ -15,7 +15,7 @@ import numpy as np
 
 from petitionscan.recognize import FieldImage, LetterReading, Reading
 from petitionscan.scan.fields import FieldCut, RowCut, _ink_mask
-from petitionscan.scan.pipeline import _ink_beyond_letters, _recognise
+from petitionscan.scan.pipeline import _recognise, ink_beyond_letters
 
 
 def test_a_faint_fine_letter_is_kept_and_a_faint_streak_is_not() -> None:
@@ -34,10 +34,10 @@ def test_a_faint_fine_letter_is_kept_and_a_faint_streak_is_not() -> None:
 
 def test_ink_after_the_last_letter_read_is_doubt() -> None:
     letters = tuple(LetterReading(i, "A", (("A", 0.99),)) for i in range(2))
-    assert _ink_beyond_letters((False, False, False, True), letters)
-    assert _ink_beyond_letters((False, False, True), letters[1:])  # and before the first
-    assert not _ink_beyond_letters((False, False, True, True), letters)
-    assert not _ink_beyond_letters((True, True), ())
+    assert ink_beyond_letters((False, False, False, True), letters)
+    assert ink_beyond_letters((False, False, True), letters[1:])  # and before the first
+    assert not ink_beyond_letters((False, False, True, True), letters)
+    assert not ink_beyond_letters((True, True), ())
 
 
 class SureEngine:
