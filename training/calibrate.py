@@ -31,11 +31,12 @@ Steps, all on validation writers:
    of every stricter threshold) are right at least 99.8 % of the time on the
    same weighing, a margin over the promised 99.5 %, and at least 99.5 % on
    the names as drawn, half of them unlisted;
-4. the same rule once more on whole sheets filled in by the same validation
-   writers and read by the scan stage (``training/page_threshold.py``,
-   ``--pages``): the threshold shipped. The names of step 3 are harder than a
-   sheet's, so their threshold, kept as ``names_threshold``, sent most names
-   a sheet's reader gets right to a person.
+4. on whole sheets filled in by the same validation writers and read by the
+   scan stage (``training/page_threshold.py``, ``--pages``): the confidence
+   of fields whose words are all listed names fitted again, and the same
+   rule once more: the threshold shipped. The names of step 3 are harder
+   than a sheet's, so their threshold, kept as ``names_threshold``, sent
+   most names a sheet's reader gets right to a person.
 Steps 2 and 3 use ``--draws`` independent draws of names (four of 8,000): the
 threshold rests on the few sure mistakes at the top of the confidence, and on
 one draw it moved from 0.974 to 0.996 when the lists changed a little. Step 1
@@ -496,7 +497,7 @@ def main() -> None:
     if args.pages:
         from training import page_threshold
 
-        page_threshold.run(args.script, args.pages, page_threshold.SEED, args.jobs)
+        page_threshold.run(args.script, args.pages, jobs=args.jobs)
 
 
 @contextmanager

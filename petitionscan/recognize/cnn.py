@@ -41,6 +41,7 @@ from petitionscan.recognize.glyph import (
     words_of,
 )
 from petitionscan.recognize.names import (
+    FEATURES,
     Decoded,
     DecoderParams,
     NameModel,
@@ -54,6 +55,7 @@ from petitionscan.recognize.names import (
 )
 from petitionscan.recognize.names import confidence_of as _confidence_of
 
+UNKNOWN_WORDS = FEATURES.index("unknown_words")
 HERE = Path(__file__).resolve().parent
 WEIGHTS = HERE / "letters.onnx"
 META = HERE / "letters.json"
@@ -141,6 +143,10 @@ class ScriptModel:
     decoder: DecoderParams = field(default_factory=DecoderParams)
     coef: tuple[float, ...] = ()
     intercept: float = 0.0
+    coef_listed: tuple[float, ...] = ()
+    intercept_listed: float = 0.0
+    """The confidence of a field whose every word is a listed name, fitted on whole validation
+    sheets (``training/page_threshold.py``); empty: ``coef`` for every field."""
     digest: str = ""
     prior_bias: tuple[float, ...] = ()
     """Added to each class's tempered logit: minus ``prior_correction`` times the log of the
@@ -163,6 +169,9 @@ class ScriptModel:
         conf = meta.get("field_confidence") or {}
         self.coef = tuple(float(c) for c in conf.get("coef", ()))
         self.intercept = float(conf.get("intercept", 0.0))
+        listed = meta.get("field_confidence_listed") or {}
+        self.coef_listed = tuple(float(c) for c in listed.get("coef", ()))
+        self.intercept_listed = float(listed.get("intercept", 0.0))
         self.prior_bias = class_prior_bias(
             self.classes, meta.get("class_prior"), float(meta.get("prior_correction", 0.0))
         )
@@ -171,6 +180,22 @@ class ScriptModel:
         state = dict(self.__dict__)
         state["_net"] = None  # the inference session is rebuilt in each worker
         return state
+
+    def field_confidence(self, features: Sequence[float]) -> float:
+        """A field's confidence from its features (:func:`names.field_features`).
+
+        A field whose words are all listed names is judged by the model fitted
+        on whole validation sheets, where such names are read as on a
+        volunteer's scans: the validation names of ``calibrate.py``, half of
+        them unlisted and many spelt as no one spells them, taught a model that
+        barely told a sure Cyrillic name from a doubtful one (accepted on
+        validation sheets 38.7 % of the names against 50.5 %, at the same
+        precision). A field with an unlisted word keeps the names' model: the
+        sheets hold too few kinds of unlisted names to fit one on.
+        """
+        if self.coef_listed and features[UNKNOWN_WORDS] == 0:
+            return _confidence_of(features, self.coef_listed, self.intercept_listed)
+        return _confidence_of(features, self.coef, self.intercept)
 
     def _network(self) -> Any:
         if self._net is None:
@@ -418,6 +443,11 @@ class CnnRecognizer:
         )
         return ev, k
 
+    def decoded(self, ev: FieldEvidence) -> tuple[Reading, Decoded | None]:
+        """One field's reading and the decoder's result it came from (None for a blank field):
+        what ``training/page_threshold.py`` fits the listed names' confidence on."""
+        return self._read_one(ev, None)
+
     def reading_of(self, ev: FieldEvidence, params: DecoderParams | None = None) -> Reading:
         """Decode one field's evidence, on its own (:meth:`readings_of`); calibration tries settings on it."""
         return self.readings_of([ev], [None], params)[0]
@@ -430,7 +460,7 @@ class CnnRecognizer:
         words = [[ev.dists[b] for b in word] for word in ev.words]
         d = decode(words, self.name_model(ev.kind, ev.script), params or model.decoder)
         if model.coef and any(len(p.text) >= 2 for p in d.pieces):
-            confidence = _confidence_of(field_features(d, ev.continuation), model.coef, model.intercept)
+            confidence = model.field_confidence(field_features(d, ev.continuation))
         else:  # initials only (no name model applies), or before calibration: the posterior
             confidence = d.posterior * (SPILL_FACTOR if ev.continuation else 1.0)
         confidence = separator_capped(confidence, goes_to_a_person(ev, d))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -24,6 +25,7 @@ def training_module(name: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(name, ROOT / "training" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # a dataclass of the script looks its module up while it is defined
     spec.loader.exec_module(module)
     return module
 

@@ -1,8 +1,9 @@
-"""The threshold chosen on validation sheets (training/page_threshold.py): which names it counts."""
+"""The page step of the calibration (training/page_threshold.py): which names it counts, and what it fits."""
 
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 from types import ModuleType
 
@@ -17,13 +18,14 @@ def page_threshold() -> ModuleType:
     return training_module("page_threshold")
 
 
-def _truth(folder: Path, names: list[tuple[str, str]]) -> None:
+def _truth(folder: Path, names: list[tuple[str, str, str]]) -> list[list[Path]]:
     folder.mkdir()
     with (folder / "truth.csv").open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["sheet_id", "row", "name", "crossed_out"])
-        for i, (name, crossed) in enumerate(names, 1):
-            w.writerow(["S1", i, name, crossed])
+        w.writerow(["sheet_id", "row", "name", "first_name", "surname", "crossed_out"])
+        for i, (first, surname, crossed) in enumerate(names, 1):
+            w.writerow(["S1", i, f"{first} {surname}", first, surname, crossed])
+    return [[folder]]
 
 
 def test_the_rule_of_the_calibration_on_the_names_a_sheet_may_accept(
@@ -37,18 +39,52 @@ def test_the_rule_of_the_calibration_on_the_names_a_sheet_may_accept(
     wrong name the scan stage sends to a person anyway (ink beyond its
     letters) and a row crossed out on the sheet take no part, however sure.
     """
+    field = page_threshold.NameField
     n = 1000
     assert page_threshold.MIN_ACCEPTED == 500
-    names = [("IVAN PETROV", "no")] * n + [("ANNA SMITH", "yes"), ("OLGA IVANOVA", "no")]
-    _truth(tmp_path / "flatbed", names)
+    draws = _truth(
+        tmp_path / "flatbed", [("IVAN", "PETROV", "no")] * n + [("ANNA", "SMITH", "yes"), ("OLGA", "IVANOVA", "no")]
+    )
     conf = np.linspace(0.999, 0.5, n)
-    rows = [("S1", i + 1, "IVAN PETROV", float(conf[i]), True) for i in range(n)]
-    for i in (299, 700):
-        rows[i] = ("S1", i + 1, "IVAN PETRON", float(conf[i]), True)
-    rows.append(("S1", n + 1, "ANNA SMYTH", 1.0, True))  # crossed out on the sheet: not counted
-    rows.append(("S1", n + 2, "OLGA IVANOVAI", 1.0, False))  # sent to a person whatever its confidence
-    threshold, figures = page_threshold.choose([tmp_path / "flatbed"], rows, "latin")
+    fields = []
+    for i in range(n):
+        surname = "PETRON" if i in (299, 700) else "PETROV"
+        fields.append(field(0, "S1", i + 1, "first_name", "IVAN", 1.0, None, False, False))
+        fields.append(field(0, "S1", i + 1, "surname", surname, float(conf[i]), None, False, False))
+    fields.append(field(0, "S1", n + 1, "surname", "SMYTH", 1.0, None, False, False))  # crossed out on the sheet
+    fields.append(field(0, "S1", n + 2, "surname", "IVANOVAI", 1.0, None, False, True))  # held for a person
+    threshold, figures, listed = page_threshold.choose(draws, fields, "latin", fit=False)
+    assert listed is None
     assert threshold == pytest.approx(conf[699])
     assert figures["auto_names"] == 700
     assert figures["auto_wrong"] == 1
     assert figures["names"] == n + 1  # read, but not one the threshold decides
+
+
+def test_listed_fields_are_judged_by_the_model_fitted_on_the_sheets(page_threshold: ModuleType, tmp_path: Path) -> None:
+    """Surnames read right when the margin to the runner-up is wide: the fitted model says so,
+    whatever the model in use said; a field with an unlisted word keeps the confidence it was read with."""
+    field = page_threshold.NameField
+    rng = np.random.default_rng(5)
+    margins = rng.uniform(0.0, 8.0, 2000)
+    right = margins + rng.normal(0.0, 0.7, len(margins)) > 2.0
+    draws = _truth(tmp_path / "flatbed", [("IVAN", "PETROV", "no")] * len(margins))
+    fields = []
+    for i, (m, ok) in enumerate(zip(margins, right, strict=True)):
+        features = [0.0] * len(page_threshold.FEATURES)
+        features[page_threshold.FEATURES.index("margin")] = float(m)
+        features[page_threshold.FEATURES.index("margin_if_all_known")] = float(m)
+        fields.append(
+            field(0, "S1", i + 1, "surname", "PETROV" if ok else "PETRON", 0.5, tuple(features), False, False)
+        )
+    _, _, listed = page_threshold.choose(draws, fields, "latin")
+    assert listed is not None
+    wide, narrow = (page_threshold._field_confidence(fields[int(np.argmax(margins * s))], listed) for s in (1, -1))
+    assert wide > 0.99 > 0.2 > narrow
+    unknown = [0.0] * len(page_threshold.FEATURES)
+    unknown[page_threshold.UNKNOWN_WORDS] = 1.0
+    f = field(0, "S1", 1, "surname", "PETRONI", 0.42, tuple(unknown), False, False)
+    assert page_threshold._field_confidence(f, listed) == 0.42
+    held = field(0, "S1", 1, "surname", "PETROV", 0.5, fields[int(np.argmax(margins))].features, True, False)
+    assert page_threshold._field_confidence(held, listed) <= 0.9  # goes to a person: capped as the reader caps it
+    assert not math.isnan(listed[1])
