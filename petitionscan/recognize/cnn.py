@@ -189,7 +189,7 @@ class ScriptModel:
         volunteer's scans: the validation names of ``calibrate.py``, half of
         them unlisted and many spelt as no one spells them, taught a model that
         barely told a sure Cyrillic name from a doubtful one (accepted on
-        validation sheets 38.7 % of the names against 50.5 %, at the same
+        validation sheets 38.7 % of the names against 52.6 %, at the same
         precision). A field with an unlisted word keeps the names' model: the
         sheets hold too few kinds of unlisted names to fit one on.
         """
