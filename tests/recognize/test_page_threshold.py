@@ -88,3 +88,26 @@ def test_listed_fields_are_judged_by_the_model_fitted_on_the_sheets(page_thresho
     held = field(0, "S1", 1, "surname", "PETROV", 0.5, fields[int(np.argmax(margins))].features, True, False)
     assert page_threshold._field_confidence(held, listed) <= 0.9  # goes to a person: capped as the reader caps it
     assert not math.isnan(listed[1])
+
+
+def test_stronger_evidence_never_lowers_a_listed_fields_confidence(page_threshold: ModuleType, tmp_path: Path) -> None:
+    """Fields right when the margin is wide, their posterior drawn so that, beside the margin, it
+    seems to count against them: the fit leaves the posterior out instead of weighing it negatively."""
+    field = page_threshold.NameField
+    rng = np.random.default_rng(7)
+    n = 2000
+    margins = rng.uniform(0.0, 8.0, n)
+    right = margins + rng.normal(0.0, 0.7, n) > 2.0
+    posterior = np.where(right, -1.0, 0.0) + rng.normal(0.0, 0.1, n)  # log posterior higher on wrong fields
+    draws = _truth(tmp_path / "flatbed", [("IVAN", "PETROV", "no")] * n)
+    fields = []
+    for i in range(n):
+        features = [0.0] * len(page_threshold.FEATURES)
+        features[page_threshold.FEATURES.index("log_posterior")] = float(posterior[i])
+        features[page_threshold.FEATURES.index("margin")] = float(margins[i])
+        features[page_threshold.FEATURES.index("margin_if_all_known")] = float(margins[i])
+        text = "PETROV" if right[i] else "PETRON"
+        fields.append(field(0, "S1", i + 1, "surname", text, 0.5, tuple(features), False, False))
+    coef, _ = page_threshold.fit_listed(page_threshold.name_rows(draws, fields))
+    assert coef[page_threshold.FEATURES.index("log_posterior")] == 0.0
+    assert coef[page_threshold.FEATURES.index("margin")] > 0.0
