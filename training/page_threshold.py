@@ -290,6 +290,11 @@ def choose(
     rows = name_rows(draws, fields)
     listed = fit_listed(rows) if fit else None
     c, right, unl, exact = scores(rows, listed, script)
+    if len(c) < MIN_ACCEPTED:  # the rule judges no set under MIN_ACCEPTED: it would accept every name
+        raise SystemExit(
+            f"only {len(c)} names on the validation sheets: the precision cannot be judged on fewer than"
+            f" {MIN_ACCEPTED}; give more --pages"
+        )
     names = len(rows)
     weights = mix_weights(unl, UNLISTED_SHARE)
     threshold = threshold_for(c, right, PRECISION, weights, MIN_ACCEPTED)
@@ -364,20 +369,17 @@ def run(
     meta_path = META if script == "latin" else CYRILLIC_META
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     names_threshold = float(meta.get("names_threshold", meta["auto_threshold"]))
-    home = os.environ.get("PETITIONSCAN_HOME")
     seeds = [seed * (i + 1) for i in range(draws)]
     with tempfile.TemporaryDirectory(prefix="page-threshold-") as tmp:
         root = keep or Path(tmp)
-        try:
-            folders = []
-            for s in seeds:
-                (root / f"seed-{s}").mkdir(parents=True, exist_ok=True)
-                folders.append(make_sheets(root / f"seed-{s}", script, pages, s))
-        finally:  # make_pages points the data folder at the sheets' own
-            if home is None:
-                os.environ.pop("PETITIONSCAN_HOME", None)
-            else:
-                os.environ["PETITIONSCAN_HOME"] = home
+        for s in seeds:
+            (root / f"seed-{s}").mkdir(parents=True, exist_ok=True)
+        # One process a draw: the simulator works on one core, and each process keeps its
+        # own data folder (make_pages points PETITIONSCAN_HOME at the sheets').
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max(1, min(jobs, draws)), mp_context=spawn) as pool:
+            made = [pool.submit(make_sheets, root / f"seed-{s}", script, pages, s) for s in seeds]
+            folders = [m.result() for m in made]
         fields = read_sheets(folders, jobs)
     check = cross_check(folders, fields, script) if len(folders) > 1 else None
     refit = check is None or check["listed_refit"][0] > check["names_model"][0]

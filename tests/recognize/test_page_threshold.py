@@ -111,3 +111,12 @@ def test_stronger_evidence_never_lowers_a_listed_fields_confidence(page_threshol
     coef, _ = page_threshold.fit_listed(page_threshold.name_rows(draws, fields))
     assert coef[page_threshold.FEATURES.index("log_posterior")] == 0.0
     assert coef[page_threshold.FEATURES.index("margin")] > 0.0
+
+
+def test_too_few_names_to_judge_the_precision_stop_the_step(page_threshold: ModuleType, tmp_path: Path) -> None:
+    """Under MIN_ACCEPTED names no set is judged, so every name would pass: the step stops instead."""
+    field = page_threshold.NameField
+    draws = _truth(tmp_path / "flatbed", [("IVAN", "PETROV", "no")] * 10)
+    fields = [field(0, "S1", i + 1, "surname", "PETRON", 0.9, None, False, False) for i in range(10)]
+    with pytest.raises(SystemExit, match="give more --pages"):
+        page_threshold.choose(draws, fields, "latin", fit=False)
