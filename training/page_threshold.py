@@ -381,9 +381,10 @@ def run(
             made = [pool.submit(make_sheets, root / f"seed-{s}", script, pages, s) for s in seeds]
             folders = [m.result() for m in made]
         fields = read_sheets(folders, jobs)
-    check = cross_check(folders, fields, script) if len(folders) > 1 else None
-    refit = check is None or check["listed_refit"][0] > check["names_model"][0]
-    threshold, figures, listed = choose(folders, fields, script, fit=refit)
+        # Inside: the truth files are read from the sheets' folders, gone with the temporary one.
+        check = cross_check(folders, fields, script) if len(folders) > 1 else None
+        refit = check is None or check["listed_refit"][0] > check["names_model"][0]
+        threshold, figures, listed = choose(folders, fields, script, fit=refit)
     figures["pages_seeds"] = [pages, *seeds]
     if check is not None:
         figures["second_draw_from_first"] = check
