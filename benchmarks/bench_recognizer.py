@@ -286,8 +286,9 @@ def score_db(db: Path, folders: list[Path]) -> dict[str, Any]:
 def page_fields(folders: list[Path], limit: int) -> list[list[FieldImage]]:
     """The written fields of the first ``limit`` pages, cut out by the scan library."""
     from petitionscan import geometry
-    from petitionscan.scan.fields import PX_PER_MM, cut_page
+    from petitionscan.scan.fields import cut_page
     from petitionscan.scan.load import find_inputs, load_page, page_count
+    from petitionscan.scan.pipeline import field_images
     from petitionscan.scan.register import Registration, register
 
     out: list[list[FieldImage]] = []
@@ -296,22 +297,12 @@ def page_fields(folders: list[Path], limit: int) -> list[list[FieldImage]]:
         for page in range(1, page_count(item) + 1):
             if len(out) >= limit:
                 return out
-            reg = register(load_page(item, page).image)
+            image = load_page(item, page).image
+            reg = register(image)
             if not isinstance(reg, Registration):
                 continue
             sheet = geometry.sheet_geometry(geometry.parse_layout_code(reg.layout_code))
-            cut = cut_page(load_page(item, page).image, reg.matrix, sheet)
-            out.append(
-                [
-                    FieldImage(
-                        f"{rc.row}:{fc.key}", fc.image, fc.boxes_px, fc.blank, PX_PER_MM, sheet.spec.alphabet, rc.row
-                    )
-                    for rc in cut.rows
-                    if rc.name_written
-                    for fc in rc.fields
-                    if fc.written
-                ]
-            )
+            out.append(field_images(cut_page(image, reg.matrix, sheet).rows, sheet.spec.alphabet))
     return out
 
 

@@ -59,10 +59,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from petitionscan import geometry  # noqa: E402
-from petitionscan.recognize import FieldImage  # noqa: E402
-from petitionscan.recognize.cnn import CYRILLIC_META, META, UNKNOWN_WORDS, goes_to_a_person  # noqa: E402
+from petitionscan.recognize.cnn import CYRILLIC_META, META, goes_to_a_person  # noqa: E402
 from petitionscan.recognize.names import (  # noqa: E402
     FEATURES,
+    all_words_listed,
     confidence_of,
     field_features,
     known_name,
@@ -70,7 +70,7 @@ from petitionscan.recognize.names import (  # noqa: E402
     separator_capped,
 )
 from petitionscan.scan import pipeline  # noqa: E402
-from petitionscan.scan.fields import PX_PER_MM, cut_page  # noqa: E402
+from petitionscan.scan.fields import cut_page  # noqa: E402
 from petitionscan.scan.load import InputFile, find_inputs, load_page, page_count  # noqa: E402
 from petitionscan.scan.register import Registration, register  # noqa: E402
 from petitionscan.scan.results import PageTask  # noqa: E402
@@ -162,17 +162,15 @@ def _read(job: tuple[int, PageTask]) -> list[NameField]:
     if not isinstance(reg, Registration):
         return []
     sheet = geometry.sheet_geometry(geometry.parse_layout_code(reg.layout_code))
-    requests, rows = [], []
-    for rc in cut_page(image, reg.matrix, sheet).rows:
-        for fc in rc.fields:
-            if rc.name_written and fc.written and fc.key in geometry.NAME_FIELDS:
-                key = f"{rc.row}:{fc.key}"
-                requests.append(
-                    FieldImage(key, fc.image, fc.boxes_px, fc.blank, PX_PER_MM, sheet.spec.alphabet, rc.row)
-                )
-                rows.append(rc)
+    rows = {rc.row: rc for rc in cut_page(image, reg.matrix, sheet).rows}
+    requests = [
+        f
+        for f in pipeline.field_images(list(rows.values()), sheet.spec.alphabet)
+        if f.key.split(":")[1] in geometry.NAME_FIELDS
+    ]
     out = []
-    for req, rc, ev in zip(requests, rows, _engine.evidence(requests) if requests else [], strict=True):
+    for req, ev in zip(requests, _engine.evidence(requests) if requests else [], strict=True):
+        rc = rows[req.row]
         reading, d = _engine.decoded(ev)
         if d is None or not reading.text.strip():
             continue
@@ -216,7 +214,7 @@ def read_sheets(draws: list[list[Path]], jobs: int) -> list[NameField]:
 
 def _field_confidence(f: NameField, listed: tuple[np.ndarray, float] | None) -> float:
     """A field's confidence as the reader gives it with the listed names' model ``listed`` (None: as read)."""
-    if listed is None or f.features is None or f.features[UNKNOWN_WORDS] != 0:
+    if listed is None or f.features is None or not all_words_listed(f.features):
         return f.confidence
     return separator_capped(confidence_of(f.features, listed[0], listed[1]), f.to_a_person)
 
@@ -249,7 +247,7 @@ def fit_listed(rows: list[Row]) -> tuple[np.ndarray, float]:
     weaker reading surer.
     """
     pairs = [
-        (f.features, f.text == t[f.key]) for fs, t in rows for f in fs if f.features and f.features[UNKNOWN_WORDS] == 0
+        (f.features, f.text == t[f.key]) for fs, t in rows for f in fs if f.features and all_words_listed(f.features)
     ]
     x, y = np.asarray([x for x, _ in pairs]), np.asarray([y for _, y in pairs], float)
     keep = np.array([not (n == "unknown_words" or n.endswith("_if_unknown")) for n in FEATURES])  # all 0 here
@@ -281,13 +279,13 @@ def scores(
 
 
 def choose(
-    draws: list[list[Path]], fields: list[NameField], script: str, fit: bool = True
+    rows: list[Row], script: str, fit: bool = True
 ) -> tuple[float, dict[str, Any], tuple[np.ndarray, float] | None]:
-    """Fit the listed names' field confidence (``fit``) and choose the threshold, on the sheets' names.
+    """Fit the listed names' field confidence (``fit``) and choose the threshold, on the sheets' names
+    (:func:`name_rows`).
 
     Returns the threshold, the figures behind it and the model's coefficients and intercept.
     """
-    rows = name_rows(draws, fields)
     listed = fit_listed(rows) if fit else None
     c, right, unl, exact = scores(rows, listed, script)
     if len(c) < MIN_ACCEPTED:  # the rule judges no set under MIN_ACCEPTED: it would accept every name
@@ -300,7 +298,7 @@ def choose(
     threshold = threshold_for(c, right, PRECISION, weights, MIN_ACCEPTED)
     accepted = c >= threshold
     figures = {
-        "draws": len(draws),
+        "draws": len({fs[0].draw for fs, _ in rows}),
         "names": names,
         "exact": round(exact / max(1, names), 4),
         "with_unlisted_word": round(float(unl.mean()), 4) if len(unl) else None,
@@ -318,7 +316,7 @@ def choose(
     return threshold, figures, listed
 
 
-def cross_check(draws: list[list[Path]], fields: list[NameField], script: str) -> dict[str, list[float]]:
+def cross_check(rows: list[Row], script: str) -> dict[str, list[float]]:
     """Both ways of judging listed names fitted and thresholded on the first draw, measured on the second.
 
     [accepted share, wrong among the accepted] of the second draw's names, for
@@ -326,11 +324,11 @@ def cross_check(draws: list[list[Path]], fields: list[NameField], script: str) -
     fitted on the sheets (``listed_refit``): the refit is kept only where it
     accepts more of the sheets it was not fitted on.
     """
-    first = [f for f in fields if f.draw == 0]
-    second = name_rows([[], draws[1]], [f for f in fields if f.draw == 1])
+    first = [r for r in rows if r[0][0].draw == 0]
+    second = [r for r in rows if r[0][0].draw == 1]
     out = {}
     for label, fit in (("names_model", False), ("listed_refit", True)):
-        threshold, _, listed = choose(draws[:1], first, script, fit)
+        threshold, _, listed = choose(first, script, fit)
         c, right, _, _ = scores(second, listed, script)
         accepted = c >= threshold
         out[label] = [round(float(accepted.sum()) / max(1, len(second)), 4), int((accepted & ~right).sum())]
@@ -382,9 +380,10 @@ def run(
             folders = [m.result() for m in made]
         fields = read_sheets(folders, jobs)
         # Inside: the truth files are read from the sheets' folders, gone with the temporary one.
-        check = cross_check(folders, fields, script) if len(folders) > 1 else None
-        refit = check is None or check["listed_refit"][0] > check["names_model"][0]
-        threshold, figures, listed = choose(folders, fields, script, fit=refit)
+        rows = name_rows(folders, fields)
+    check = cross_check(rows, script) if len(folders) > 1 else None
+    refit = check is None or check["listed_refit"][0] > check["names_model"][0]
+    threshold, figures, listed = choose(rows, script, fit=refit)
     figures["pages_seeds"] = [pages, *seeds]
     if check is not None:
         figures["second_draw_from_first"] = check

@@ -41,10 +41,10 @@ from petitionscan.recognize.glyph import (
     words_of,
 )
 from petitionscan.recognize.names import (
-    FEATURES,
     Decoded,
     DecoderParams,
     NameModel,
+    all_words_listed,
     decode,
     field_features,
     field_kind,
@@ -55,7 +55,6 @@ from petitionscan.recognize.names import (
 )
 from petitionscan.recognize.names import confidence_of as _confidence_of
 
-UNKNOWN_WORDS = FEATURES.index("unknown_words")
 HERE = Path(__file__).resolve().parent
 WEIGHTS = HERE / "letters.onnx"
 META = HERE / "letters.json"
@@ -193,7 +192,7 @@ class ScriptModel:
         precision). A field with an unlisted word keeps the names' model: the
         sheets hold too few kinds of unlisted names to fit one on.
         """
-        if self.coef_listed and features[UNKNOWN_WORDS] == 0:
+        if self.coef_listed and all_words_listed(features):
             return _confidence_of(features, self.coef_listed, self.intercept_listed)
         return _confidence_of(features, self.coef, self.intercept)
 

@@ -828,6 +828,12 @@ def field_features(d: Decoded, continuation: bool) -> list[float]:
     ]
 
 
+def all_words_listed(features: Sequence[float]) -> bool:
+    """Whether the field whose :func:`field_features` these are holds no unlisted word: such a
+    field's confidence may come from a model fitted on listed names only (``cnn.ScriptModel``)."""
+    return features[FEATURES.index("unknown_words")] == 0
+
+
 SEPARATOR_CAP = 0.9
 """Highest confidence of a field that :func:`needs_a_person` says goes to a person.
 

@@ -221,15 +221,7 @@ def _recognise(rows: Sequence[RowCut], engine: Recognizer, alphabet: str = "lati
     """
     threshold = float(getattr(engine, "auto_threshold", DEFAULT_AUTO_THRESHOLD))
     threshold_for = getattr(engine, "auto_threshold_for", None)
-    requests: list[FieldImage] = []
-    for rc in rows:
-        if not rc.name_written:
-            continue
-        for fc in rc.fields:
-            if fc.written:
-                requests.append(
-                    FieldImage(f"{rc.row}:{fc.key}", fc.image, fc.boxes_px, fc.blank, PX_PER_MM, alphabet, rc.row)
-                )
+    requests = field_images(rows, alphabet)
     readings = engine.read(requests) if requests else []
     by_key: dict[str, Reading] = {req.key: rd for req, rd in zip(requests, readings, strict=True)}
     out: list[RowResult] = []
@@ -262,6 +254,17 @@ def _recognise(rows: Sequence[RowCut], engine: Recognizer, alphabet: str = "lati
             status = "unsigned"
         out.append(RowResult(rc.row, status, name, confidence, rc.signed, rc.crossed_out, rc.crop, tuple(reads)))
     return tuple(out)
+
+
+def field_images(rows: Sequence[RowCut], alphabet: str = "latin") -> list[FieldImage]:
+    """The written fields of the rows with a name, as the reader is given them (key ``row:field``)."""
+    return [
+        FieldImage(f"{rc.row}:{fc.key}", fc.image, fc.boxes_px, fc.blank, PX_PER_MM, alphabet, rc.row)
+        for rc in rows
+        if rc.name_written
+        for fc in rc.fields
+        if fc.written
+    ]
 
 
 def ink_beyond_letters(blank: Sequence[bool], letters: Sequence[LetterReading]) -> bool:

@@ -53,7 +53,7 @@ def test_the_rule_of_the_calibration_on_the_names_a_sheet_may_accept(
         fields.append(field(0, "S1", i + 1, "surname", surname, float(conf[i]), None, False, False))
     fields.append(field(0, "S1", n + 1, "surname", "SMYTH", 1.0, None, False, False))  # crossed out on the sheet
     fields.append(field(0, "S1", n + 2, "surname", "IVANOVAI", 1.0, None, False, True))  # held for a person
-    threshold, figures, listed = page_threshold.choose(draws, fields, "latin", fit=False)
+    threshold, figures, listed = page_threshold.choose(page_threshold.name_rows(draws, fields), "latin", fit=False)
     assert listed is None
     assert threshold == pytest.approx(conf[699])
     assert figures["auto_names"] == 700
@@ -77,12 +77,12 @@ def test_listed_fields_are_judged_by_the_model_fitted_on_the_sheets(page_thresho
         fields.append(
             field(0, "S1", i + 1, "surname", "PETROV" if ok else "PETRON", 0.5, tuple(features), False, False)
         )
-    _, _, listed = page_threshold.choose(draws, fields, "latin")
+    _, _, listed = page_threshold.choose(page_threshold.name_rows(draws, fields), "latin")
     assert listed is not None
     wide, narrow = (page_threshold._field_confidence(fields[int(np.argmax(margins * s))], listed) for s in (1, -1))
     assert wide > 0.99 > 0.2 > narrow
     unknown = [0.0] * len(page_threshold.FEATURES)
-    unknown[page_threshold.UNKNOWN_WORDS] = 1.0
+    unknown[page_threshold.FEATURES.index("unknown_words")] = 1.0
     f = field(0, "S1", 1, "surname", "PETRONI", 0.42, tuple(unknown), False, False)
     assert page_threshold._field_confidence(f, listed) == 0.42
     held = field(0, "S1", 1, "surname", "PETROV", 0.5, fields[int(np.argmax(margins))].features, True, False)
@@ -119,4 +119,4 @@ def test_too_few_names_to_judge_the_precision_stop_the_step(page_threshold: Modu
     draws = _truth(tmp_path / "flatbed", [("IVAN", "PETROV", "no")] * 10)
     fields = [field(0, "S1", i + 1, "surname", "PETRON", 0.9, None, False, False) for i in range(10)]
     with pytest.raises(SystemExit, match="give more --pages"):
-        page_threshold.choose(draws, fields, "latin", fit=False)
+        page_threshold.choose(page_threshold.name_rows(draws, fields), "latin", fit=False)
