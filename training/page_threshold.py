@@ -83,6 +83,7 @@ from training.calibrate import (  # noqa: E402
     threshold_for,
     write_meta,
 )
+from training.sheets import make_pages  # noqa: E402
 
 CAMPAIGNS = {"latin": None, "cyrillic": ROOT / "petitionscan" / "forms" / "campaigns" / "mangystau-ru.toml"}
 MIN_ACCEPTED = round(1 / (1 - PRECISION))
@@ -103,8 +104,6 @@ TABLET_SHARE = 0.25
 
 def make_sheets(root: Path, script: str, pages: int, seed: int) -> list[Path]:
     """The validation sheets' scan folders (every capture profile), made once per ``root``."""
-    from benchmarks.bench_recognizer import make_pages
-
     stamp = json.dumps([script, pages, seed])
     done = root / "sheets.json"
     if done.is_file() and done.read_text() == stamp:
