@@ -157,6 +157,7 @@ def score_db(db: Path, folders: list[Path]) -> dict[str, Any]:
     wrong_script: list[tuple[str, str]] = []  # truth, read
     swaps: Counter[str] = Counter()  # letters of misread names read as another letter
     misread: list[tuple[str, str, str, float]] = []  # truth, read, status, confidence
+    held: Counter[str] = Counter()  # names not accepted, by why (HELD_REASONS)
     for serial, row_no, name, status, confidence in rows:
         t = truth.get((serial, row_no))
         if t is None or not t["name"] or t["crossed_out"] != "no":
@@ -170,7 +171,10 @@ def score_db(db: Path, folders: list[Path]) -> dict[str, Any]:
             scripts[1] += script_of(name) == written
             if script_of(name) != written:
                 wrong_script.append((t["name"], name))
-        g = group[known_name(t["name"], load_model(None, written))]
+        listed = known_name(t["name"], load_model(None, written))
+        if status != "auto":
+            held[held_reason(t["name"], ok, status, listed)] += 1
+        g = group[listed]
         g[0] += 1
         g[1] += ok
         g[2] += status == "auto"
@@ -202,8 +206,30 @@ def score_db(db: Path, folders: list[Path]) -> dict[str, Any]:
         "wrong_script": wrong_script,
         "swaps": swaps,
         "misread": misread,
+        "held": held,
         "script_ok": scripts[1] / max(1, scripts[0]),
     }
+
+
+HELD_REASONS = {
+    "unsigned": "found unsigned",
+    "marks": "a hyphen or apostrophe (always to a person)",
+    "misread": "read wrong",
+    "unlisted": "read right, a word in no list",
+    "listed": "read right, every word listed, under the threshold",
+}
+"""Why a name was not accepted automatically, as the page benchmark counts them (first that applies)."""
+
+
+def held_reason(truth: str, right: bool, status: str, listed: bool) -> str:
+    """The :data:`HELD_REASONS` key of a name not accepted automatically: where acceptance is lost."""
+    if status == "unsigned":
+        return "unsigned"
+    if "-" in truth or "'" in truth:
+        return "marks"
+    if not right:
+        return "misread"
+    return "listed" if listed else "unlisted"
 
 
 def page_fields(folders: list[Path], limit: int) -> list[list[FieldImage]]:
@@ -310,6 +336,11 @@ def bench_pages(
                     f"auto {au / max(1, n):.1%} ({au}), auto exact {of_auto}, "
                     f"of those read right accepted {au_ok / max(1, ex):.1%}"
                 )
+            names = max(1, m["names"])
+            print(
+                f"  {name}: not accepted, of all names: "
+                + "; ".join(f"{label} {m['held'][k] / names:.1%}" for k, label in HELD_REASONS.items())
+            )
             for truth, read, confidence in m["wrong_auto"]:
                 print(f"  {name}: accepted automatically but wrong: {truth} read as {read} ({confidence:.3f})")
             for truth, read in m["wrong_script"]:
