@@ -44,7 +44,7 @@ def make_corpus(root: Path, sheets: int, seed: int) -> Path:
 
     os.environ["PETITIONSCAN_HOME"] = str(root / "home")
     pdf, layout = root / "sheets.pdf", root / "sheets.json"
-    generate(None, sheets=sheets, out=pdf, layout_out=layout, with_appeal=False)
+    generate(None, sheets=sheets, out=pdf, layout_out=layout, with_appeal=False, serial_seed=seed)
     simulate(pdf, layout, root / "scans", profile="mixed", seed=seed, fill=0.8)
     return root / "scans"
 

@@ -391,7 +391,10 @@ def run(
     if not dry_run:
         meta["names_threshold"] = names_threshold
         meta["auto_threshold"] = threshold
+        # Written in one order whatever the file held before (a rerun or calibrate.py's fresh
+        # file): the same sheets give the same file, byte for byte.
         meta.pop("field_confidence_listed", None)
+        meta.pop("validation_pages", None)
         if listed is not None:
             meta["field_confidence_listed"] = {
                 "features": list(FEATURES),

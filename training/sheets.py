@@ -78,7 +78,8 @@ def make_pages(
     folders = []
     for i, profile in enumerate(PROFILES):
         pdf, layout = root / f"{profile}.pdf", root / f"{profile}.json"
-        generate(campaign, sheets=per, out=pdf, layout_out=layout, with_appeal=False)
+        # Seeded serials too: the same sheets, pixel for pixel, on every run.
+        generate(campaign, sheets=per, out=pdf, layout_out=layout, with_appeal=False, serial_seed=seed + i)
         simulate(
             pdf,
             layout,

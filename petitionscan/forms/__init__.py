@@ -50,12 +50,15 @@ def generate(
     layout_out: Path | None = None,
     with_appeal: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    serial_seed: int | None = None,
 ) -> GenerateResult:
     """Write the appeal and ``sheets`` signature sheets as one PDF, atomically.
 
     The serials are recorded as issued before the PDF appears, so a serial is
     never printed twice even if the run is interrupted just after. ``progress``
     is told (sheets drawn, sheets in all) as the PDF is laid out.
+    ``serial_seed``: the same serials on every run, for simulated sheets only
+    (:func:`~petitionscan.forms.serials.new_serials`).
     """
     if not 1 <= sheets <= MAX_SHEETS:
         raise UsageError(f"--sheets must be between 1 and {MAX_SHEETS}, not {sheets}; print in several runs")
@@ -64,7 +67,7 @@ def generate(
     campaign = load_campaign(campaign_path)
     branch_name = " ".join((branch if branch is not None else campaign.branch).split())
     sheet = geometry.sheet_geometry(campaign.layout)
-    serials = new_serials(sheets, campaign.campaign_id)
+    serials = new_serials(sheets, campaign.campaign_id, serial_seed)
 
     from petitionscan.forms import pdf  # ReportLab: a fifth of a second that scanning never needs
 

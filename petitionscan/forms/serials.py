@@ -14,6 +14,7 @@ of issued serials makes repeats on one machine impossible, not just unlikely.
 from __future__ import annotations
 
 import os
+import random
 import secrets
 from pathlib import Path
 
@@ -42,12 +43,21 @@ def issued(campaign_id: str) -> set[str]:
         return set()
 
 
-def new_serials(count: int, campaign_id: str) -> list[str]:
-    """``count`` fresh serials, none issued before on this machine."""
-    seen = issued(campaign_id)
+def new_serials(count: int, campaign_id: str, seed: int | None = None) -> list[str]:
+    """``count`` fresh serials, none issued before on this machine.
+
+    ``seed``: drawn from that seed instead, the ledger not consulted, so the
+    same serials come every time. Only for simulated sheets that must come
+    out alike on every run (the validation sheets the threshold is chosen on,
+    benchmark corpora): a serial is printed in the QR code and under it, so a
+    random one changes the page's pixels and, now and then, a reading. Sheets
+    to print never use it: branches print with no shared counter.
+    """
+    seen = issued(campaign_id) if seed is None else set()
+    choice = secrets.choice if seed is None else random.Random(seed).choice
     out: list[str] = []
     while len(out) < count:
-        body = "".join(secrets.choice(ALPHABET) for _ in range(_RANDOM_CHARS))
+        body = "".join(choice(ALPHABET) for _ in range(_RANDOM_CHARS))
         serial = format_serial(body)
         if serial not in seen and not confusable_twins(serial):
             seen.add(serial)
