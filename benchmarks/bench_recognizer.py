@@ -13,9 +13,9 @@ batch. Prints a table: letters, accuracy (the letter the reader reports), the
 network's own likeliest letter ("network": before the name decoder, which gives
 a letter no listed name holds, Kazakh Һ, to its look-alike Н), top-3, mean
 confidence, calibration error, read time per box, and the most frequent
-confusions. ``--errors DIR`` also
-writes each condition's misread boxes as one captioned picture (truth>read,
-writer), to look at the errors rather than only count them.
+confusions. ``--errors DIR`` also writes each condition's misread boxes as one
+captioned picture (truth>read, writer), to look at the errors rather than only
+count them.
 
 Pen-on-paper capitals (``emnist-upper.npz``, when the folder has it): the
 test half of the SD19 writers never trained on (``paper_split``), read the
@@ -71,6 +71,7 @@ sys.path.insert(0, str(ROOT))
 
 import itertools
 
+from petitionscan.alphabets import SEPARATORS
 from petitionscan.recognize import FieldImage, Reading, Recognizer, get_engine
 from petitionscan.recognize.render import (
     MADE_RUSSIAN,
@@ -231,7 +232,7 @@ def held_reason(truth: str, right: bool, status: str, listed: bool) -> str:
     """The :data:`HELD_REASONS` key of a name not accepted automatically: where acceptance is lost."""
     if status == "unsigned":
         return "unsigned"
-    if "-" in truth or "'" in truth:
+    if any(ch in SEPARATORS for ch in truth):
         return "marks"
     if not right:
         return "misread"
