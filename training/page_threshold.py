@@ -21,9 +21,14 @@ its blank boxes, spills and line remnants; ``--draws`` independent draws of
 ``--pages`` sheets (seeds 101 and 202), pooled. It
 
 1. fits the confidence of a field whose every word is a listed name
-   (``field_confidence_listed`` in the metadata, the same features and
-   logistic model as calibrate.py's): the sheets hold such names as
-   campaigns do. A field with an unlisted word keeps the names' model;
+   (``field_confidence_listed`` in the metadata, a logistic model as
+   calibrate.py's): the sheets hold such names as campaigns do. Three ways
+   are tried (``WAYS``): the names' model as it is, one refitted on the
+   same features, and one that also weighs how unlikely each letter the
+   name model overruled was (``names.LISTED_FEATURES``, with the sheets'
+   ``surprise_table``). Each is fitted and thresholded on the first draw
+   and measured on the second; the one that accepts most there is fitted on
+   both. A field with an unlisted word keeps the names' model;
 2. chooses the threshold by calibrate.py's rule (``calibrate.threshold_for``):
    the lowest name confidence at which the accepted names, and those of every
    stricter threshold of at least ``MIN_ACCEPTED`` names, are right
@@ -43,6 +48,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import multiprocessing
 import os
 import sys
@@ -62,11 +68,14 @@ from petitionscan import geometry  # noqa: E402
 from petitionscan.recognize.cnn import CYRILLIC_META, META, goes_to_a_person  # noqa: E402
 from petitionscan.recognize.names import (  # noqa: E402
     FEATURES,
+    LISTED_FEATURES,
+    SURPRISE_CAP,
     all_words_listed,
     confidence_of,
     field_features,
     known_name,
     load_model,
+    overrule_key,
     separator_capped,
 )
 from petitionscan.scan import pipeline  # noqa: E402
@@ -139,6 +148,11 @@ class NameField:
     """``names.needs_a_person``: the confidence is capped under every threshold."""
     held: bool
     """The scan stage sends the row to a person anyway (ink beyond the letters, crossed out)."""
+    overrules: tuple[tuple[str, str], ...] = ()
+    """``names.Decoded.overrules``: the letters the name model overruled, and what it chose."""
+    seen: str = ""
+    """The network's own letter in each box, in order ("?" for a box without one): beside the
+    truth, what :func:`surprise_table` counts."""
 
 
 _engine: Any = None
@@ -191,6 +205,8 @@ def _read(job: tuple[int, PageTask]) -> list[NameField]:
                 features,
                 person,
                 rc.crossed_out or pipeline.ink_beyond_letters(req.blank, reading.letters),
+                d.overrules,
+                "".join(ev.dists[b][0][0] if ev.dists.get(b) else "?" for word in ev.words for b in word),
             )
         )
     return out
@@ -211,11 +227,25 @@ def read_sheets(draws: list[list[Path]], jobs: int) -> list[NameField]:
         return [f for page in pool.map(_read, tasks, chunksize=4) for f in page]
 
 
-def _field_confidence(f: NameField, listed: tuple[np.ndarray, float] | None) -> float:
+Listed = tuple[np.ndarray, float, dict[str, float] | None]
+"""The listed names' model: coefficients, intercept and the overrules' surprise table (None: the
+model weighs ``names.FEATURES``; a table: ``names.LISTED_FEATURES``)."""
+
+
+def _listed_x(f: NameField, surprise: dict[str, float] | None) -> list[float]:
+    """The features the listed names' model weighs for ``f``, as ``names.listed_features`` computes them."""
+    assert f.features is not None
+    if surprise is None:
+        return list(f.features)
+    cost = sum(min(SURPRISE_CAP, surprise.get(overrule_key(a, b), SURPRISE_CAP)) for a, b in f.overrules)
+    return [*f.features, cost, float(len(f.overrules))]
+
+
+def _field_confidence(f: NameField, listed: Listed | None) -> float:
     """A field's confidence as the reader gives it with the listed names' model ``listed`` (None: as read)."""
     if listed is None or f.features is None or not all_words_listed(f.features):
         return f.confidence
-    return separator_capped(confidence_of(f.features, listed[0], listed[1]), f.to_a_person)
+    return separator_capped(confidence_of(_listed_x(f, listed[2]), listed[0], listed[1]), f.to_a_person)
 
 
 Row = tuple[list[NameField], dict[str, str]]
@@ -236,8 +266,39 @@ def name_rows(draws: list[list[Path]], fields: list[NameField]) -> list[Row]:
     return [(sorted(fs, key=lambda f: geometry.NAME_FIELDS.index(f.key)), truth[k]) for k, fs in by_row.items()]
 
 
-def fit_listed(rows: list[Row]) -> tuple[np.ndarray, float]:
-    """The logistic model of "this field is right" on the fields whose every word is listed.
+SURPRISE_SMOOTHING = (0.5, 20.0)
+"""Added to an overrule's count and to its letter's, so that one seen once in a few boxes is not
+taken for a common confusion."""
+
+
+def surprise_table(rows: list[Row]) -> dict[str, float]:
+    """Per overrule (``names.overrule_key``: the network's letter, the letter meant), -log of how
+    often the network read that letter in a box where the writer meant the other one.
+
+    Counted on the fields whose boxes are as many as the name's letters; kept where under
+    ``names.SURPRISE_CAP`` nats (the reader counts any other overrule at the cap).
+    """
+    seen_as: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for fs, t in rows:
+        for f in fs:
+            meant = t[f.key].replace(" ", "")
+            if f.seen and len(f.seen) == len(meant):
+                for a, b in zip(f.seen, meant, strict=True):
+                    seen_as[b][a] += 1
+    add, add_total = SURPRISE_SMOOTHING
+    table = {}
+    for b, counts in seen_as.items():
+        total = sum(counts.values())
+        for a, n in counts.items():
+            cost = -math.log((n + add) / (total + add_total))
+            if a != b and a != "?" and cost < SURPRISE_CAP:
+                table[overrule_key(a, b)] = round(cost, 4)
+    return dict(sorted(table.items()))
+
+
+def fit_listed(rows: list[Row], surprise: dict[str, float] | None = None) -> tuple[np.ndarray, float]:
+    """The logistic model of "this field is right" on the fields whose every word is listed
+    (with ``surprise``, on ``names.LISTED_FEATURES``: how unlikely each overrule was, too).
 
     Stronger evidence never lowers the confidence: a feature of :data:`MONOTONE`
     whose weight comes out negative (the posterior, say, beside the margin it
@@ -246,23 +307,25 @@ def fit_listed(rows: list[Row]) -> tuple[np.ndarray, float]:
     weaker reading surer.
     """
     pairs = [
-        (f.features, f.text == t[f.key]) for fs, t in rows for f in fs if f.features and all_words_listed(f.features)
+        (_listed_x(f, surprise), f.text == t[f.key])
+        for fs, t in rows
+        for f in fs
+        if f.features and all_words_listed(f.features)
     ]
+    names = LISTED_FEATURES if surprise is not None else FEATURES
     x, y = np.asarray([x for x, _ in pairs]), np.asarray([y for _, y in pairs], float)
-    keep = np.array([not (n == "unknown_words" or n.endswith("_if_unknown")) for n in FEATURES])  # all 0 here
+    keep = np.array([not (n == "unknown_words" or n.endswith("_if_unknown")) for n in names])  # all 0 here
     while True:
         fitted, intercept = fit_logistic(x[:, keep], y)
         coef = np.zeros(x.shape[1])
         coef[keep] = fitted
-        wrong = [FEATURES.index(n) for n in MONOTONE if coef[FEATURES.index(n)] < 0]
+        wrong = [names.index(n) for n in MONOTONE if coef[names.index(n)] < 0]
         if not wrong:
             return np.round(coef, 6), round(intercept, 6)  # as the metadata keeps them: the reader's exactly
         keep[wrong] = False
 
 
-def scores(
-    rows: list[Row], listed: tuple[np.ndarray, float] | None, script: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+def scores(rows: list[Row], listed: Listed | None, script: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Name confidence, rightness and unlisted flag of the names the threshold decides; and how many are exact."""
     model = load_model(None, script)
     conf, ok, unlisted = [], [], []
@@ -277,15 +340,22 @@ def scores(
     return np.asarray(conf), np.asarray(ok, bool), np.asarray(unlisted, bool), exact
 
 
-def choose(
-    rows: list[Row], script: str, fit: bool = True
-) -> tuple[float, dict[str, Any], tuple[np.ndarray, float] | None]:
-    """Fit the listed names' field confidence (``fit``) and choose the threshold, on the sheets' names
-    (:func:`name_rows`).
+WAYS = ("names_model", "listed_refit", "listed_overrules")
+"""How a listed name's field may be judged: by the names' model it was read with, by a model fitted
+on the sheets (``names.FEATURES``), or by one that also weighs how unlikely its overrules were
+(``names.LISTED_FEATURES``, with the sheets' :func:`surprise_table`)."""
 
-    Returns the threshold, the figures behind it and the model's coefficients and intercept.
+
+def choose(rows: list[Row], script: str, way: str = "listed_overrules") -> tuple[float, dict[str, Any], Listed | None]:
+    """Fit the listed names' field confidence the ``way`` of :data:`WAYS` and choose the threshold, on
+    the sheets' names (:func:`name_rows`).
+
+    Returns the threshold, the figures behind it and the listed names' model (None: ``names_model``).
     """
-    listed = fit_listed(rows) if fit else None
+    listed: Listed | None = None
+    if way != "names_model":
+        surprise = surprise_table(rows) if way == "listed_overrules" else None
+        listed = (*fit_listed(rows, surprise), surprise)
     c, right, unl, exact = scores(rows, listed, script)
     if len(c) < MIN_ACCEPTED:  # the rule judges no set under MIN_ACCEPTED: it would accept every name
         raise SystemExit(
@@ -316,22 +386,29 @@ def choose(
 
 
 def cross_check(rows: list[Row], script: str) -> dict[str, list[float]]:
-    """Both ways of judging listed names fitted and thresholded on the first draw, measured on the second.
+    """Each way of :data:`WAYS` fitted and thresholded on the first draw, measured on the second.
 
-    [accepted share, wrong among the accepted] of the second draw's names, for
-    the names' model alone (``names_model``) and with the listed names' model
-    fitted on the sheets (``listed_refit``): the refit is kept only where it
-    accepts more of the sheets it was not fitted on.
+    [accepted share, wrong among the accepted] of the second draw's names: a
+    fitted model is kept only where it accepts more of the sheets it was not
+    fitted on (:func:`best_way`).
     """
     first = [r for r in rows if r[0][0].draw == 0]
     second = [r for r in rows if r[0][0].draw == 1]
     out = {}
-    for label, fit in (("names_model", False), ("listed_refit", True)):
-        threshold, _, listed = choose(first, script, fit)
+    for label in WAYS:
+        threshold, _, listed = choose(first, script, label)
         c, right, _, _ = scores(second, listed, script)
         accepted = c >= threshold
         out[label] = [round(float(accepted.sum()) / max(1, len(second)), 4), int((accepted & ~right).sum())]
     return out
+
+
+def best_way(check: dict[str, list[float]] | None) -> str:
+    """The way of :data:`WAYS` that accepted most of the second draw's names (``cross_check``), the
+    simpler one on a tie; without a second draw, the fullest."""
+    if check is None:
+        return WAYS[-1]
+    return max(WAYS, key=lambda w: (check[w][0], -WAYS.index(w)))
 
 
 def main() -> None:
@@ -381,8 +458,9 @@ def run(
         # Inside: the truth files are read from the sheets' folders, gone with the temporary one.
         rows = name_rows(folders, fields)
     check = cross_check(rows, script) if len(folders) > 1 else None
-    refit = check is None or check["listed_refit"][0] > check["names_model"][0]
-    threshold, figures, listed = choose(rows, script, fit=refit)
+    way = best_way(check)
+    threshold, figures, listed = choose(rows, script, way)
+    figures["way"] = way
     figures["pages_seeds"] = [pages, *seeds]
     if check is not None:
         figures["second_draw_from_first"] = check
@@ -397,10 +475,12 @@ def run(
         meta.pop("validation_pages", None)
         if listed is not None:
             meta["field_confidence_listed"] = {
-                "features": list(FEATURES),
+                "features": list(FEATURES if listed[2] is None else LISTED_FEATURES),
                 "coef": [round(float(v), 6) for v in listed[0]],
                 "intercept": round(listed[1], 6),
             }
+            if listed[2] is not None:
+                meta["field_confidence_listed"]["surprise"] = listed[2]
         meta["validation_pages"] = figures
         write_meta(meta_path, meta)
     return threshold

@@ -41,6 +41,7 @@ from petitionscan.recognize.glyph import (
     words_of,
 )
 from petitionscan.recognize.names import (
+    LISTED_FEATURES,
     Decoded,
     DecoderParams,
     NameModel,
@@ -48,6 +49,7 @@ from petitionscan.recognize.names import (
     decode,
     field_features,
     field_kind,
+    listed_features,
     load_model,
     name_pieces,
     needs_a_person,
@@ -146,6 +148,10 @@ class ScriptModel:
     intercept_listed: float = 0.0
     """The confidence of a field whose every word is a listed name, fitted on whole validation
     sheets (``training/page_threshold.py``); empty: ``coef`` for every field."""
+    surprise: dict[str, float] = field(default_factory=dict)
+    """Per overrule, how surprising it was on the validation sheets (``names.listed_features``)."""
+    listed_overrules: bool = False
+    """Whether ``coef_listed`` weighs ``names.LISTED_FEATURES`` (else ``names.FEATURES``)."""
     digest: str = ""
     prior_bias: tuple[float, ...] = ()
     """Added to each class's tempered logit: minus ``prior_correction`` times the log of the
@@ -171,6 +177,8 @@ class ScriptModel:
         listed = meta.get("field_confidence_listed") or {}
         self.coef_listed = tuple(float(c) for c in listed.get("coef", ()))
         self.intercept_listed = float(listed.get("intercept", 0.0))
+        self.surprise = {str(k): float(v) for k, v in (listed.get("surprise") or {}).items()}
+        self.listed_overrules = list(listed.get("features", ())) == list(LISTED_FEATURES)
         self.prior_bias = class_prior_bias(
             self.classes, meta.get("class_prior"), float(meta.get("prior_correction", 0.0))
         )
@@ -180,8 +188,8 @@ class ScriptModel:
         state["_net"] = None  # the inference session is rebuilt in each worker
         return state
 
-    def field_confidence(self, features: Sequence[float]) -> float:
-        """A field's confidence from its features (:func:`names.field_features`).
+    def field_confidence(self, d: Decoded, continuation: bool) -> float:
+        """A field's confidence from its decoding (:func:`names.field_features`).
 
         A field whose words are all listed names is judged by the model fitted
         on whole validation sheets, where such names are read as on a
@@ -192,7 +200,10 @@ class ScriptModel:
         precision). A field with an unlisted word keeps the names' model: the
         sheets hold too few kinds of unlisted names to fit one on.
         """
+        features = field_features(d, continuation)
         if self.coef_listed and all_words_listed(features):
+            if self.listed_overrules:
+                features = listed_features(d, continuation, self.surprise)
             return _confidence_of(features, self.coef_listed, self.intercept_listed)
         return _confidence_of(features, self.coef, self.intercept)
 
@@ -459,7 +470,7 @@ class CnnRecognizer:
         words = [[ev.dists[b] for b in word] for word in ev.words]
         d = decode(words, self.name_model(ev.kind, ev.script), params or model.decoder)
         if model.coef and any(len(p.text) >= 2 for p in d.pieces):
-            confidence = model.field_confidence(field_features(d, ev.continuation))
+            confidence = model.field_confidence(d, ev.continuation)
         else:  # initials only (no name model applies), or before calibration: the posterior
             confidence = d.posterior * (SPILL_FACTOR if ev.continuation else 1.0)
         confidence = separator_capped(confidence, goes_to_a_person(ev, d))

@@ -457,6 +457,8 @@ class Decoded:
     separators: list[float]
     overruled: float = 0.0
     """Nats the name model took from the network: log P(network's letter) - log P(chosen), summed over boxes."""
+    overrules: tuple[tuple[str, str], ...] = ()
+    """Each box where the name model overruled the network: (the network's letter, the letter chosen)."""
 
     @property
     def posterior(self) -> float:
@@ -496,6 +498,7 @@ def decode(
     probs: list[float] = []
     separators: list[float] = []
     overruled = 0.0
+    overrules: list[tuple[str, str]] = []
     for word, seen_word in zip(words, seen, strict=True):
         out: list[str] = []
         start = 0
@@ -518,7 +521,8 @@ def decode(
             probs.append(_prob_of(box, ch))
             if raw and raw[0][0] != ch:  # against what the network saw
                 overruled += math.log(max(raw[0][1], _FLOOR)) - math.log(max(_prob_of(raw, ch), _FLOOR))
-    return Decoded(chars, pieces, probs, separators, overruled)
+                overrules.append((raw[0][0], ch))
+    return Decoded(chars, pieces, probs, separators, overruled, tuple(overrules))
 
 
 def _look_alike(box: Alternatives, share: float) -> Alternatives:
@@ -826,6 +830,34 @@ def field_features(d: Decoded, continuation: bool) -> list[float]:
         log_post * is_unknown,
         min(d.overruled, MARGIN_CAP),
     ]
+
+
+LISTED_FEATURES = (*FEATURES, "overrule_surprise", "overruled_boxes")
+"""What the confidence of a field whose every word is listed is computed from (``training/page_threshold.py``):
+:data:`FEATURES` and how unlikely each overrule was (:func:`listed_features`)."""
+SURPRISE_CAP = 8.0
+"""Nats an overrule costs in ``overrule_surprise`` at most, and where the validation sheets never saw it."""
+
+
+def overrule_key(seen: str, chosen: str) -> str:
+    """How an overrule is named in the metadata's surprise table: ``"Ү>У"``."""
+    return f"{seen}>{chosen}"
+
+
+def listed_features(d: Decoded, continuation: bool, surprise: Mapping[str, float]) -> list[float]:
+    """:data:`LISTED_FEATURES`: :func:`field_features`, the summed surprise of the overrules, their number.
+
+    An overrule is not equally doubtful whichever letters it swaps. On the
+    Cyrillic validation sheets the network's own letter was Ү in 48 % of the
+    boxes where the writer meant У (0.74 nats of surprise), so a listed name's
+    У over a seen Ү is the usual case; a seen Я where the name has А was rare
+    (7.8 nats) and is a real doubt. ``surprise`` holds, per overrule
+    (:func:`overrule_key`), -log P(the network's letter | the letter the writer
+    meant) as counted on the validation sheets (``training/page_threshold.py``);
+    an overrule they never saw costs :data:`SURPRISE_CAP`.
+    """
+    cost = sum(min(SURPRISE_CAP, surprise.get(overrule_key(a, b), SURPRISE_CAP)) for a, b in d.overrules)
+    return [*field_features(d, continuation), cost, float(len(d.overrules))]
 
 
 def all_words_listed(features: Sequence[float]) -> bool:

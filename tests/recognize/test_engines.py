@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import pickle
 import shutil
 
@@ -166,3 +167,39 @@ def test_name_confidence_multiplies_fields() -> None:
     b = Reading("PETROVA", (), 0.8, "cnn")
     assert name_confidence([a, b]) == pytest.approx(0.72)
     assert name_confidence([]) == 1.0
+
+
+def test_a_listed_field_is_judged_on_the_features_its_metadata_names(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The listed names' model weighs names.FEATURES, or names.LISTED_FEATURES with the overrules'
+    surprise table: the reader computes what the metadata's feature list says."""
+    from petitionscan.recognize.names import (
+        FEATURES,
+        LISTED_FEATURES,
+        decode,
+        field_features,
+        listed_features,
+        load_model,
+    )
+
+    meta = json.loads(cnn.META.read_text(encoding="utf-8"))
+    d = decode([[[(ch, 0.99)] for ch in "GORDEE"] + [[("U", 0.7), ("V", 0.29)]]], load_model("surname"))
+    assert d.overrules == (("U", "V"),)
+
+    def model(features: tuple[str, ...], surprise: dict[str, float]) -> cnn.ScriptModel:
+        coef = [0.0] * len(features)
+        coef[features.index("margin")] = 0.5
+        if "overrule_surprise" in features:
+            coef[features.index("overrule_surprise")] = -1.0
+        listed = {"features": list(features), "coef": coef, "intercept": 1.0, "surprise": surprise}
+        path = tmp_path / f"meta{len(list(tmp_path.iterdir()))}.json"
+        path.write_text(json.dumps({**meta, "field_confidence_listed": listed}), encoding="utf-8")
+        return cnn.ScriptModel("latin", cnn.WEIGHTS, path)
+
+    plain = model(FEATURES, {})
+    assert not plain.listed_overrules
+    margin = field_features(d, False)[FEATURES.index("margin")]
+    assert plain.field_confidence(d, False) == pytest.approx(1 / (1 + math.exp(-(1.0 + 0.5 * margin))))
+    weighed = model(LISTED_FEATURES, {"U>V": 2.0})
+    assert weighed.listed_overrules and weighed.surprise == {"U>V": 2.0}
+    assert listed_features(d, False, weighed.surprise)[-2] == 2.0
+    assert weighed.field_confidence(d, False) == pytest.approx(1 / (1 + math.exp(-(1.0 + 0.5 * margin - 2.0))))

@@ -236,6 +236,21 @@ def test_a_letter_the_lexicon_overruled_carries_its_doubt() -> None:
 
     feats = dict(zip(FEATURES, field_features(d, False), strict=True))
     assert feats["overruled"] == pytest.approx(d.overruled)
+    assert d.overrules == (("U", "V"),) and plain.overrules == ()
+
+
+def test_an_overrule_costs_what_the_validation_sheets_say_it_is_worth() -> None:
+    """The listed names' features add to :data:`FEATURES` the surprise of each overrule (from the
+    metadata's table, the cap where the table has none) and how many there were."""
+    from petitionscan.recognize.names import LISTED_FEATURES, SURPRISE_CAP, field_features, listed_features
+
+    d = decode([[*clear("GORDEE"), box(("U", 0.7), ("V", 0.29))]], load_model(SURNAME))
+    common = dict(zip(LISTED_FEATURES, listed_features(d, False, {"U>V": 1.2, "N>V": 5.0}), strict=True))
+    assert common["overrule_surprise"] == pytest.approx(1.2) and common["overruled_boxes"] == 1.0
+    assert [common[n] for n in LISTED_FEATURES[:-2]] == field_features(d, False)
+    assert listed_features(d, False, {})[-2] == SURPRISE_CAP
+    plain = decode([clear("GORDEEV")], load_model(SURNAME))
+    assert listed_features(plain, False, {"U>V": 1.2})[-2:] == [0.0, 0.0]
 
 
 def test_the_letter_the_network_saw_is_the_first_alternative() -> None:
