@@ -75,6 +75,7 @@ from petitionscan.recognize.names import (  # noqa: E402
     field_features,
     known_name,
     load_model,
+    overrule_features,
     overrule_key,
     separator_capped,
 )
@@ -237,8 +238,7 @@ def _listed_x(f: NameField, surprise: dict[str, float] | None) -> list[float]:
     assert f.features is not None
     if surprise is None:
         return list(f.features)
-    cost = sum(min(SURPRISE_CAP, surprise.get(overrule_key(a, b), SURPRISE_CAP)) for a, b in f.overrules)
-    return [*f.features, cost, float(len(f.overrules))]
+    return [*f.features, *overrule_features(f.overrules, surprise)]
 
 
 def _field_confidence(f: NameField, listed: Listed | None) -> float:

@@ -49,10 +49,10 @@ from petitionscan.recognize.names import (
     decode,
     field_features,
     field_kind,
-    listed_features,
     load_model,
     name_pieces,
     needs_a_person,
+    overrule_features,
     separator_capped,
 )
 from petitionscan.recognize.names import confidence_of as _confidence_of
@@ -203,7 +203,7 @@ class ScriptModel:
         features = field_features(d, continuation)
         if self.coef_listed and all_words_listed(features):
             if self.listed_overrules:
-                features = listed_features(d, continuation, self.surprise)
+                features = [*features, *overrule_features(d.overrules, self.surprise)]
             return _confidence_of(features, self.coef_listed, self.intercept_listed)
         return _confidence_of(features, self.coef, self.intercept)
 

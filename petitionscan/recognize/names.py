@@ -844,8 +844,8 @@ def overrule_key(seen: str, chosen: str) -> str:
     return f"{seen}>{chosen}"
 
 
-def listed_features(d: Decoded, continuation: bool, surprise: Mapping[str, float]) -> list[float]:
-    """:data:`LISTED_FEATURES`: :func:`field_features`, the summed surprise of the overrules, their number.
+def overrule_features(overrules: Sequence[tuple[str, str]], surprise: Mapping[str, float]) -> list[float]:
+    """The two features :data:`LISTED_FEATURES` adds: the overrules' summed surprise, their number.
 
     An overrule is not equally doubtful whichever letters it swaps. On the
     Cyrillic validation sheets the network's own letter was Ү in 48 % of the
@@ -856,8 +856,13 @@ def listed_features(d: Decoded, continuation: bool, surprise: Mapping[str, float
     meant) as counted on the validation sheets (``training/page_threshold.py``);
     an overrule they never saw costs :data:`SURPRISE_CAP`.
     """
-    cost = sum(min(SURPRISE_CAP, surprise.get(overrule_key(a, b), SURPRISE_CAP)) for a, b in d.overrules)
-    return [*field_features(d, continuation), cost, float(len(d.overrules))]
+    cost = sum(min(SURPRISE_CAP, surprise.get(overrule_key(a, b), SURPRISE_CAP)) for a, b in overrules)
+    return [cost, float(len(overrules))]
+
+
+def listed_features(d: Decoded, continuation: bool, surprise: Mapping[str, float]) -> list[float]:
+    """:data:`LISTED_FEATURES` of a decoded field: :func:`field_features` and :func:`overrule_features`."""
+    return [*field_features(d, continuation), *overrule_features(d.overrules, surprise)]
 
 
 def all_words_listed(features: Sequence[float]) -> bool:
