@@ -73,6 +73,7 @@ import itertools
 
 from petitionscan.alphabets import SEPARATORS
 from petitionscan.recognize import FieldImage, Reading, Recognizer, get_engine
+from petitionscan.recognize.cnn import TWINS
 from petitionscan.recognize.render import (
     MADE_RUSSIAN,
     TEST_LABS,
@@ -105,7 +106,7 @@ def test_samples(data: Path, per_writer: int, rng: np.random.Generator) -> list[
 
 PAIRS = ("VU", "NW", "DO", "LI", "GC")
 """Letter pairs the reader confuses most, counted both ways in every table."""
-CYRILLIC_PAIRS = ("УҮ", "ҺН", "ЕЁ", "ИЙ", "КҚ", "НҢ", "ОӨ", "ГҒ", "УҰ")
+CYRILLIC_PAIRS = (*(twin + base for twin, base in TWINS.items()), "ҺН")
 """The same in Cyrillic tables: letters told apart by a mark or a stem (``cnn.TWINS``), and Һ,
 which the name decoder gives to Н."""
 

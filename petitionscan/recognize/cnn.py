@@ -149,7 +149,7 @@ class ScriptModel:
     """The confidence of a field whose every word is a listed name, fitted on whole validation
     sheets (``training/page_threshold.py``); empty: ``coef`` for every field."""
     surprise: dict[str, float] = field(default_factory=dict)
-    """Per overrule, how surprising it was on the validation sheets (``names.listed_features``)."""
+    """Per overrule, how surprising it was on the validation sheets (``names.overrule_features``)."""
     listed_overrules: bool = False
     """Whether ``coef_listed`` weighs ``names.LISTED_FEATURES`` (else ``names.FEATURES``)."""
     digest: str = ""
